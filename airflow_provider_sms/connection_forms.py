@@ -1,0 +1,112 @@
+"""Connection form of every gateway, declared once.
+
+Read by ``get_provider_info`` (declarative ``conn-fields`` / ``ui-field-behaviour`` for Airflow 3.2+)
+and by the hooks (the Python form methods Airflow 3.1 calls). Pure data: importing it is free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CONNECTION_FORMS", "ConnectionForm", "FormField"]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One custom field, stored under its plain name in ``Connection.extra``."""
+
+    name: str
+    label: str
+    type: str  # "string" | "integer" | "boolean" | "number"
+    description: str = ""
+    default: Any = None
+    enum: tuple[str, ...] = ()
+    secret: bool = False
+
+    def conn_field(self) -> dict[str, Any]:
+        """This field as a declarative ``conn-fields`` entry."""
+        entry: dict[str, Any] = {"label": self.label, "schema": self.schema()}
+        if self.description:
+            entry["description"] = self.description
+        return entry
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": [self.type, "null"]}
+        if self.default is not None:
+            schema["default"] = self.default
+        if self.enum:
+            schema["enum"] = list(self.enum)
+        if self.secret:
+            schema["format"] = "password"
+        return schema
+
+
+@dataclass(frozen=True)
+class ConnectionForm:
+    """What the Airflow UI shows for one connection type."""
+
+    conn_type: str
+    hook_class: str
+    hook_name: str
+    hidden_fields: tuple[str, ...]
+    relabeling: dict[str, str]
+    placeholders: dict[str, str]
+    fields: tuple[FormField, ...] = field(default=())
+
+    def provider_info(self) -> dict[str, Any]:
+        """The ``connection-types`` item for ``get_provider_info``."""
+        return {
+            "connection-type": self.conn_type,
+            "hook-class-name": self.hook_class,
+            "hook-name": self.hook_name,
+            "ui-field-behaviour": {
+                "hidden-fields": list(self.hidden_fields),
+                "relabeling": dict(self.relabeling),
+                "placeholders": dict(self.placeholders),
+            },
+            "conn-fields": {f.name: f.conn_field() for f in self.fields},
+        }
+
+    def ui_field_behaviour(self) -> dict[str, Any]:
+        """The legacy (Airflow 3.1) ``get_ui_field_behaviour`` answer."""
+        return {
+            "hidden_fields": list(self.hidden_fields),
+            "relabeling": dict(self.relabeling),
+            "placeholders": dict(self.placeholders),
+        }
+
+
+_COMMON_FIELDS = (
+    FormField("default_region", "Default country", "string",
+              "ISO country code (e.g. GB) for numbers written without a country code"),
+    FormField("number_check", "Number check", "string",
+              "'valid': against the country's numbering plan; 'possible': length only", "valid", ("valid", "possible")),
+    FormField("timeout", "Timeout (s)", "number", "Read timeout of one HTTP request", 30),
+    FormField("max_recipients_per_request", "Recipients per request", "integer",
+              "Chunk size for big sends (the gateway's limit applies)"),
+)
+
+CONNECTION_FORMS: dict[str, ConnectionForm] = {
+    "bulksms": ConnectionForm(
+        conn_type="bulksms",
+        hook_class="airflow_provider_sms.hooks.bulksms.BulkSmsHook",
+        hook_name="BulkSMS",
+        hidden_fields=("schema", "port"),
+        relabeling={"host": "Base URL", "login": "Username or token id", "password": "Password or token secret"},
+        placeholders={
+            "host": "https://api.bulksms.com (JSON) or https://bulksms.vsms.net (EAPI)",
+            "login": "username",
+            "api": "json",
+            "default_region": "GB",
+        },
+        fields=(
+            FormField("api", "API", "string",
+                      "'json' (JSON API v1, the vendor's recommendation) or 'eapi' (legacy HTTP API)",
+                      "json", ("json", "eapi")),
+            *_COMMON_FIELDS,
+            FormField("eapi_unicode_concat", "EAPI: allow long Unicode", "boolean",
+                      "Let EAPI concatenate UCS-2 messages (the vendor documents it as unsupported)", False),
+        ),
+    ),
+}

@@ -1,0 +1,1 @@
+"""Gateway-independent model: recipients, message text, results and statuses. No Airflow imports."""

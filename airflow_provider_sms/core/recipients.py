@@ -1,0 +1,165 @@
+"""Phone numbers in, international digits out (no ``+``, no ``00``), with every bad one reported at once.
+
+Parsing and validity come from ``phonenumbers`` (Google's libphonenumber metadata). Numbers that are
+already in international form take a fast path that skips the string parser, because bulk sends
+validate hundreds of thousands of them before the first request goes out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+
+from airflow_provider_sms.exceptions import Problem, SmsValidationError
+
+__all__ = [
+    "NumberCheck",
+    "NumberProblem",
+    "iter_recipients",
+    "normalise_number",
+    "normalise_numbers",
+    "split_recipients",
+]
+
+NumberCheck = Literal["valid", "possible"]
+
+_PUNCTUATION = re.compile(r"[\s().\-/]")
+_INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9]\d{6,14})")
+_POSSIBLE_REASONS = {
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country calling code",
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "wrong length for its country",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "local number only, needs an area code",
+}
+
+
+@dataclass(frozen=True)
+class NumberProblem(ValueError):
+    """Why one input is not a usable phone number."""
+
+    raw: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.raw!r}: {self.reason}"
+
+
+def _country_code_split(digits: str) -> PhoneNumber | None:
+    # Country calling codes are prefix-free (ITU E.164), so the first 1-3 digit prefix that
+    # libphonenumber knows is the country code.
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            national = digits[size:]
+            if not national:
+                return None
+            number = PhoneNumber(country_code=code, national_number=int(national))
+            if national.startswith("0"):
+                # Italian-style leading zeros are part of the national number.
+                number.italian_leading_zero = True
+                number.number_of_leading_zeros = len(national) - len(national.lstrip("0"))
+            return number
+    return None
+
+
+def _parse(raw: str, default_region: str | None) -> PhoneNumber:
+    cleaned = _PUNCTUATION.sub("", raw)
+    international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
+    explicit = cleaned.startswith(("+", "00"))
+    if international and (explicit or default_region is None):
+        number = _country_code_split(international.group(1))
+        if number is None:
+            raise NumberProblem(raw, _POSSIBLE_REASONS[ValidationResult.INVALID_COUNTRY_CODE])
+        return number
+    try:
+        return phonenumbers.parse(raw, default_region)
+    except NumberParseException as exc:
+        reason = {
+            NumberParseException.INVALID_COUNTRY_CODE: (
+                "no country code and no default country" if default_region is None else "unknown country calling code"
+            ),
+            NumberParseException.NOT_A_NUMBER: "not a phone number",
+            NumberParseException.TOO_SHORT_NSN: "too short",
+            NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+            NumberParseException.TOO_LONG: "too long",
+        }.get(exc.error_type, "not a phone number")
+        raise NumberProblem(raw, reason) from None
+
+
+def normalise_number(raw: str, default_region: str | None = None, check: NumberCheck = "valid") -> str:
+    """Return ``raw`` as international digits (``447700900123``) or raise :class:`NumberProblem`.
+
+    :param default_region: ISO 3166 country (``"GB"``) for numbers written in national form;
+        without it, only ``+``/``00``-prefixed or bare international numbers are accepted.
+    :param check: ``"valid"`` checks the number against its country's number plan;
+        ``"possible"`` only checks its length (accepts new ranges the metadata does not know yet).
+    """
+    text = str(raw).strip()
+    if not text:
+        raise NumberProblem(str(raw), "empty")
+    region = default_region.upper() if default_region else None
+    number = _parse(text, region)
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible not in (ValidationResult.IS_POSSIBLE,):
+        raise NumberProblem(text, _POSSIBLE_REASONS.get(possible, "not a possible number"))
+    if check == "valid" and not phonenumbers.is_valid_number(number):
+        raise NumberProblem(text, "not a valid number in its country's numbering plan")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def split_recipients(value: str | Iterable[str] | None) -> Iterator[str]:
+    """Yield each recipient of a list, or of a comma/semicolon/newline separated string. Blank items are dropped."""
+    if value is None:
+        return
+    items: Iterable[str] = re.split(r"[,;\n]", value) if isinstance(value, str) else value
+    for item in items:
+        text = str(item).strip()
+        if text:
+            yield text
+
+
+def iter_recipients(
+    value: str | Iterable[str] | None,
+    default_region: str | None = None,
+    check: NumberCheck = "valid",
+    *,
+    field: str = "to",
+) -> Iterator[str | Problem]:
+    """Yield each normalised number, or a :class:`Problem` in its place; never raises for a bad number."""
+    for index, raw in enumerate(split_recipients(value)):
+        try:
+            yield normalise_number(raw, default_region, check)
+        except NumberProblem as problem:
+            yield Problem(field=field, reason=problem.reason, value=problem.raw, index=index)
+
+
+def normalise_numbers(
+    value: str | Iterable[str] | None,
+    default_region: str | None = None,
+    check: NumberCheck = "valid",
+    *,
+    field: str = "to",
+    gateway: str | None = None,
+) -> list[str]:
+    """Normalise every recipient; raise one :class:`SmsValidationError` listing all bad ones.
+
+    An empty list of recipients is an error too: a send to nobody is almost always a bug upstream.
+    """
+    numbers: list[str] = []
+    problems: list[Problem] = []
+    for item in iter_recipients(value, default_region, check, field=field):
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            numbers.append(item)
+    if not numbers and not problems:
+        problems.append(Problem(field=field, reason="no recipients given"))
+    if problems:
+        raise SmsValidationError(problems, gateway=gateway)
+    return numbers

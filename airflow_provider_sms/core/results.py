@@ -1,0 +1,158 @@
+"""What a send or a status check produced, in one shape for every gateway.
+
+Everything here converts to plain JSON (``to_dict``) so it can travel through XCom and trigger
+events, and back (``from_dict``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["DeliveryStatus", "MessageStatus", "RecipientResult", "SendResult"]
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where a message is on its way to the handset, shared by all gateways."""
+
+    PENDING = "pending"  # accepted, not yet handed on
+    SCHEDULED = "scheduled"  # accepted for a later send time
+    SENT = "sent"  # handed to the network, no handset receipt yet
+    DELIVERED = "delivered"  # handset receipt
+    FAILED = "failed"  # will not be delivered
+    EXPIRED = "expired"  # validity period ran out
+    REJECTED = "rejected"  # refused by the gateway at submission
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"  # the gateway itself does not know (final: it will not learn more)
+
+    @property
+    def is_final(self) -> bool:
+        """True when the status will not change any more."""
+        return self in _FINAL
+
+    @property
+    def is_success(self) -> bool:
+        return self is DeliveryStatus.DELIVERED
+
+    @property
+    def is_failure(self) -> bool:
+        """Final and not delivered."""
+        return self.is_final and self is not DeliveryStatus.DELIVERED
+
+
+_FINAL = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.REJECTED,
+        DeliveryStatus.CANCELLED,
+        DeliveryStatus.UNKNOWN,
+    }
+)
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """The outcome of a submission for one recipient (a number, or a gateway-side group/list)."""
+
+    recipient: str
+    accepted: bool
+    code: str | None = None  # gateway code, as text
+    text: str | None = None  # gateway description
+    message_id: str | None = None
+    batch_id: str | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecipientResult:
+        return cls(**{**data, "status": DeliveryStatus(data.get("status", "pending"))})
+
+
+@dataclass
+class SendResult:
+    """Everything one send produced, over all its requests (chunks)."""
+
+    gateway: str
+    results: list[RecipientResult] = field(default_factory=list)
+    batch_ids: list[str] = field(default_factory=list)
+    background_send_ids: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[RecipientResult]:
+        return [r for r in self.results if r.accepted]
+
+    @property
+    def rejected(self) -> list[RecipientResult]:
+        return [r for r in self.results if not r.accepted]
+
+    def extend(self, other: SendResult) -> None:
+        self.results.extend(other.results)
+        self.batch_ids.extend(b for b in other.batch_ids if b not in self.batch_ids)
+        self.background_send_ids.extend(b for b in other.background_send_ids if b not in self.background_send_ids)
+
+    def to_dict(self, *, per_recipient: bool = True) -> dict[str, Any]:
+        rejected = self.rejected
+        data: dict[str, Any] = {
+            "gateway": self.gateway,
+            "accepted_count": len(self.results) - len(rejected),
+            "rejected_count": len(rejected),
+            "batch_ids": list(self.batch_ids),
+            "background_send_ids": list(self.background_send_ids),
+            "message_ids": [r.message_id for r in self.results if r.accepted and r.message_id],
+        }
+        if per_recipient:
+            data["results"] = [r.to_dict() for r in self.results]
+        else:
+            data["rejected"] = [r.to_dict() for r in rejected]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SendResult:
+        return cls(
+            gateway=data["gateway"],
+            results=[RecipientResult.from_dict(r) for r in data.get("results", data.get("rejected", []))],
+            batch_ids=list(data.get("batch_ids", [])),
+            background_send_ids=list(data.get("background_send_ids", [])),
+        )
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    """The current status of one message to one recipient."""
+
+    status: DeliveryStatus
+    recipient: str | None = None
+    message_id: str | None = None
+    batch_id: str | None = None
+    code: str | None = None
+    text: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What identifies this message for the caller: its id, else batch and recipient."""
+        if self.message_id:
+            return self.message_id
+        return f"{self.batch_id}:{self.recipient}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["final"] = self.status.is_final
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MessageStatus:
+        fields = {k: v for k, v in data.items() if k != "final"}
+        return cls(**{**fields, "status": DeliveryStatus(fields["status"])})
+
+
+def statuses_to_dicts(statuses: Iterable[MessageStatus]) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in statuses]

@@ -1,0 +1,1 @@
+"""Sans-I/O gateway protocols: build requests, parse answers, map codes. No network, no Airflow."""

@@ -1,0 +1,266 @@
+"""What both BulkSMS APIs share: credentials, result pages, input rules and safe error text.
+
+The EAPI and the JSON API differ in wire format but enforce the same account-level rules
+(sender id, ``source_id``/``userSuppliedId`` length, dedupe id range, one recipient list per
+request), so those checks live here once, in :class:`BulkSmsApiBase`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.results import MessageStatus
+from airflow_provider_sms.exceptions import (
+    Problem,
+    SmsError,
+    SmsRetryableError,
+    SmsValidationError,
+)
+
+__all__ = [
+    "DEDUPE_KEY_MAX",
+    "ERROR_TEXT_LIMIT",
+    "GATEWAY",
+    "BulkSmsApiBase",
+    "BulkSmsCredentials",
+    "StatusPage",
+    "decode_body",
+    "header",
+    "parse_retry_after",
+    "preview",
+]
+
+GATEWAY = "bulksms"
+
+DEDUPE_KEY_MAX = 2_147_483_647
+"""Largest ``stop_dup_id`` (EAPI) / ``deduplication-id`` (JSON, int32); both start at 1."""
+
+ERROR_TEXT_LIMIT = 200
+"""Gateway descriptions are cut to this many characters in error text (never a whole body)."""
+
+_ALNUM_SENDER_MAX = 11
+_NUMERIC_SENDER_MAX = 15
+_CLIENT_REF_MAX = 20
+
+
+@dataclass(frozen=True)
+class BulkSmsCredentials:
+    """A BulkSMS username and password (or JSON API token id and secret). ``repr`` hides the password."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    """One answer of a status query.
+
+    :param next_cursor: pass it back to ``status_request`` for the next page; ``None`` when the
+        answer was complete.
+    """
+
+    statuses: list[MessageStatus]
+    next_cursor: str | None = None
+
+
+def decode_body(body: bytes) -> str:
+    """Decode an answer body: UTF-8 when it is valid UTF-8, else ISO-8859-1 (which never fails).
+
+    EAPI pages say nothing about the answer's charset while requests must be ISO-8859-1, so both
+    occur; trying strict UTF-8 first cannot misread Latin-1 text containing accented letters
+    as anything but Latin-1, because such bytes are almost never valid UTF-8.
+    """
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("iso-8859-1")
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """Look up an HTTP header by name, ignoring case (transports differ in how they store them)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Read a ``Retry-After`` header: delta-seconds or an HTTP date. ``None`` if absent or unreadable.
+
+    :param now: the current time for the HTTP-date form (injected by tests); defaults to the clock.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as such
+        when = when.replace(tzinfo=dt.UTC)
+    current = now if now is not None else dt.datetime.now(dt.UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def preview(text: str, limit: int = 20) -> str:
+    """The start of a message body for a validation problem: enough to recognise it, not its content."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _has_control_chars(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+class BulkSmsApiBase:
+    """Shared behaviour of :class:`BulkSmsEapi` and :class:`BulkSmsJsonApi`.
+
+    Subclasses set :attr:`api`, the part limits and :attr:`numeric_sender_min`, and add their own
+    checks in ``check``.
+    """
+
+    gateway: str = GATEWAY
+    api: str = ""
+    max_parts_default: int = 1
+    max_parts_limit: int = 1
+    numeric_sender_min: int = 1
+    """Fewest digits of a numeric sender id."""
+    numeric_group_ids: bool = True
+    """True when groups must be given by numeric id (EAPI ``dest_group_id``)."""
+
+    def __init__(self, credentials: BulkSmsCredentials) -> None:
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(username={self._credentials.username!r})"
+
+    # ---------------------------------------------------------------- input rules
+
+    def max_parts_for(self, message: OutgoingMessage) -> int:
+        """The part limit that applies to ``message``: its own, else this API's default."""
+        return message.max_parts or self.max_parts_default
+
+    def _text_max_parts(self, message: OutgoingMessage) -> int:
+        # An out-of-range max_parts is reported as its own problem; the text is then measured
+        # against the nearest valid value so its problems are still listed in the same error.
+        return min(max(self.max_parts_for(message), 1), self.max_parts_limit)
+
+    def _common_problems(self, message: OutgoingMessage, *, recipients: bool = True) -> list[Problem]:
+        """Problems every BulkSMS API rejects, in the order a reader of the message meets them.
+
+        :param recipients: False when the recipients come from elsewhere (EAPI send_batch rows).
+        """
+        problems: list[Problem] = []
+        if recipients:
+            problems += self._recipient_problems(message.numbers, message.groups)
+        problems += self._sender_problems(message.sender)
+        if message.client_ref is not None:
+            ref = message.client_ref
+            if not ref.strip():
+                problems.append(Problem("client_ref", "must not be empty", ref))
+            elif len(ref) > _CLIENT_REF_MAX:
+                problems.append(Problem("client_ref", f"at most {_CLIENT_REF_MAX} characters, got {len(ref)}", ref))
+            elif _has_control_chars(ref):
+                problems.append(Problem("client_ref", "must not contain control characters", ref))
+        problems += self._dedupe_problems(message.dedupe_key)
+        if message.max_parts is not None and not 1 <= message.max_parts <= self.max_parts_limit:
+            reason = f"must be between 1 and {self.max_parts_limit} for the BulkSMS {self.api} API"
+            problems.append(Problem("max_parts", reason, str(message.max_parts)))
+        if message.send_at is not None and message.send_at.utcoffset() is None:
+            # The EAPI's send_time is in the account's time zone, which we cannot know; a naive
+            # datetime would be guessed one way or the other. Refuse instead.
+            problems.append(Problem("send_at", "must be timezone-aware", message.send_at.isoformat()))
+        for key, value in message.extras.items():
+            if not isinstance(value, str):
+                problems.append(Problem("extras", f"value must be a string, got {type(value).__name__}", key))
+        return problems
+
+    def _recipient_problems(self, numbers: Sequence[str], groups: Sequence[str]) -> list[Problem]:
+        problems: list[Problem] = []
+        if not numbers and not groups:
+            problems.append(Problem("recipients", "at least one number or group is needed"))
+        seen: set[str] = set()
+        for index, number in enumerate(numbers):
+            if not (number.isascii() and number.isdigit()):
+                problems.append(Problem("numbers", "must be international digits only", number, index))
+            elif number in seen:
+                # The gateway rejects a request with repeated recipients (EAPI: unless
+                # strip_dup_recipients=1, which the vendor advises against).
+                problems.append(Problem("numbers", "duplicate recipient", number, index))
+            seen.add(number)
+        seen.clear()
+        for index, group in enumerate(groups):
+            if not group.strip():
+                problems.append(Problem("groups", "must not be empty", group, index))
+            elif self.numeric_group_ids and not (group.isascii() and group.isdigit()):
+                problems.append(Problem("groups", f"BulkSMS {self.api} takes numeric group ids only", group, index))
+            elif group in seen:
+                problems.append(Problem("groups", "duplicate group", group, index))
+            seen.add(group)
+        return problems
+
+    def _sender_problems(self, sender: str | None) -> list[Problem]:
+        if sender is None:
+            return []
+        digits = sender[1:] if sender.startswith("+") else sender
+        if not sender.strip():
+            return [Problem("sender", "must not be empty", sender)]
+        if digits.isascii() and digits.isdigit():
+            # A numeric sender is a phone number: it may be longer than the 11 characters of an
+            # alphanumeric sender id.
+            low, high = self.numeric_sender_min, _NUMERIC_SENDER_MAX
+            if not low <= len(digits) <= high:
+                span = f"at most {high}" if low <= 1 else f"{low} to {high}"
+                return [Problem("sender", f"a numeric sender has {span} digits, got {len(digits)}", sender)]
+            return []
+        if len(sender) > _ALNUM_SENDER_MAX:
+            reason = f"an alphanumeric sender has at most {_ALNUM_SENDER_MAX} characters, got {len(sender)}"
+            return [Problem("sender", reason, sender)]
+        if _has_control_chars(sender):
+            return [Problem("sender", "must not contain control characters", sender)]
+        return []
+
+    @staticmethod
+    def _dedupe_problems(key: int | None) -> list[Problem]:
+        if key is None or (not isinstance(key, bool) and isinstance(key, int) and 1 <= key <= DEDUPE_KEY_MAX):
+            return []
+        return [Problem("dedupe_key", f"must be an integer from 1 to {DEDUPE_KEY_MAX}", str(key))]
+
+    def _raise_problems(self, problems: Iterable[Problem]) -> None:
+        found = list(problems)
+        if found:
+            raise SmsValidationError(found, gateway=self.gateway)
+
+    # ---------------------------------------------------------------- safe error text
+
+    def safe_text(self, text: str, limit: int = ERROR_TEXT_LIMIT) -> str:
+        """Gateway text made fit for an error message: credentials replaced by ``***``, one
+        line, at most ``limit`` characters.
+
+        Scrubbing runs before cutting, so a secret cut in half at the limit cannot leak a prefix.
+        """
+        for secret in (self._credentials.password, self._credentials.username):
+            if secret:
+                text = text.replace(secret, "***")
+        text = " ".join(text.split())
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+        return text
+
+    def _error(
+        self,
+        cls: type[SmsError],
+        message: str,
+        *,
+        code: str | int | None = None,
+        retry_after: float | None = None,
+    ) -> SmsError:
+        if issubclass(cls, SmsRetryableError):
+            return cls(message, gateway=self.gateway, code=code, retry_after=retry_after)
+        return cls(message, gateway=self.gateway, code=code)

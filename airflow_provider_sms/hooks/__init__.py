@@ -1,0 +1,1 @@
+"""Hooks: one per gateway, all sharing :class:`airflow_provider_sms.hooks.base.SmsHook`."""

@@ -1,0 +1,273 @@
+"""The part every gateway hook shares: connection settings, transport, capabilities, the generic calls.
+
+Generic operators and sensors talk only to :class:`SmsHook`; :func:`get_sms_hook` picks the concrete
+hook from the connection's type. A gateway overrides the calls it supports and declares them in
+``capabilities``; the others raise :class:`SmsCapabilityError` naming the gateway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_sms.connection_forms import CONNECTION_FORMS, ConnectionForm
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.recipients import NumberCheck
+from airflow_provider_sms.core.results import MessageStatus, SendResult
+from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError
+from airflow_provider_sms.hooks.capabilities import Capability
+from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+__all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for"]
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything a hook reads from its connection, parsed once. ``repr`` never shows the password."""
+
+    base_url: str
+    login: str
+    password: str
+    extra: Mapping[str, Any]
+    default_region: str | None
+    number_check: NumberCheck
+    timeout: float
+    max_recipients_per_request: int | None
+
+    def __repr__(self) -> str:
+        return f"GatewaySettings(base_url={self.base_url!r}, login={self.login!r}, extra keys={sorted(self.extra)})"
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """Read a boolean extra that may arrive as text (URI-form connections make every extra a string)."""
+        value = self.extra.get(name, default)
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """How a sensor names one message (or a whole batch when ``recipient`` and ``message_id`` are None)."""
+
+    batch_id: str | None = None
+    message_id: str | None = None
+    recipient: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"batch_id": self.batch_id, "message_id": self.message_id, "recipient": self.recipient}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MessageRef:
+        return cls(
+            batch_id=_opt_str(data.get("batch_id")),
+            message_id=_opt_str(data.get("message_id")),
+            recipient=_opt_str(data.get("recipient")),
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _extra_value(extra: Mapping[str, Any], conn_type: str, name: str) -> Any:
+    # Connections made before Airflow 2.3 stored custom fields as extra__<type>__<name>.
+    if name in extra:
+        return extra[name]
+    return extra.get(f"extra__{conn_type}__{name}")
+
+
+class SmsHook(BaseHook):
+    """Base of the gateway hooks.
+
+    :param sms_conn_id: the Airflow connection to use; its type picks the gateway.
+    :param retry: retry policy for HTTP calls (tests pass one with no waiting).
+    """
+
+    conn_name_attr = "sms_conn_id"
+    default_conn_name = "sms_default"
+    conn_type = "sms"
+    hook_name = "SMS gateway"
+
+    gateway: ClassVar[str] = "sms"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    default_host: ClassVar[str] = ""
+    max_recipients_limit: ClassVar[int] = 1000
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        form = CONNECTION_FORMS.get(cls.conn_type)
+        if form is not None:
+            # Airflow 3.1 registers form methods only when they sit in the class's own __dict__,
+            # so each gateway hook gets its own copy built from the shared declaration.
+            cls.get_connection_form_widgets = classmethod(lambda _cls: _form_widgets(form))  # type: ignore[method-assign,assignment]
+            cls.get_ui_field_behaviour = classmethod(lambda _cls: form.ui_field_behaviour())  # type: ignore[method-assign,assignment]
+
+    def __init__(self, sms_conn_id: str | None = None, *, retry: RetryPolicy | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sms_conn_id = sms_conn_id or self.default_conn_name
+        self.retry = retry
+        self._preloaded: Connection | None = None
+
+    @classmethod
+    def for_connection(cls, connection: Connection, *, retry: RetryPolicy | None = None) -> SmsHook:
+        """Build the hook around a connection already fetched (triggers fetch it asynchronously)."""
+        hook = cls(sms_conn_id=connection.conn_id, retry=retry)
+        hook._preloaded = connection
+        return hook
+
+    # -- settings and transport -------------------------------------------------------------------
+
+    @cached_property
+    def connection(self) -> Connection:
+        return self._preloaded or self.get_connection(self.sms_conn_id)
+
+    @cached_property
+    def settings(self) -> GatewaySettings:
+        conn = self.connection
+        extra = conn.extra_dejson or {}
+        host = (conn.host or self.default_host).strip()
+        if host and "://" not in host:
+            host = f"https://{host}"
+        if conn.port and host.count(":") < 2:
+            host = f"{host}:{conn.port}"
+        check = str(_extra_value(extra, self.conn_type, "number_check") or "valid")
+        if check not in ("valid", "possible"):
+            raise SmsConfigurationError(f"extra number_check must be 'valid' or 'possible', got {check!r}",
+                                        gateway=self.gateway)
+        chunk = _extra_value(extra, self.conn_type, "max_recipients_per_request")
+        region = _extra_value(extra, self.conn_type, "default_region")
+        return GatewaySettings(
+            base_url=host,
+            login=conn.login or "",
+            password=conn.password or "",
+            extra={k: v for k, v in extra.items() if not k.startswith("extra__")}
+            | {k.split("__", 2)[2]: v for k, v in extra.items() if k.startswith(f"extra__{self.conn_type}__")},
+            default_region=str(region).upper() if region else None,
+            number_check=check,  # type: ignore[arg-type]
+            timeout=float(_extra_value(extra, self.conn_type, "timeout") or 30),
+            max_recipients_per_request=int(chunk) if chunk else None,
+        )
+
+    @cached_property
+    def transport(self) -> SyncTransport:
+        return SyncTransport(self.settings.base_url, gateway=self.gateway, timeout=self.settings.timeout,
+                             retry=self.retry)
+
+    def async_transport(self) -> AsyncTransport:
+        """A new async transport (one per trigger run: event loops must not share clients)."""
+        return AsyncTransport(self.settings.base_url, gateway=self.gateway, timeout=self.settings.timeout,
+                              retry=self.retry)
+
+    def close(self) -> None:
+        if "transport" in self.__dict__:
+            self.transport.close()
+
+    @property
+    def max_recipients_per_request(self) -> int:
+        """Chunk size for big sends: the connection's choice, capped at the gateway's limit."""
+        wanted = self.settings.max_recipients_per_request or self.max_recipients_limit
+        return max(1, min(wanted, self.max_recipients_limit))
+
+    # -- capabilities -----------------------------------------------------------------------------
+
+    def require(self, capability: Capability, hint: str = "") -> None:
+        """Raise :class:`SmsCapabilityError` unless this gateway (and API) supports ``capability``."""
+        if capability not in self.capabilities:
+            raise SmsCapabilityError(self.gateway, capability.value, hint)
+
+    # -- generic calls (overridden by gateways that support them) ---------------------------------
+
+    def check_message(self, message: OutgoingMessage, now: dt.datetime | None = None) -> None:
+        """Raise :class:`SmsValidationError` listing everything wrong with ``message``; send nothing."""
+        raise SmsCapabilityError(self.gateway, Capability.SEND.value)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one request's worth of ``message`` (at most ``max_recipients_per_request`` recipients)."""
+        raise SmsCapabilityError(self.gateway, Capability.SEND.value)
+
+    def get_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+        """Current status of each message, asking the gateway as few times as it allows."""
+        raise SmsCapabilityError(self.gateway, Capability.STATUS.value)
+
+    async def aget_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+        """Async twin of :meth:`get_statuses`, for triggers."""
+        raise SmsCapabilityError(self.gateway, Capability.STATUS.value)
+
+    def get_credits(self) -> float:
+        """The account's credit balance."""
+        raise SmsCapabilityError(self.gateway, Capability.CREDITS.value)
+
+    def report_kinds(self) -> Sequence[str]:
+        """Names of the reports :meth:`iter_report` can produce."""
+        return ()
+
+    def iter_report(self, kind: str, **params: Any) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
+        """``(header, rows)`` of a report, streamed from the gateway; rows are lists of strings."""
+        raise SmsCapabilityError(self.gateway, Capability.DELIVERY_REPORT.value)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with a call that changes nothing (the credit balance)."""
+        try:
+            balance = self.get_credits()
+        except SmsError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, f"Connected to {self.hook_name}; credit balance {balance:g}"
+
+
+def _form_widgets(form: ConnectionForm) -> dict[str, Any]:
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import BooleanField, IntegerField, PasswordField, StringField
+
+    widgets: dict[str, Any] = {}
+    for f in form.fields:
+        label = lazy_gettext(f.label)
+        if f.type == "boolean":
+            widgets[f.name] = BooleanField(label, default=bool(f.default), description=f.description)
+        elif f.type == "integer":
+            widgets[f.name] = IntegerField(label, widget=BS3TextFieldWidget(), description=f.description)
+        elif f.secret:
+            widgets[f.name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=f.description)
+        else:
+            widgets[f.name] = StringField(label, widget=BS3TextFieldWidget(), description=f.description)
+    return widgets
+
+
+def hook_class_for(conn_type: str | None) -> type[SmsHook]:
+    """The hook class registered for a connection type, or a configuration error naming the types we know."""
+    form = CONNECTION_FORMS.get(conn_type or "")
+    if form is None:
+        known = ", ".join(sorted(CONNECTION_FORMS))
+        raise SmsConfigurationError(f"connection type {conn_type!r} is not an SMS gateway (known: {known})")
+    module_name, _, class_name = form.hook_class.rpartition(".")
+    hook_class: type[SmsHook] = getattr(importlib.import_module(module_name), class_name)
+    return hook_class
+
+
+def get_sms_hook(sms_conn_id: str, *, retry: RetryPolicy | None = None) -> SmsHook:
+    """The hook for ``sms_conn_id``, chosen by the connection's type; the connection is fetched once."""
+    connection = BaseHook.get_connection(sms_conn_id)
+    return hook_class_for(connection.conn_type).for_connection(connection, retry=retry)
+
+
+def iter_chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of at most ``size`` items."""
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

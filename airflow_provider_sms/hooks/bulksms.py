@@ -1,0 +1,245 @@
+"""BulkSMS hook: the JSON API v1 (default, the vendor's recommendation) or the legacy EAPI.
+
+The connection's extra ``api`` picks one; ``host`` holds scheme and regional host
+(``https://api.bulksms.com`` for JSON, ``https://bulksms.vsms.net`` for EAPI, or a local simulator).
+
+Duplicate suppression: every send carries ``OutgoingMessage.dedupe_key`` as EAPI ``stop_dup_id`` or
+JSON ``deduplication-id``. BulkSMS answers a repeat within its window (EAPI: "a few hours"; JSON:
+about 12 hours) with the original result and sends nothing, so a retried request or task does not
+text anyone twice inside that window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from functools import cached_property, partial
+from typing import Any, ClassVar
+
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
+from airflow_provider_sms.core.schedule import schedule_problems
+from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsTransientError, SmsValidationError
+from airflow_provider_sms.gateways.bulksms import BulkSmsCredentials, BulkSmsEapi, BulkSmsJsonApi, StatusPage
+from airflow_provider_sms.gateways.http import HttpResponse
+from airflow_provider_sms.hooks.base import MessageRef, SmsHook
+from airflow_provider_sms.hooks.capabilities import Capability
+
+__all__ = ["BulkSmsHook"]
+
+_JSON_HOST = "https://api.bulksms.com"
+_EAPI_HOST = "https://bulksms.vsms.net"
+
+
+class BulkSmsHook(SmsHook):
+    """Hook for BulkSMS (connection type ``bulksms``).
+
+    :param sms_conn_id: connection id (default ``bulksms_default``). Login and password are the
+        account's username and password, or an API token id and secret (JSON API).
+    """
+
+    conn_type = "bulksms"
+    default_conn_name = "bulksms_default"
+    hook_name = "BulkSMS"
+    gateway = "bulksms"
+
+    _COMMON: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.DEDUPE, Capability.STATUS,
+         Capability.DELIVERY_REPORT, Capability.CREDITS}
+    )
+    _EAPI_ONLY: ClassVar[frozenset[Capability]] = frozenset({Capability.TEST_MODE, Capability.QUOTE, Capability.INBOX})
+
+    @property
+    def api_name(self) -> str:
+        name = str(self.connection.extra_dejson.get("api") or "json").strip().lower()
+        if name not in ("json", "eapi"):
+            raise SmsConfigurationError(f"extra 'api' must be 'json' or 'eapi', got {name!r}", gateway=self.gateway)
+        return name
+
+    @property
+    def default_host(self) -> str:  # type: ignore[override]
+        return _EAPI_HOST if self.api_name == "eapi" else _JSON_HOST
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
+        return self._COMMON | self._EAPI_ONLY if self.api_name == "eapi" else self._COMMON
+
+    @property
+    def max_recipients_limit(self) -> int:  # type: ignore[override]
+        # EAPI: one send_sms carries a comma list (the vendor caps batches at 30,000); JSON: the
+        # vendor recommends about 4,000 messages per POST.
+        return 5000 if self.api_name == "eapi" else 4000
+
+    @cached_property
+    def api(self) -> BulkSmsEapi | BulkSmsJsonApi:
+        settings = self.settings
+        if not settings.login or not settings.password:
+            raise SmsConfigurationError("connection needs login (username or token id) and password",
+                                        gateway=self.gateway)
+        credentials = BulkSmsCredentials(settings.login, settings.password)
+        base = settings.base_url.rstrip("/")
+        for suffix in ("/eapi", "/v1"):
+            if base.endswith(suffix):
+                raise SmsConfigurationError(
+                    f"host should be scheme and host only (e.g. {_JSON_HOST}); drop the trailing {suffix!r}",
+                    gateway=self.gateway)
+        if self.api_name == "eapi":
+            return BulkSmsEapi(credentials, unicode_concat=settings.flag("eapi_unicode_concat"))
+        return BulkSmsJsonApi(credentials)
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def check_message(self, message: OutgoingMessage, now: dt.datetime | None = None) -> None:
+        """Raise one :class:`SmsValidationError` with every problem of ``message``; nothing is sent."""
+        if message.test_mode is not None:
+            self.require(Capability.TEST_MODE, "use api=eapi for test_always_succeed/test_always_fail")
+        problems = schedule_problems(message.send_at, now or dt.datetime.now(dt.UTC))
+        try:
+            self.api.check(message)
+        except SmsValidationError as exc:
+            problems = [*exc.problems, *problems]
+        if problems:
+            raise SmsValidationError(problems, gateway=self.gateway)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Submit ``message`` in one request; retried only per the error tree and the dedupe key."""
+        if message.groups:
+            self.require(Capability.GROUP_SEND)
+        request = self.api.send_request(message)
+        return self.transport.call(request, partial(self.api.parse_send, message=message))
+
+    def get_credits(self) -> float:
+        """Credit balance (EAPI ``get_credits``, JSON ``GET /v1/profile``)."""
+        return self.transport.call(self.api.credits_request(), self.api.parse_credits)
+
+    def quote(self, message: OutgoingMessage) -> float:
+        """Credits ``message`` would cost (EAPI ``quote_sms``)."""
+        self.require(Capability.QUOTE, "quote_sms exists only in the EAPI")
+        api = self._eapi()
+        return self.transport.call(api.quote_request(message), api.parse_quote)
+
+    def _eapi(self) -> BulkSmsEapi:
+        api = self.api
+        assert isinstance(api, BulkSmsEapi)  # callers have checked the capability
+        return api
+
+    # -- statuses ---------------------------------------------------------------------------------
+
+    def batch_statuses(self, batch_id: str) -> list[MessageStatus]:
+        """Every recipient's status in one batch (EAPI ``get_report``; JSON one filtered listing, paged)."""
+        statuses: list[MessageStatus] = []
+        cursor: str | None = None
+        while True:
+            page: StatusPage = self.transport.call(self.api.status_request(batch_id, cursor),
+                                                   partial(self.api.parse_status, batch_id=batch_id))
+            statuses.extend(page.statuses)
+            cursor = page.next_cursor
+            if cursor is None:
+                return statuses
+
+    async def abatch_statuses(self, batch_id: str) -> list[MessageStatus]:
+        """Async twin of :meth:`batch_statuses`."""
+        transport = self.async_transport()
+        statuses: list[MessageStatus] = []
+        cursor: str | None = None
+        while True:
+            page: StatusPage = await transport.call(self.api.status_request(batch_id, cursor),
+                                                    partial(self.api.parse_status, batch_id=batch_id))
+            statuses.extend(page.statuses)
+            cursor = page.next_cursor
+            if cursor is None:
+                return statuses
+
+    def get_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+        """One call per batch, however many messages of it are asked about."""
+        by_batch = _refs_by_batch(refs, self.gateway)
+        return [s for batch, wanted in by_batch.items() for s in _select(self.batch_statuses(batch), batch, wanted)]
+
+    async def aget_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+        by_batch = _refs_by_batch(refs, self.gateway)
+        found: list[MessageStatus] = []
+        for batch, wanted in by_batch.items():
+            found.extend(_select(await self.abatch_statuses(batch), batch, wanted))
+        return found
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def report_kinds(self) -> Sequence[str]:
+        return ("delivery", "inbox") if self.api_name == "eapi" else ("delivery",)
+
+    def iter_report(self, kind: str, **params: Any) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
+        """Stream a report. ``delivery``: ``batch_ids`` (list), optional ``optional_fields`` (EAPI).
+
+        ``inbox`` (EAPI): ``last_retrieved_id`` (default 0); follows on until no more records.
+        """
+        if kind == "delivery":
+            batch_ids = [str(b) for b in params.get("batch_ids") or []]
+            if not batch_ids:
+                raise SmsValidationError([Problem("batch_ids", "at least one batch id is needed")],
+                                         gateway=self.gateway)
+            if self.api_name == "eapi":
+                fields = tuple(params.get("optional_fields") or ())
+                header = ["batch_id", "msisdn", "status_code", "status", *fields]
+                return header, self._eapi_delivery_rows(batch_ids, fields)
+            header = ["batch_id", "message_id", "msisdn", "status_code", "status"]
+            return header, self._json_delivery_rows(batch_ids)
+        if kind == "inbox":
+            self.require(Capability.INBOX, "the inbox report needs api=eapi")
+            header = ["msg_id", "sender", "message", "received_time", "msisdn", "referring_batch_id", "encoding"]
+            return header, self._inbox_rows(int(params.get("last_retrieved_id") or 0))
+        raise SmsValidationError([Problem("kind", f"unknown report {kind!r}; choose from {list(self.report_kinds())}")],
+                                 gateway=self.gateway)
+
+    def _eapi_delivery_rows(self, batch_ids: Sequence[str], fields: Sequence[str]) -> Iterator[Sequence[str]]:
+        api = self._eapi()
+        for batch_id in batch_ids:
+            request = api.report_request(batch_id, optional_fields=fields)
+            with self.transport.stream_lines(request, self._check_http, charset="iso-8859-1") as lines:
+                for row in api.iter_report_lines(lines, batch_id, fields):
+                    yield [batch_id, row.msisdn, str(row.status_code), row.status.value,
+                           *(row.optional.get(f, "") for f in fields)]
+
+    def _json_delivery_rows(self, batch_ids: Sequence[str]) -> Iterator[Sequence[str]]:
+        for batch_id in batch_ids:
+            for status in self.batch_statuses(batch_id):
+                yield [batch_id, status.message_id or "", status.recipient or "", status.code or "",
+                       status.status.value]
+
+    def _inbox_rows(self, last_id: int) -> Iterator[Sequence[str]]:
+        api = self._eapi()
+        while True:
+            records = self.transport.call(api.inbox_request(last_id), api.parse_inbox)
+            for rec in records:
+                yield [str(rec.msg_id), rec.sender, rec.message, rec.received_time, rec.msisdn,
+                       str(rec.referring_batch_id), rec.encoding or ""]
+            if not records:
+                return
+            last_id = max(int(r.msg_id) for r in records)
+
+    def _check_http(self, response: HttpResponse) -> None:
+        if response.status != 200:
+            raise SmsTransientError(f"HTTP {response.status} from report", gateway=self.gateway, code=response.status)
+
+
+def _refs_by_batch(refs: Sequence[MessageRef], gateway: str) -> dict[str, list[MessageRef]]:
+    by_batch: dict[str, list[MessageRef]] = defaultdict(list)
+    missing = [r for r in refs if not r.batch_id]
+    if missing:
+        raise SmsValidationError([Problem("messages", "BulkSMS statuses are read per batch: batch_id is required")],
+                                 gateway=gateway)
+    for ref in refs:
+        by_batch[str(ref.batch_id)].append(ref)
+    return by_batch
+
+
+def _select(statuses: list[MessageStatus], batch_id: str, wanted: list[MessageRef]) -> list[MessageStatus]:
+    """The statuses asked for; a message the gateway does not list yet (scheduled) is pending."""
+    if any(r.recipient is None and r.message_id is None for r in wanted):
+        return statuses
+    by_key = {(s.message_id or s.recipient): s for s in statuses}
+    return [
+        by_key.get(ref.message_id or ref.recipient or "")
+        or MessageStatus(DeliveryStatus.PENDING, recipient=ref.recipient, message_id=ref.message_id, batch_id=batch_id)
+        for ref in wanted
+    ]

@@ -1,0 +1,22 @@
+"""What a gateway can do, so generic operators can refuse clearly instead of silently doing nothing."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Capability"]
+
+
+class Capability(enum.StrEnum):
+    SEND = "sending to numbers"
+    GROUP_SEND = "sending to gateway-side groups"
+    SCHEDULE = "scheduled sends"
+    DEDUPE = "duplicate suppression on retried sends"
+    TEST_MODE = "test-mode sends"
+    STATUS = "message status checks"
+    DELIVERY_REPORT = "delivery reports"
+    INBOX = "inbound message reports"
+    CREDITS = "credit balance checks"
+    QUOTE = "send quotes"
+    CONTACT_IMPORT = "contact import"
+    BACKGROUND_SEND = "background sends"

@@ -1,0 +1,1 @@
+"""Generic SMS operators: the hook for the connection's type does the gateway-specific work."""

@@ -1,0 +1,281 @@
+"""Send one text to many numbers (:class:`SmsSendOperator`) or to gateway-side groups (:class:`SmsGroupSendOperator`).
+
+Both validate everything first (numbers, text, sender, schedule) and send nothing when any input is
+bad. Big recipient lists go out in chunks of the gateway's per-request size, one after another.
+Each chunk carries a dedupe key derived from (dag, task, run, map index, chunk number, content), so
+a retried task re-submits the same chunks under the same keys and gateways that deduplicate
+(BulkSMS) answer with the original result instead of texting again.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_sms.core.message import OutgoingMessage, TestMode
+    from airflow_provider_sms.core.results import SendResult
+    from airflow_provider_sms.hooks.base import SmsHook
+
+__all__ = ["SmsGroupSendOperator", "SmsSendOperator"]
+
+log = logging.getLogger(__name__)
+
+
+def _as_items(value: Any) -> list[str] | str:
+    """Accept a list, a comma-separated string, or a rendered XCom list (``"['4477...', ...]"``)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = ast.literal_eval(text)
+            return [str(v) for v in parsed]
+        return text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Iterable):
+        return [str(v) for v in value]
+    raise AirflowFailException(f"cannot read recipients from a {type(value).__name__}")
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    import pendulum
+
+    parsed = pendulum.parse(str(value))
+    if not isinstance(parsed, dt.datetime):
+        raise AirflowFailException(f"send_at {value!r} is not a date and time")
+    return parsed
+
+
+class _SmsSendBase(BaseOperator):
+    """What the number and group send operators share: options, validation, chunked sending, policies."""
+
+    template_fields: Sequence[str] = ("sms_conn_id", "message", "sender", "send_at", "client_ref", "extras")
+    template_fields_renderers = {"extras": "json"}
+    ui_color = "#e3f2fd"
+
+    def __init__(
+        self,
+        *,
+        sms_conn_id: str,
+        message: str,
+        sender: str | None = None,
+        send_at: dt.datetime | str | None = None,
+        unicode: bool | None = None,
+        max_parts: int | None = None,
+        want_report: bool = True,
+        client_ref: str | None = None,
+        test_mode: TestMode | None = None,
+        extras: dict[str, str] | None = None,
+        allow_partial_failure: bool = False,
+        xcom_results: Literal["per_recipient", "summary"] = "per_recipient",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sms_conn_id = sms_conn_id
+        self.message = message
+        self.sender = sender
+        self.send_at = send_at
+        self.unicode = unicode
+        self.max_parts = max_parts
+        self.want_report = want_report
+        self.client_ref = client_ref
+        self.test_mode = test_mode
+        self.extras = extras or {}
+        self.allow_partial_failure = allow_partial_failure
+        self.xcom_results = xcom_results
+
+    def _hook(self) -> SmsHook:
+        from airflow_provider_sms.hooks.base import get_sms_hook
+
+        return get_sms_hook(self.sms_conn_id)
+
+    def _template(self) -> OutgoingMessage:
+        from airflow_provider_sms.core.message import OutgoingMessage
+
+        return OutgoingMessage(
+            text=self.message,
+            sender=self.sender or None,
+            unicode=self.unicode,
+            max_parts=self.max_parts,
+            want_report=self.want_report,
+            send_at=_as_datetime(self.send_at),
+            client_ref=self.client_ref or None,
+            test_mode=self.test_mode,
+            extras={str(k): str(v) for k, v in self.extras.items()},
+        )
+
+    def _key_base(self, context: Context) -> tuple[str, str, str, int]:
+        ti = context.get("ti")
+        map_index = getattr(ti, "map_index", -1) if ti is not None else -1
+        run_id = context.get("run_id") or getattr(ti, "run_id", None) or ""
+        return (self.dag_id or "", self.task_id, str(run_id), int(map_index if map_index is not None else -1))
+
+    def _send_chunks(self, hook: SmsHook, template: OutgoingMessage, chunks: Iterable[OutgoingMessage],
+                     context: Context) -> SendResult:
+        """Send every chunk; a chunk the gateway refuses is recorded as rejected and the rest still go."""
+        from airflow_provider_sms.core.dedupe import content_digest, dedupe_key
+        from airflow_provider_sms.core.results import RecipientResult, SendResult
+        from airflow_provider_sms.exceptions import (
+            SmsAmbiguousError,
+            SmsConfigurationError,
+            SmsError,
+        )
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        key_base = self._key_base(context) if run_id_known(context) else None
+        total = SendResult(gateway=hook.gateway)
+        in_doubt: list[str] = []
+        self._retry_may_help = False
+        for index, chunk in enumerate(chunks):
+            recipients = [*chunk.numbers, *chunk.groups]
+            key = None
+            if key_base is not None:
+                key = dedupe_key(*key_base, index, content_digest([*recipients, template.text]))
+            try:
+                total.extend(hook.send(replace(chunk, dedupe_key=key)))
+            except SmsConfigurationError as error:
+                raise AirflowFailException(str(error)) from error  # nothing else will work either
+            except SmsAmbiguousError as error:
+                in_doubt.extend(error.recipients_in_doubt or recipients)
+                log.error("chunk %d: %s", index, error)
+            except SmsError as error:
+                log.error("chunk %d of %d recipients refused: %s", index, len(recipients), error)
+                self._retry_may_help |= error.retryable and Capability.DEDUPE in hook.capabilities
+                total.results.extend(
+                    RecipientResult(r, accepted=False, code=str(error.code) if error.code is not None else None,
+                                    text=str(error)) for r in recipients)
+        if in_doubt:
+            can_replay = Capability.DEDUPE in hook.capabilities and key_base is not None
+            self._push(context, total)
+            message = (f"{len(in_doubt)} recipients may or may not have been texted (the gateway's answer was "
+                       f"lost): {', '.join(in_doubt[:20])}")
+            if can_replay:
+                raise AirflowException(message + "; a task retry re-sends under the same dedupe keys")
+            raise AirflowFailException(message + "; not retried, to avoid texting anyone twice")
+        return total
+
+    def _push(self, context: Context, result: SendResult) -> None:
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key="send_result", value=result.to_dict(per_recipient=self.xcom_results == "per_recipient"))
+
+    def _finish(self, context: Context, result: SendResult) -> dict[str, Any]:
+        data = result.to_dict(per_recipient=self.xcom_results == "per_recipient")
+        rejected = data["rejected_count"]
+        log.info("%s: %d accepted, %d rejected, batches %s", result.gateway, data["accepted_count"], rejected,
+                 result.batch_ids[:10])
+        if rejected and not self.allow_partial_failure:
+            self._push(context, result)
+            sample = ", ".join(f"{r.recipient} ({r.text})" for r in result.rejected[:10])
+            text = (f"{rejected} of {len(result.results)} recipients were rejected (the others were sent): {sample}. "
+                    "Set allow_partial_failure=True to accept partial sends.")
+            if getattr(self, "_retry_may_help", False):
+                # Temporary refusals: a task retry re-sends every chunk under its dedupe key, so the
+                # accepted ones are not sent twice and the refused ones get another chance.
+                raise AirflowException(text)
+            raise AirflowFailException(text)
+        return data
+
+
+def run_id_known(context: Context) -> bool:
+    ti = context.get("ti")
+    return bool(context.get("run_id") or getattr(ti, "run_id", None))
+
+
+class SmsSendOperator(_SmsSendBase):
+    """Send ``message`` to every number in ``to`` through the gateway of ``sms_conn_id``.
+
+    :param sms_conn_id: SMS connection (its type picks the gateway). Templated.
+    :param to: numbers: a list, a comma-separated string, or an XCom (``other_task.output``). Numbers
+        in national form use the connection's ``default_region``. Duplicates (after normalising) are
+        sent once. Templated.
+    :param message: the text. Templated.
+    :param sender: sender id (alphanumeric up to 11 characters, or a number). Templated.
+    :param send_at: schedule for later (timezone-aware datetime or ISO string); in the past or more
+        than two years ahead is an error. Templated.
+    :param unicode: None detects (UCS-2 when the text needs it), False refuses non-GSM text, True forces UCS-2.
+    :param max_parts: the most SMS parts one message may use (gateway default when None).
+    :param want_report: ask for delivery reports.
+    :param client_ref: your own reference, where the gateway keeps one (BulkSMS ``source_id``/``userSuppliedId``).
+    :param test_mode: ``"succeed"``/``"fail"``: gateway test flags (validate, deliver nothing).
+    :param extras: gateway-specific parameters passed through as they are (e.g. ``{"routing_group": "2"}``).
+    :param allow_partial_failure: succeed even when some recipients were rejected (default: fail
+        after sending to the rest).
+    :param xcom_results: ``per_recipient`` (default) returns every recipient's outcome; ``summary``
+        returns counts, batch ids and the rejected ones only (for very large sends).
+    :return: ``{"gateway", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"|"rejected", ...}``
+    """
+
+    template_fields: Sequence[str] = (*_SmsSendBase.template_fields, "to")
+
+    def __init__(self, *, sms_conn_id: str, to: str | Sequence[str] | Any, message: str, **kwargs: Any) -> None:
+        super().__init__(sms_conn_id=sms_conn_id, message=message, **kwargs)
+        self.to = to
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms.core.recipients import normalise_numbers
+        from airflow_provider_sms.hooks.base import iter_chunks
+
+        with airflow_errors():
+            hook = self._hook()
+            settings = hook.settings
+            numbers = normalise_numbers(_as_items(self.to), settings.default_region, settings.number_check,
+                                        field="to", gateway=hook.gateway)
+            unique = list(dict.fromkeys(numbers))
+            if len(unique) < len(numbers):
+                log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
+            template = self._template()
+            hook.check_message(replace(template, numbers=unique[:1]))
+            size = hook.max_recipients_per_request
+            chunks = (replace(template, numbers=chunk) for chunk in iter_chunks(unique, size))
+            log.info("sending to %d recipients via %s in chunks of %d", len(unique), hook.gateway, size)
+            result = self._send_chunks(hook, template, chunks, context)
+            return self._finish(context, result)
+
+
+class SmsGroupSendOperator(_SmsSendBase):
+    """Send ``message`` to gateway-side groups (BulkSMS phonebook groups, NetMessenger groups/lists).
+
+    :param group: a group id or name, or a list of them. Templated.
+    Other parameters as for :class:`SmsSendOperator`.
+    """
+
+    template_fields: Sequence[str] = (*_SmsSendBase.template_fields, "group")
+
+    def __init__(self, *, sms_conn_id: str, group: str | int | Sequence[str | int], message: str,
+                 **kwargs: Any) -> None:
+        super().__init__(sms_conn_id=sms_conn_id, message=message, **kwargs)
+        self.group = group
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms.core.recipients import split_recipients
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        with airflow_errors():
+            hook = self._hook()
+            hook.require(Capability.GROUP_SEND)
+            groups = list(dict.fromkeys(split_recipients(_as_items(self.group))))
+            if not groups:
+                raise AirflowFailException("group: no group given")
+            message = replace(self._template(), groups=groups)
+            hook.check_message(message)
+            result = self._send_chunks(hook, message, [message], context)
+            return self._finish(context, result)

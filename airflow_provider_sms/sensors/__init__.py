@@ -1,0 +1,1 @@
+"""Sensors that wait on gateway state: message delivery, background sends."""

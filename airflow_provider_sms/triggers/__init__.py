@@ -1,0 +1,1 @@
+"""Triggers that wait on gateways from the triggerer, with async HTTP over the same protocol code."""
