@@ -85,6 +85,8 @@ _COMMON_FIELDS = (
     FormField("timeout", "Timeout (s)", "number", "Read timeout of one HTTP request", 30),
     FormField("max_recipients_per_request", "Recipients per request", "integer",
               "Chunk size for big sends (the gateway's limit applies)"),
+    FormField("retries", "HTTP retries", "integer", "Retries of one HTTP call on transient errors", 3),
+    FormField("retry_backoff", "Retry back-off (s)", "number", "First wait between retries; doubles each time", 0.5),
 )
 
 CONNECTION_FORMS: dict[str, ConnectionForm] = {

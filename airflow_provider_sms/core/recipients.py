@@ -28,7 +28,7 @@ __all__ = [
 
 NumberCheck = Literal["valid", "possible"]
 
-_PUNCTUATION = re.compile(r"[\s().\-/]")
+_PUNCTUATION = re.compile(r"[\s.\-/]")
 _INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9]\d{6,14})")
 _POSSIBLE_REASONS = {
     ValidationResult.INVALID_COUNTRY_CODE: "unknown country calling code",

@@ -42,6 +42,7 @@ class GatewaySettings:
     number_check: NumberCheck
     timeout: float
     max_recipients_per_request: int | None
+    retry: RetryPolicy
 
     def __repr__(self) -> str:
         return f"GatewaySettings(base_url={self.base_url!r}, login={self.login!r}, extra keys={sorted(self.extra)})"
@@ -153,19 +154,27 @@ class SmsHook(BaseHook):
             | {k.split("__", 2)[2]: v for k, v in extra.items() if k.startswith(f"extra__{self.conn_type}__")},
             default_region=str(region).upper() if region else None,
             number_check=check,  # type: ignore[arg-type]
-            timeout=float(_extra_value(extra, self.conn_type, "timeout") or 30),
+            timeout=float(self._extra_or(extra, "timeout", 30)),
             max_recipients_per_request=int(chunk) if chunk else None,
+            retry=self.retry or RetryPolicy(
+                max_attempts=1 + int(self._extra_or(extra, "retries", 3)),
+                backoff_base=float(self._extra_or(extra, "retry_backoff", 0.5)),
+            ),
         )
+
+    def _extra_or(self, extra: Mapping[str, Any], name: str, default: Any) -> Any:
+        value = _extra_value(extra, self.conn_type, name)
+        return default if value is None or value == "" else value
 
     @cached_property
     def transport(self) -> SyncTransport:
         return SyncTransport(self.settings.base_url, gateway=self.gateway, timeout=self.settings.timeout,
-                             retry=self.retry)
+                             retry=self.settings.retry)
 
     def async_transport(self) -> AsyncTransport:
         """A new async transport (one per trigger run: event loops must not share clients)."""
         return AsyncTransport(self.settings.base_url, gateway=self.gateway, timeout=self.settings.timeout,
-                              retry=self.retry)
+                              retry=self.settings.retry)
 
     def close(self) -> None:
         if "transport" in self.__dict__:

@@ -198,7 +198,7 @@ class BulkSmsHook(SmsHook):
             with self.transport.stream_lines(request, self._check_http, charset="iso-8859-1") as lines:
                 for row in api.iter_report_lines(lines, batch_id, fields):
                     yield [batch_id, row.msisdn, str(row.status_code), row.status.value,
-                           *(row.optional.get(f, "") for f in fields)]
+                           *(row.fields.get(f, "") for f in fields)]
 
     def _json_delivery_rows(self, batch_ids: Sequence[str]) -> Iterator[Sequence[str]]:
         for batch_id in batch_ids:

@@ -125,8 +125,9 @@ class SmsMessageStatusSensor(BaseSensorOperator):
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
 
+        refs = self._refs()
         with airflow_errors():
-            return self._conclude(get_sms_hook(self.sms_conn_id).get_statuses(self._refs()))
+            return self._conclude(get_sms_hook(self.sms_conn_id).get_statuses(refs))
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:

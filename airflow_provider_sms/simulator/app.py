@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +29,8 @@ from airflow_provider_sms.simulator.core import Simulator
 from airflow_provider_sms.simulator.middleware import GatewayMiddleware
 
 log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 #: Real seconds between background ticks (pushes fire even when nobody advances the clock).
 TICK_INTERVAL = 0.2
@@ -71,14 +72,14 @@ async def _tick_forever(simulator: Simulator) -> None:
         await run_in_threadpool(simulator.tick, wait=False)
 
 
-def _health(simulator: Simulator) -> Any:
+def _health(simulator: Simulator) -> Endpoint:
     async def health(request: Request) -> Response:
         return JSONResponse(simulator.describe())
 
     return health
 
 
-def _advance(simulator: Simulator) -> Any:
+def _advance(simulator: Simulator) -> Endpoint:
     async def advance(request: Request) -> Response:
         try:
             seconds = float(request.query_params.get("seconds", "0"))
@@ -93,7 +94,7 @@ def _advance(simulator: Simulator) -> Any:
     return advance
 
 
-def _faults(simulator: Simulator) -> Any:
+def _faults(simulator: Simulator) -> Endpoint:
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             simulator.faults.clear()
@@ -111,7 +112,7 @@ def _faults(simulator: Simulator) -> Any:
     return faults
 
 
-def _reset(simulator: Simulator) -> Any:
+def _reset(simulator: Simulator) -> Endpoint:
     async def reset(request: Request) -> Response:
         await run_in_threadpool(simulator.reset)
         return JSONResponse({"status": "reset"})

@@ -272,7 +272,8 @@ class BulkSmsState:
 
     def recall_stop_dup(self, account: AccountState, stop_dup_id: int) -> str | None:
         """The original answer to a recent submission with this ``stop_dup_id``, if any."""
-        return self._recall(account.stop_dup, stop_dup_id, self.config.dedupe_window)
+        answer: str | None = self._recall(account.stop_dup, stop_dup_id, self.config.dedupe_window)
+        return answer
 
     def remember_stop_dup(self, account: AccountState, stop_dup_id: int, answer: str) -> None:
         """Remember a successful answer for ``stop_dup_id``."""
@@ -281,7 +282,8 @@ class BulkSmsState:
 
     def recall_json(self, account: AccountState, dedupe_id: int) -> bytes | None:
         """The original JSON answer to a recent submission with this ``deduplication-id``."""
-        return self._recall(account.json_dedupe, dedupe_id, self.config.json_dedupe_window)
+        body: bytes | None = self._recall(account.json_dedupe, dedupe_id, self.config.json_dedupe_window)
+        return body
 
     def remember_json(self, account: AccountState, dedupe_id: int, body: bytes) -> None:
         """Remember a successful JSON answer for ``deduplication-id``."""

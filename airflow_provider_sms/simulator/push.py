@@ -52,7 +52,7 @@ class PushDispatcher:
         max_pending: int = 10000,
     ) -> None:
         self._workers = max(1, workers)
-        self._max_attempts = max(1, max_attempts)
+        self.max_attempts = max(1, max_attempts)
         self._timeout = timeout
         self._backoff = backoff
         self._max_pending = max(1, max_pending)
@@ -137,7 +137,7 @@ class PushDispatcher:
 
     def _deliver(self, job: PushJob) -> bool:
         url = job.full_url()
-        for attempt in range(1, self._max_attempts + 1):
+        for attempt in range(1, self.max_attempts + 1):
             if job.generation != self._generation or self._closed:
                 return False
             try:
@@ -154,8 +154,8 @@ class PushDispatcher:
                 urllib.parse.urlsplit(job.url).path or "/",
                 problem,
                 attempt,
-                self._max_attempts,
+                self.max_attempts,
             )
-            if attempt < self._max_attempts:
+            if attempt < self.max_attempts:
                 time.sleep(self._backoff * 2 ** (attempt - 1))
         return False

@@ -10,10 +10,10 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
-from airflow_provider_sms.simulator.bulksms import BulkSmsGateway
-from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
 
 from airflow_provider_sms.simulator.app import build_app
+from airflow_provider_sms.simulator.bulksms import BulkSmsGateway
+from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.core import Simulator
@@ -68,6 +68,8 @@ class SimulatorServer:
             build_app(self.simulator),
             log_level="warning",
             access_log=False,
+            # Leave the host process's logging configuration alone (tests, Airflow).
+            log_config=None,
             lifespan="on",
             # One worker, as BulkSMS asks of its clients; keep-alive long enough for pooled clients.
             workers=1,
@@ -75,9 +77,7 @@ class SimulatorServer:
         )
         self._server = uvicorn.Server(config)
         server = self._server
-        self._thread = threading.Thread(
-            target=lambda: server.run(sockets=[sock]), name="sms-simulator", daemon=True
-        )
+        self._thread = threading.Thread(target=lambda: server.run(sockets=[sock]), name="sms-simulator", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:

@@ -71,8 +71,8 @@ def decode_body(body: bytes) -> str:
     """Decode an answer body: UTF-8 when it is valid UTF-8, else ISO-8859-1 (which never fails).
 
     EAPI pages say nothing about the answer's charset while requests must be ISO-8859-1, so both
-    occur; trying strict UTF-8 first cannot misread Latin-1 text containing accented letters
-    as anything but Latin-1, because such bytes are almost never valid UTF-8.
+    may occur. Latin-1 text with accented letters is almost never valid UTF-8, so trying strict
+    UTF-8 first does not misread it.
     """
     try:
         return body.decode("utf-8")
@@ -127,6 +127,8 @@ class BulkSmsApiBase:
 
     gateway: str = GATEWAY
     api: str = ""
+    api_label: str = ""
+    """How error text names the API, e.g. "BulkSMS EAPI"."""
     max_parts_default: int = 1
     max_parts_limit: int = 1
     numeric_sender_min: int = 1
@@ -170,7 +172,7 @@ class BulkSmsApiBase:
                 problems.append(Problem("client_ref", "must not contain control characters", ref))
         problems += self._dedupe_problems(message.dedupe_key)
         if message.max_parts is not None and not 1 <= message.max_parts <= self.max_parts_limit:
-            reason = f"must be between 1 and {self.max_parts_limit} for the BulkSMS {self.api} API"
+            reason = f"must be between 1 and {self.max_parts_limit} for the {self.api_label}"
             problems.append(Problem("max_parts", reason, str(message.max_parts)))
         if message.send_at is not None and message.send_at.utcoffset() is None:
             # The EAPI's send_time is in the account's time zone, which we cannot know; a naive
@@ -199,7 +201,7 @@ class BulkSmsApiBase:
             if not group.strip():
                 problems.append(Problem("groups", "must not be empty", group, index))
             elif self.numeric_group_ids and not (group.isascii() and group.isdigit()):
-                problems.append(Problem("groups", f"BulkSMS {self.api} takes numeric group ids only", group, index))
+                problems.append(Problem("groups", f"the {self.api_label} takes numeric group ids only", group, index))
             elif group in seen:
                 problems.append(Problem("groups", "duplicate group", group, index))
             seen.add(group)

@@ -147,11 +147,9 @@ def _latin1_ok(text: str) -> bool:
     return True
 
 
-def _needs_16bit(text: str, unicode: bool | None) -> bool:
-    """Would ``text`` go as ``dca=16bit`` (forced, non-GSM, or GSM but outside ISO-8859-1)?"""
-    if unicode is True:
-        return True
-    return bool(analyse(text).non_gsm_chars) or not _latin1_ok(text)
+def _needs_16bit(text: str) -> bool:
+    """Would ``text`` have to go as ``dca=16bit`` (non-GSM, or GSM but outside ISO-8859-1)?"""
+    return not _latin1_ok(text) or bool(analyse(text).non_gsm_chars)
 
 
 def _csv_value(text: str) -> str:
@@ -174,6 +172,7 @@ class BulkSmsEapi(BulkSmsApiBase):
     """
 
     api = "eapi"
+    api_label = "BulkSMS EAPI"
     max_parts_default: int = 1  # EAPI: 160 characters unless concatenation is asked for
     max_parts_limit: int = 127  # concat_text_sms_max_parts maximum
     batch_max_rows: int = 30_000
@@ -239,7 +238,9 @@ class BulkSmsEapi(BulkSmsApiBase):
             # When UCS-2 is capped at one message, the length problem is ours (it names the
             # cause); check_text is then only asked about emptiness and the alphabet.
             limit = max(max_parts, info.segments) if capped else max_parts
-            check_text(text, unicode=True if sixteen_bit else unicode, max_parts=limit, field=field, gateway=self.gateway)
+            check_text(
+                text, unicode=True if sixteen_bit else unicode, max_parts=limit, field=field, gateway=self.gateway
+            )
         except SmsValidationError as exc:
             problems += [replace(p, index=index) for p in exc.problems]
         if capped and info.segments > 1:
@@ -388,7 +389,7 @@ class BulkSmsEapi(BulkSmsApiBase):
         elif len(rows) > self.batch_max_rows:
             problems.append(Problem("rows", f"at most {self.batch_max_rows} rows per batch, got {len(rows)}"))
         unicode = message_defaults.unicode
-        sixteen_bit = unicode is True or (unicode is None and any(_needs_16bit(text, None) for _, text in rows))
+        sixteen_bit = unicode is True or (unicode is None and any(_needs_16bit(text) for _, text in rows))
         max_parts = self._text_max_parts(message_defaults)
         segments = 0
         lines = [_BATCH_HEADER]
@@ -637,13 +638,20 @@ class BulkSmsEapi(BulkSmsApiBase):
         parts = text.split("|")
         if len(parts) < 6 or not (parts[0].isascii() and parts[0].isdigit()):
             return None
-        # The body is the only free-text field; anything beyond the fixed columns belongs to it.
-        if len(parts) == 6 or (len(parts) > 7 and not _RECEIVED_TIME.match(parts[-4]) and _RECEIVED_TIME.match(parts[-3])):
-            tail, encoding = parts[-3:], None
-            body = "|".join(parts[2:-3])
+        # The body is the only free-text field and may itself hold "|": find the fixed columns
+        # from the right, telling v1.1 (with ``encoding``) from v1.0 by where the time sits.
+        if len(parts) >= 7 and _RECEIVED_TIME.match(parts[-4].strip()):
+            v11 = True
+        elif _RECEIVED_TIME.match(parts[-3].strip()):
+            v11 = False
         else:
+            v11 = len(parts) >= 7
+        if v11:
             tail, encoding = parts[-4:-1], parts[-1].strip() or None
             body = "|".join(parts[2:-4])
+        else:
+            tail, encoding = parts[-3:], None
+            body = "|".join(parts[2:-3])
         body = _INBOX_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\r", body)
         if encoding == "16bit" and _HEX.match(body):
             body = bytes.fromhex(body).decode("utf-16-be", errors="replace")

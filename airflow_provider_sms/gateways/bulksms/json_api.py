@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from airflow_provider_sms.core.message import OutgoingMessage
-from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, RecipientResult, SendResult
+from airflow_provider_sms.core.results import MessageStatus, RecipientResult, SendResult
 from airflow_provider_sms.core.text import Encoding, TextInfo, check_text
 from airflow_provider_sms.exceptions import (
     Problem,
@@ -45,6 +45,8 @@ _JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json", "Accept"
 # Characters that would change the meaning of a ``filter`` clause (clause separator,
 # operators) and so can never be part of a submission id we put into one.
 _FILTER_SYNTAX = frozenset("&=<>!;, ")
+# Bad Gateway / Gateway Timeout: an intermediary gave up waiting for or reading the API's answer.
+_PROXY_LOST_ANSWER = frozenset({502, 504})
 
 
 class _Unreadable(ValueError):
@@ -102,6 +104,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
     """
 
     api = "json"
+    api_label = "BulkSMS JSON API"
     max_parts_default: int = 3  # longMessageMaxParts default
     # UNCERTAIN: the API documents no maximum for longMessageMaxParts (its example is 99);
     # 255 is the most parts a concatenation header with an 8-bit count can describe.
@@ -121,7 +124,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
 
     def _request(
         self,
-        method: str,
+        method: Literal["GET", "POST"],
         path: str,
         *,
         query: Mapping[str, str] | None = None,
@@ -129,7 +132,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
         message: OutgoingMessage | None = None,
     ) -> HttpRequest:
         return HttpRequest(
-            method="POST" if method == "POST" else "GET",
+            method=method,
             path=self.base_path + path,
             json=body,
             query=dict(query or {}),
@@ -179,13 +182,12 @@ class BulkSmsJsonApi(BulkSmsApiBase):
             info = check_text(message.text, unicode=message.unicode, max_parts=max_parts, gateway=self.gateway)
         except SmsValidationError as exc:
             problems += exc.problems
-        if info is not None:
-            own = self._entry_without_extras(message, info)
-            problems += [
-                Problem("extras", "clashes with a field this provider sets", key)
-                for key in message.extras
-                if key in own
-            ]
+        own = {"to", "body", "encoding", "longMessageMaxParts", "deliveryReports"}
+        own |= {"from"} if message.sender is not None else set()
+        own |= {"userSuppliedId"} if message.client_ref is not None else set()
+        problems += [
+            Problem("extras", "clashes with a field this provider sets", k) for k in message.extras if k in own
+        ]
         self._raise_problems(problems)
         assert info is not None  # no problems means check_text returned
         return info
@@ -266,9 +268,18 @@ class BulkSmsJsonApi(BulkSmsApiBase):
             other unexpected statuses.
         :raises SmsAuthenticationError: 401.
         :raises SmsRateLimitedError: 429, with ``retry_after`` from ``Retry-After``.
-        :raises SmsTransientError: 5xx.
-        :raises SmsAmbiguousError: a 2xx answer that is not a readable array of messages.
+        :raises SmsTransientError: 5xx other than 502 and 504.
+        :raises SmsAmbiguousError: a 2xx answer that is not a readable array of messages, and
+            502/504: those come from a proxy that lost the API's answer, not from the API, so
+            the submission may have been processed.
         """
+        recipients = [*message.numbers, *message.groups]
+        if response.status in _PROXY_LOST_ANSWER:
+            raise SmsAmbiguousError(
+                f"send answered HTTP {response.status} from a proxy; the messages may have been accepted",
+                gateway=self.gateway,
+                recipients_in_doubt=recipients,
+            )
         if json_http_error(response.status) is not None:
             raise self._http_error(response, "send")
         try:
@@ -293,7 +304,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
             raise SmsAmbiguousError(
                 f"send answered HTTP {response.status} but {exc}; the messages may have been accepted",
                 gateway=self.gateway,
-                recipients_in_doubt=[*message.numbers, *message.groups],
+                recipients_in_doubt=recipients,
             ) from None
         return SendResult(gateway=self.gateway, results=results, batch_ids=batch_ids)
 
@@ -343,8 +354,6 @@ class BulkSmsJsonApi(BulkSmsApiBase):
                 raise TypeError
             return float(balance)
         except (ValueError, KeyError, TypeError):
-            raise SmsTransientError("profile answered without a readable credits.balance", gateway=self.gateway) from None
-
-
-# The shared status enum is re-exported for callers that only import this module.
-__all__ += ["DeliveryStatus"]
+            raise SmsTransientError(
+                "profile answered without a readable credits.balance", gateway=self.gateway
+            ) from None

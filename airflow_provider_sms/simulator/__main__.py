@@ -1,0 +1,93 @@
+"""``sms-simulator`` / ``python -m airflow_provider_sms.simulator``: run the simulator until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+from typing import TextIO
+
+from airflow_provider_sms.simulator.config import (
+    DEFAULT_BULKSMS_PASSWORD,
+    DEFAULT_BULKSMS_USERNAME,
+    BulkSmsAccount,
+    SimulatorConfig,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="sms-simulator",
+        description="Local SMS gateway simulator (BulkSMS EAPI and JSON API) for tests and demos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8080, help="port (0 picks a free one; default 8080)")
+    parser.add_argument("--delivery-delay", type=float, default=5.0, help="virtual seconds until final status")
+    parser.add_argument("--push-url", default=None, help="URL receiving BulkSMS delivery-report pushes (HTTP GET)")
+    parser.add_argument("--username", default=DEFAULT_BULKSMS_USERNAME, help="BulkSMS account username")
+    parser.add_argument("--password", default=DEFAULT_BULKSMS_PASSWORD, help="BulkSMS account password")
+    parser.add_argument("--credits", type=float, default=1000.0, help="starting credit balance")
+    parser.add_argument("--seed", type=int, default=0, help="seed for ids")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback address (the simulator has no real security)",
+    )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stop: threading.Event | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run the simulator until Ctrl-C, SIGTERM or ``stop`` is set; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    out = out if out is not None else sys.stdout
+    account = BulkSmsAccount(
+        username=args.username, password=args.password, credits=args.credits, push_url=args.push_url
+    )
+    config = SimulatorConfig(bulksms_accounts=[account], delivery_delay=args.delivery_delay, seed=args.seed)
+
+    from airflow_provider_sms.simulator.server import SimulatorServer  # heavy: only once arguments are valid
+
+    try:
+        server = SimulatorServer(config, host=args.host, port=args.port, allow_remote=args.allow_remote).start()
+    except (ValueError, OSError) as exc:
+        print(f"sms-simulator: {exc}", file=sys.stderr)
+        return 2
+    stop = stop if stop is not None else threading.Event()
+    if threading.current_thread() is threading.main_thread():
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+    url = server.url
+    print(f"SMS gateway simulator listening on {url}", file=out)
+    print(f"  BulkSMS EAPI:     {url}/eapi", file=out)
+    print(f"  BulkSMS JSON API: {url}/v1", file=out)
+    # These are the simulator's own demo credentials, printed so users can configure a connection.
+    print(f"  account: {account.username} / {account.password} ({account.credits:.2f} credits)", file=out)
+    if account.push_url:
+        print(f"  delivery reports pushed to {account.push_url}", file=out)
+    print(f"  control: {url}/_sim/health (advance the clock: POST {url}/_sim/advance?seconds=5)", file=out)
+    print("Press Ctrl-C to stop.", file=out, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("stopped", file=out, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The simulated BulkSMS gateway: EAPI + JSON API over one store, pushes, and its control routes.
+
+Control routes (under ``/_sim/bulksms``, JSON):
+
+* ``GET received[?msisdn=&include_scheduled=1]`` - what each recipient received and its
+  current status (see :meth:`BulkSmsState.received`).
+* ``GET credits[?username=]``, ``GET requests`` (method and path of every BulkSMS request),
+  ``GET pushes`` (delivered / failed push counters).
+* ``POST groups`` ``{"group_id": 7, "name": "staff", "members": ["4477..."]}``.
+* ``POST outcomes`` ``{"msisdn": "4477...", "status": 51}`` or ``{"outcomes": {"4477...": 51}}``.
+* ``POST inbound`` ``{"sender": "4477...", "msisdn": "4478...", "message": "hi", "referring_batch_id": 0}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from airflow_provider_sms.simulator.bulksms_eapi import THROTTLED_ANSWER, Eapi, text_response
+from airflow_provider_sms.simulator.bulksms_json import JsonApi, throttled
+from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
+from airflow_provider_sms.simulator.clock import VirtualClock
+from airflow_provider_sms.simulator.config import SimulatorConfig
+from airflow_provider_sms.simulator.push import PushDispatcher
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class BulkSmsGateway:
+    """BulkSMS, as a :class:`~airflow_provider_sms.simulator.gateway.SimulatedGateway`."""
+
+    name: str = "bulksms"
+    prefixes: tuple[str, ...] = ("/eapi", "/v1")
+
+    def __init__(self, config: SimulatorConfig, clock: VirtualClock) -> None:
+        self.state = BulkSmsState(config, clock)
+        self.eapi = Eapi(self.state)
+        self.json_api = JsonApi(self.state)
+        self.pushes = PushDispatcher(workers=config.push_workers, max_attempts=config.push_max_attempts)
+
+    def routes(self) -> Sequence[BaseRoute]:
+        """EAPI and JSON API routes."""
+        return [*self.eapi.routes(), *self.json_api.routes()]
+
+    def control_routes(self) -> Sequence[BaseRoute]:
+        """Inspection routes (mounted under ``/_sim/bulksms``)."""
+        return [
+            Route("/received", self._received, methods=["GET"]),
+            Route("/credits", self._credits, methods=["GET"]),
+            Route("/requests", self._requests, methods=["GET"]),
+            Route("/pushes", self._pushes, methods=["GET"]),
+            Route("/groups", _json_body(self._add_group), methods=["POST"]),
+            Route("/outcomes", _json_body(self._set_outcomes), methods=["POST"]),
+            Route("/inbound", _json_body(self._add_inbound), methods=["POST"]),
+        ]
+
+    def throttled_response(self, path: str) -> Response:
+        """EAPI: ``40|Temporarily unavailable|`` (HTTP 200); JSON API: 429 with ``Retry-After: 1``."""
+        return throttled() if path.startswith("/v1") else text_response(THROTTLED_ANSWER)
+
+    def note_request(self, method: str, path: str) -> None:
+        """Log the request for :attr:`BulkSmsState.requests`."""
+        self.state.note_request(method, path)
+
+    def tick(self, *, wait: bool) -> None:
+        """Queue pushes for statuses that became final; with ``wait``, until they are sent."""
+        for url, params in self.state.due_pushes():
+            self.pushes.submit(url, params)
+        if wait:
+            self.pushes.drain()
+
+    def reset(self, config: SimulatorConfig) -> None:
+        """Start again from ``config``."""
+        self.pushes.clear()
+        self.pushes.max_attempts = max(1, config.push_max_attempts)
+        self.state.reset(config)
+
+    def describe(self) -> dict[str, Any]:
+        """Accounts (no passwords) and API locations."""
+        return {
+            "eapi": "/eapi",
+            "json_api": "/v1",
+            "accounts": [
+                {"username": name, "credits": round(self.state.credits(name), 2)} for name in self.state.usernames()
+            ],
+            "batches": len(self.state.batches()),
+        }
+
+    def close(self) -> None:
+        """Stop the push workers."""
+        self.pushes.close()
+
+    # -- control endpoints ----------------------------------------------------------------------
+
+    async def _received(self, request: Request) -> Response:
+        include = request.query_params.get("include_scheduled", "0") in ("1", "true")
+        return JSONResponse(self.state.received(request.query_params.get("msisdn") or None, include_scheduled=include))
+
+    async def _credits(self, request: Request) -> Response:
+        username = request.query_params.get("username")
+        try:
+            return JSONResponse({"credits": self.state.credits(username)})
+        except KeyError:
+            return JSONResponse({"error": "unknown username"}, status_code=404)
+
+    async def _requests(self, request: Request) -> Response:
+        return JSONResponse([{"method": method, "path": path} for method, path in self.state.requests])
+
+    async def _pushes(self, request: Request) -> Response:
+        return JSONResponse({"delivered": self.pushes.delivered, "failed": self.pushes.failed})
+
+    def _add_group(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.state.add_group(int(body["group_id"]), str(body.get("name", "")), list(body["members"]))
+        return {"group_id": int(body["group_id"])}
+
+    def _set_outcomes(self, body: dict[str, Any]) -> dict[str, Any]:
+        outcomes = body.get("outcomes") or {body["msisdn"]: body["status"]}
+        for msisdn, status in dict(outcomes).items():
+            self.state.set_outcome(str(msisdn), int(status))
+        return {"outcomes": len(outcomes)}
+
+    def _add_inbound(self, body: dict[str, Any]) -> dict[str, Any]:
+        msg_id = self.state.add_inbound(
+            str(body["sender"]),
+            str(body["msisdn"]),
+            str(body["message"]),
+            int(body.get("referring_batch_id", 0)),
+            body.get("username"),
+        )
+        return {"msg_id": msg_id}
+
+
+def _json_body(action: Callable[[dict[str, Any]], dict[str, Any]]) -> Endpoint:
+    """A POST endpoint taking a JSON object; malformed input is a 400, not a server error."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            return JSONResponse(action(body))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
+
+    return endpoint

@@ -1,0 +1,53 @@
+"""Test set-up: an isolated AIRFLOW_HOME, connections from env vars, the simulator on loopback.
+
+The ``sms_simulator`` fixture comes from the package's own pytest plugin (``airflow_provider_sms.simulator.pytest_plugin``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Before anything imports airflow: its configuration is read once, at first import.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sms-provider-tests-")
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags" / "examples")
+os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
+
+import pytest  # noqa: E402
+
+from airflow_provider_sms.simulator import SimulatorServer  # noqa: E402
+
+PASSWORD = "demo-secret-pass"  # the simulator's default BulkSMS account
+USERNAME = "demo"
+
+
+def bulksms_connection(server: SimulatorServer, api: str = "json", **extra: Any) -> str:
+    """The JSON form of an ``AIRFLOW_CONN_*`` variable pointing at the simulator."""
+    return json.dumps({
+        "conn_type": "bulksms",
+        "host": server.url,
+        "login": USERNAME,
+        "password": PASSWORD,
+        "extra": {"api": api, "default_region": "GB", "retry_backoff": 0, **extra},
+    })
+
+
+@pytest.fixture(params=["json", "eapi"])
+def api(request: pytest.FixtureRequest) -> str:
+    """Run a test once per BulkSMS API."""
+    return str(request.param)
+
+
+@pytest.fixture
+def bulksms_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch, api: str) -> Iterator[str]:
+    """``bulksms_default`` pointing at the running simulator, for the API under test."""
+    monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, api))
+    yield "bulksms_default"

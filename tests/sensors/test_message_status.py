@@ -1,0 +1,135 @@
+"""SmsMessageStatusSensor (poke and deferrable) and its trigger, against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException, TaskDeferred
+
+from airflow_provider_sms.operators.send import SmsSendOperator
+from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
+from airflow_provider_sms.simulator import SimulatorServer
+from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
+from tests.operators.helpers import context
+
+A, B = "447700100001", "447700100002"
+
+
+def _send(conn_id: str, numbers: list[str]) -> dict[str, Any]:
+    op = SmsSendOperator(task_id="send", sms_conn_id=conn_id, to=numbers, message="watch me")
+    return op.execute(context())
+
+
+def _sensor(conn_id: str, sent: Any, **kwargs: Any) -> SmsMessageStatusSensor:
+    return SmsMessageStatusSensor(task_id="wait", sms_conn_id=conn_id, messages=sent, poke_interval=0.01,
+                                  timeout=60, **kwargs)
+
+
+def test_poke_waits_then_returns_statuses(bulksms_conn: str, sms_simulator: SimulatorServer) -> None:
+    sent = _send(bulksms_conn, [A, B])
+    sensor = _sensor(bulksms_conn, sent)
+    assert not sensor.poke(context()).is_done
+    sms_simulator.clock.advance(60)
+    result = sensor.poke(context())
+    assert result.is_done
+    value = result.xcom_value
+    assert value["delivered"] == 2 and value["total"] == 2
+    assert {s["recipient"]: s["status"] for s in value["statuses"]} == {A: "delivered", B: "delivered"}
+    requests_per_poke = [p for _, p in sms_simulator.bulksms.requests if "report" in p or p.endswith("/messages")]
+    assert len(requests_per_poke) >= 2  # one status call per batch and poke, not one per message
+
+
+def test_one_status_call_per_batch(bulksms_conn: str, sms_simulator: SimulatorServer, api: str) -> None:
+    sent = _send(bulksms_conn, [f"4477001000{i:02d}" for i in range(1, 41)])
+    before = len(sms_simulator.bulksms.requests)
+    _sensor(bulksms_conn, sent).poke(context())
+    status_calls = len(sms_simulator.bulksms.requests) - before
+    assert status_calls == (1 if api == "eapi" else 2)  # JSON pages end on an empty page
+
+
+@pytest.mark.parametrize(
+    ("on_failed", "expected"),
+    [("fail", AirflowFailException), ("skip", AirflowSkipException), ("continue", None)],
+)
+def test_failed_delivery_policy(bulksms_conn: str, sms_simulator: SimulatorServer, on_failed: str,
+                                expected: type[Exception] | None) -> None:
+    sms_simulator.bulksms.set_outcome(B, 51)
+    sent = _send(bulksms_conn, [A, B])
+    sms_simulator.clock.advance(60)
+    sensor = _sensor(bulksms_conn, sent, on_failed_delivery=on_failed)
+    if expected is None:
+        value = sensor.poke(context()).xcom_value
+        assert value["failed"] == 1 and value["delivered"] == 1
+    else:
+        with pytest.raises(expected, match="1 messages were not delivered: 447700100002: failed"):
+            sensor.poke(context())
+
+
+def test_all_final_accepts_failures(bulksms_conn: str, sms_simulator: SimulatorServer) -> None:
+    sms_simulator.bulksms.set_outcome(B, 53)
+    sent = _send(bulksms_conn, [A, B])
+    sms_simulator.clock.advance(60)
+    value = _sensor(bulksms_conn, sent, success_when="all_final").poke(context()).xcom_value
+    assert sorted(s["status"] for s in value["statuses"]) == ["delivered", "expired"]
+
+
+def test_deferrable_runs_to_completion(bulksms_conn: str, sms_simulator: SimulatorServer) -> None:
+    sent = _send(bulksms_conn, [A, B])
+    sensor = _sensor(bulksms_conn, sent, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context())
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, SmsMessageStatusTrigger)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_sms.triggers.message_status.SmsMessageStatusTrigger"
+    rebuilt = SmsMessageStatusTrigger(**kwargs)  # what the triggerer does
+    sms_simulator.clock.advance(60)
+
+    async def first_event() -> Any:
+        return await rebuilt.run().__anext__()
+
+    event = asyncio.run(asyncio.wait_for(first_event(), timeout=30))
+    assert event.payload["status"] == "done"
+    value = getattr(sensor, deferred.value.method_name)(context(), event=event.payload)
+    assert value["delivered"] == 2
+
+
+def test_deferrable_returns_at_once_when_already_final(bulksms_conn: str, sms_simulator: SimulatorServer) -> None:
+    sent = _send(bulksms_conn, [A])
+    sms_simulator.clock.advance(60)
+    value = _sensor(bulksms_conn, sent, deferrable=True).execute(context())
+    assert value["delivered"] == 1
+
+
+def test_trigger_polls_until_final(bulksms_conn: str, sms_simulator: SimulatorServer) -> None:
+    sent = _send(bulksms_conn, [A])
+    trigger = SmsMessageStatusTrigger(sms_conn_id=bulksms_conn, refs=[{"batch_id": sent["batch_ids"][0]}],
+                                      poll_interval=0.01)
+
+    async def scenario() -> Any:
+        run = trigger.run().__anext__()
+        task = asyncio.ensure_future(run)
+        await asyncio.sleep(0.1)
+        assert not task.done()  # still pending: nothing is final yet
+        sms_simulator.clock.advance(60)
+        return await asyncio.wait_for(task, timeout=30)
+
+    event = asyncio.run(scenario())
+    assert event.payload["statuses"][0]["status"] == "delivered"
+
+
+def test_trigger_reports_errors(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_NOT_SMS", '{"conn_type": "http", "host": "http://127.0.0.1:9"}')
+    trigger = SmsMessageStatusTrigger(sms_conn_id="not_sms", refs=[{"batch_id": "1"}], poll_interval=0.01)
+    event = asyncio.run(trigger.run().__anext__())
+    assert event.payload["status"] == "error" and "not an SMS gateway" in event.payload["message"]
+    sensor = _sensor("not_sms", {"batch_ids": ["1"]})
+    with pytest.raises(AirflowFailException, match="not an SMS gateway"):
+        sensor.execute_complete(context(), event=event.payload)
+
+
+def test_needs_something_to_watch() -> None:
+    with pytest.raises(AirflowFailException, match="no messages to watch"):
+        SmsMessageStatusSensor(task_id="w", sms_conn_id="x").poke(context())

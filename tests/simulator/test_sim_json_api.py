@@ -1,0 +1,205 @@
+"""BulkSMS JSON API v1 against the simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import requests
+from sim_helpers import EapiClient
+
+from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
+from airflow_provider_sms.simulator.server import SimulatorServer
+
+AUTH = ("demo", "demo-secret-pass")
+NUMBER = "447700900001"
+OTHER = "447700900002"
+
+
+def post(server: SimulatorServer, body: Any, auth: tuple[str, str] = AUTH, **query: Any) -> requests.Response:
+    return requests.post(server.url + "/v1/messages", json=body, auth=auth, params=query, timeout=10)
+
+
+def get(server: SimulatorServer, path: str, **query: Any) -> requests.Response:
+    return requests.get(server.url + path, auth=AUTH, params=query, timeout=10)
+
+
+def test_submission_answers_201_with_message_objects(sms_simulator: SimulatorServer) -> None:
+    answer = post(sms_simulator, {"to": [NUMBER, "+" + OTHER], "from": "Shop", "body": "Hi", "userSuppliedId": "u-1"})
+    assert answer.status_code == 201
+    messages = answer.json()
+    assert [m["to"] for m in messages] == [NUMBER, OTHER]
+    first = messages[0]
+    assert first["type"] == "SENT"
+    assert first["from"] == "Shop"
+    assert first["body"] == "Hi"
+    assert first["encoding"] == "TEXT"
+    assert first["numberOfParts"] == 1
+    assert first["creditCost"] == 1.0
+    assert first["userSuppliedId"] == "u-1"
+    assert first["status"] == {"id": "ACCEPTED.null", "type": "ACCEPTED", "subtype": None}
+    assert first["submission"]["id"] == messages[1]["submission"]["id"]
+    assert first["submission"]["date"].endswith("Z")
+    assert int(messages[1]["id"]) == int(first["id"]) + 1
+    got = sms_simulator.bulksms.received(NUMBER)[0]
+    assert (got["api"], got["message"], got["user_supplied_id"]) == ("json", "Hi", "u-1")
+    assert sms_simulator.bulksms.credits("demo") == 998.0
+
+
+def test_list_of_entries_and_group_recipients(sms_simulator: SimulatorServer) -> None:
+    sms_simulator.bulksms.add_group(3, "team", ["447700900003", "447700900004"])
+    body = [
+        {"to": NUMBER, "body": "one"},
+        {"to": [{"type": "GROUP", "name": "team"}], "body": "two"},
+        {"to": {"type": "INTERNATIONAL", "address": OTHER}, "body": "three", "encoding": "UNICODE"},
+    ]
+    messages = post(sms_simulator, body).json()
+    assert [(m["to"], m["body"]) for m in messages] == [
+        (NUMBER, "one"),
+        ("447700900003", "two"),
+        ("447700900004", "two"),
+        (OTHER, "three"),
+    ]
+    assert messages[3]["encoding"] == "UNICODE"
+    assert len({m["submission"]["id"] for m in messages}) == 1
+    assert post(sms_simulator, {"to": [{"type": "GROUP", "id": 99}], "body": "x"}).status_code == 400
+
+
+def test_auto_unicode_and_long_messages(sms_simulator: SimulatorServer) -> None:
+    messages = post(sms_simulator, {"to": NUMBER, "body": "Ω ok ☺"}, **{"auto-unicode": "true"}).json()
+    assert messages[0]["encoding"] == "UNICODE"
+    messages = post(sms_simulator, {"to": NUMBER, "body": "a" * 400}).json()
+    assert messages[0]["numberOfParts"] == 3
+    assert post(sms_simulator, {"to": NUMBER, "body": "a" * 460}).status_code == 400
+    assert post(sms_simulator, {"to": NUMBER, "body": "a" * 460, "longMessageMaxParts": 4}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"to": "12345", "body": "bad number"},
+        {"to": NUMBER, "body": ""},
+        {"body": "no recipient"},
+        {"to": NUMBER, "body": "x", "from": "TwelveLetters"},
+        {"to": NUMBER, "body": "x", "userSuppliedId": "u" * 21},
+        {"to": NUMBER, "body": "x", "encoding": "KLINGON"},
+        {"to": NUMBER, "body": "x", "routingGroup": "GOLD"},
+        {"to": NUMBER, "body": "zz", "encoding": "BINARY"},
+        [],
+        "not an object",
+    ],
+)
+def test_validation_errors_are_400_problems(sms_simulator: SimulatorServer, body: Any) -> None:
+    answer = post(sms_simulator, body)
+    assert answer.status_code == 400
+    problem = answer.json()
+    assert set(problem) == {"type", "title", "status", "detail"}
+    assert problem["status"] == 400
+    assert sms_simulator.bulksms.received() == []
+
+
+def test_invalid_json_body_is_400(sms_simulator: SimulatorServer) -> None:
+    answer = requests.post(sms_simulator.url + "/v1/messages", data=b"{nope", auth=AUTH, timeout=10)
+    assert answer.status_code == 400
+
+
+def test_too_many_messages_is_400(sms_simulator: SimulatorServer) -> None:
+    sms_simulator.reset(SimulatorConfig(max_batch_size=2))
+    assert post(sms_simulator, {"to": [NUMBER, OTHER, "447700900003"], "body": "x"}).status_code == 400
+
+
+def test_bad_credentials_are_401(sms_simulator: SimulatorServer) -> None:
+    answer = post(sms_simulator, {"to": NUMBER, "body": "x"}, auth=("demo", "wrong"))
+    assert answer.status_code == 401
+    assert answer.json()["status"] == 401
+    assert "wrong" not in answer.text
+    assert requests.get(sms_simulator.url + "/v1/profile", timeout=10).status_code == 401
+    garbage = requests.get(sms_simulator.url + "/v1/profile", headers={"Authorization": "Basic ###"}, timeout=10)
+    assert garbage.status_code == 401
+
+
+def test_insufficient_credits_is_403(sms_simulator: SimulatorServer) -> None:
+    sms_simulator.reset(SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=1)]))
+    answer = post(sms_simulator, {"to": [NUMBER, OTHER], "body": "x"})
+    assert answer.status_code == 403
+    assert answer.json()["status"] == 403
+    assert sms_simulator.bulksms.received() == []
+
+
+def test_deduplication_id_returns_the_original_answer(sms_simulator: SimulatorServer) -> None:
+    first = post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 12345})
+    again = post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 12345})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert sms_simulator.bulksms.received_count(NUMBER) == 1
+    sms_simulator.clock.advance(12 * 3600 + 1)
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 12345}).json() != first.json()
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 2**31}).status_code == 400
+
+
+def test_schedule_date(sms_simulator: SimulatorServer) -> None:
+    when = dt.datetime.fromtimestamp(sms_simulator.clock.now() + 600, dt.timezone(dt.timedelta(hours=2)))
+    messages = post(sms_simulator, {"to": NUMBER, "body": "later"}, **{"schedule-date": when.isoformat()}).json()
+    assert messages[0]["status"]["type"] == "SCHEDULED"
+    assert sms_simulator.bulksms.received_count(NUMBER) == 0
+    sms_simulator.clock.advance(601)
+    assert sms_simulator.bulksms.received_count(NUMBER) == 1
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=3 * 365)
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"schedule-date": far.isoformat()}).status_code == 400
+    naive = "2030-01-01T00:00:00"
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"schedule-date": naive}).status_code == 400
+
+
+def test_statuses_by_submission_filter(sms_simulator: SimulatorServer) -> None:
+    for number, code in [("447700900051", 51), ("447700900053", 53), ("447700900032", 32), ("447700900029", 29)]:
+        sms_simulator.bulksms.set_outcome(number, code)
+    numbers = [NUMBER, "447700900051", "447700900053", "447700900032", "447700900029"]
+    submission = post(sms_simulator, {"to": numbers, "body": "x"}).json()[0]["submission"]["id"]
+    post(sms_simulator, {"to": OTHER, "body": "other submission"})
+
+    def statuses() -> dict[str, str]:
+        listed = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission}", limit=1000).json()
+        return {m["to"]: m["status"]["id"] for m in listed}
+
+    assert set(statuses().values()) == {"ACCEPTED.null"}
+    sms_simulator.clock.advance(2.5)
+    assert set(statuses().values()) == {"SENT.null"}
+    sms_simulator.clock.advance(2.5)
+    assert statuses() == {
+        NUMBER: "DELIVERED.null",
+        "447700900051": "FAILED.HANDSET_ERROR",
+        "447700900053": "FAILED.EXPIRED",
+        "447700900032": "FAILED.BLOCKED",
+        "447700900029": "FAILED.NOT_SENT",
+    }
+    failed = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission};status.type==FAILED").json()
+    assert len(failed) == 4
+
+
+def test_paging_with_id_filter(sms_simulator: SimulatorServer) -> None:
+    numbers = [f"4477009000{i:02d}" for i in range(5)]
+    submission = post(sms_simulator, {"to": numbers, "body": "x"}).json()[0]["submission"]["id"]
+    page = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission}", limit=2).json()
+    seen = [m["to"] for m in page]
+    while page:
+        smallest = min(int(m["id"]) for m in page)
+        page = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission};id<{smallest}", limit=2).json()
+        seen += [m["to"] for m in page]
+    assert seen == list(reversed(numbers))  # newest first
+    assert get(sms_simulator, "/v1/messages", limit=1001).status_code == 400
+    assert get(sms_simulator, "/v1/messages", filter="body==x").status_code == 400
+
+
+def test_single_message_and_profile(sms_simulator: SimulatorServer, eapi: EapiClient) -> None:
+    message = post(sms_simulator, {"to": NUMBER, "body": "x"}).json()[0]
+    assert get(sms_simulator, f"/v1/messages/{message['id']}").json()["to"] == NUMBER
+    assert get(sms_simulator, "/v1/messages/1").status_code == 404
+    profile = get(sms_simulator, "/v1/profile").json()
+    assert profile["username"] == "demo"
+    assert profile["credits"] == {"balance": 999.0, "isTransferAllowed": False}
+    # EAPI and JSON API share one account and one message store.
+    batch = eapi.send_ok(msisdn=OTHER)
+    assert get(sms_simulator, "/v1/profile").json()["credits"]["balance"] == 998.0
+    listed = get(sms_simulator, "/v1/messages", filter=f"submission.id=={batch}").json()
+    assert [m["to"] for m in listed] == [OTHER]
