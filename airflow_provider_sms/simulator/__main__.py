@@ -64,10 +64,13 @@ def main(
     stop = stop if stop is not None else threading.Event()
     if threading.current_thread() is threading.main_thread():
 
-        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        def on_signal(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
-        signal.signal(signal.SIGTERM, on_sigterm)
+        # Ctrl-C too: a KeyboardInterrupt could land in the middle of the banner and end the process
+        # without stopping the server cleanly.
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
     url = server.url
     print(f"SMS gateway simulator listening on {url}", file=out)
     print(f"  BulkSMS EAPI:     {url}/eapi", file=out)

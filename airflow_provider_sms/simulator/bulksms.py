@@ -13,6 +13,7 @@ Control routes (under ``/_sim/bulksms``, JSON):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -41,6 +42,9 @@ class BulkSmsGateway:
         self.eapi = Eapi(self.state)
         self.json_api = JsonApi(self.state)
         self.pushes = PushDispatcher(workers=config.push_workers, max_attempts=config.push_max_attempts)
+        # Serialises collecting+queueing pushes with reset(), so a background tick cannot queue
+        # a report of the previous state after a reset has cleared the queue.
+        self._tick_lock = threading.Lock()
 
     def routes(self) -> Sequence[BaseRoute]:
         """EAPI and JSON API routes."""
@@ -68,16 +72,18 @@ class BulkSmsGateway:
 
     def tick(self, *, wait: bool) -> None:
         """Queue pushes for statuses that became final; with ``wait``, until they are sent."""
-        for url, params in self.state.due_pushes():
-            self.pushes.submit(url, params)
+        with self._tick_lock:
+            for url, params in self.state.due_pushes():
+                self.pushes.submit(url, params)
         if wait:
             self.pushes.drain()
 
     def reset(self, config: SimulatorConfig) -> None:
         """Start again from ``config``."""
-        self.pushes.clear()
-        self.pushes.max_attempts = max(1, config.push_max_attempts)
-        self.state.reset(config)
+        with self._tick_lock:
+            self.pushes.clear()
+            self.pushes.max_attempts = max(1, config.push_max_attempts)
+            self.state.reset(config)
 
     def describe(self) -> dict[str, Any]:
         """Accounts (no passwords) and API locations."""

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from airflow_provider_sms.simulator.bulksms_csv import parse_batch_data
 from airflow_provider_sms.simulator.bulksms_state import (
     DAILY_QUOTA_EXCEEDED,
+    FINAL,
     AccountState,
     Batch,
     BulkSmsState,
@@ -455,10 +456,10 @@ def _report_lines(batch: Batch, now: float, fields: Sequence[str], only: str | N
     indices: Sequence[int] = (
         range(len(numbers)) if only is None else [i for i, number in enumerate(numbers) if number == only]
     )
-    extras = _OptionalFields(batch, fields, phase == -1)
+    extras = _OptionalFields(batch, fields, phase == FINAL)
     for start in range(0, len(indices), _REPORT_CHUNK):
         chunk = indices[start : start + _REPORT_CHUNK]
-        if not fields and (phase != -1 or not batch.outcomes) and isinstance(chunk, range):
+        if not fields and (phase != FINAL or not batch.outcomes) and isinstance(chunk, range):
             # Fast path: every recipient shares one status.
             suffix = f"|{batch.status(0, now)}\n"
             yield suffix.join(numbers[chunk.start : chunk.stop]) + suffix

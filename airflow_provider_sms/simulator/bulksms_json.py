@@ -9,10 +9,10 @@ HTTP Basic auth on every route (401 problem JSON otherwise). Errors are "problem
   the original 201 body and sends nothing), ``auto-unicode``, ``schedule-date`` (ISO-8601 with
   offset, at most two years ahead), ``schedule-description``. 201 with a list of Messages;
   400 validation, 403 insufficient credits or daily quota.
-* ``GET /v1/messages?filter=...&limit=N`` - newest first, ``limit`` 1..1000 (default 1000).
-  ``filter`` is a ``;``-separated conjunction of ``field op value``: ``submission.id==X``,
-  ``id`` with ``== < <= > >=``, ``status.type`` with ``== !=``. Page by repeating the query with
-  ``;id<`` the smallest id received so far.
+* ``GET /v1/messages?filter=...&limit=N&sortOrder=ASCENDING`` - newest first unless
+  ``sortOrder=ASCENDING``; at most 1000 messages (``limit`` default 1000). ``filter`` is the
+  vendor's ``name=value`` clauses joined by ``&`` (see :mod:`.bulksms_query`), e.g.
+  ``submission.id=1-00000000000000012345`` then ``submission.id=...&id<<smallest id seen>``.
 * ``GET /v1/messages/{id}`` and ``GET /v1/profile``.
 
 Status types come from the same numeric outcome the EAPI reports: 0 ACCEPTED, 10 SENT,
@@ -25,16 +25,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from array import array
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from airflow_provider_sms.simulator.bulksms_query import format_submission_id, parse_filter
 from airflow_provider_sms.simulator.bulksms_state import (
     DAILY_QUOTA_EXCEEDED,
     AccountState,
@@ -62,7 +61,6 @@ _INT32 = (-(2**31), 2**31 - 1)
 _ENCODING_TO_DCA = {"TEXT": "7bit", "UNICODE": "16bit", "BINARY": "8bit"}
 _DCA_TO_ENCODING = {dca: encoding for encoding, dca in _ENCODING_TO_DCA.items()}
 _REPORT_MODES: tuple[ReportMode, ...] = ("ALL", "ERRORS", "NONE")
-_CONDITION = re.compile(r"^\s*(submission\.id|id|status\.type)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -89,8 +87,8 @@ def problem(status: int, title: str, detail: str, kind: str, headers: dict[str, 
 
 
 def bad_request(detail: str) -> ProblemError:
-    """400 validation failure."""
-    return ProblemError(400, "Validation Failed", detail, "validation")
+    """400: "The content or structure of your submission, or a parameter, was found to be invalid"."""
+    return ProblemError(400, "Bad Request", detail, "bad-request")
 
 
 def throttled() -> Response:
@@ -121,8 +119,12 @@ def json_status(code: int | None) -> tuple[str, str | None]:
     return "FAILED", "NOT_SENT"
 
 
-def message_json(batch: Batch, index: int, now: float) -> dict[str, Any]:
-    """The JSON API ``Message`` object for recipient ``index`` of ``batch``."""
+def message_json(batch: Batch, index: int, now: float, *, in_submission: bool = False) -> dict[str, Any]:
+    """The JSON API ``Message`` object for recipient ``index`` of ``batch``.
+
+    ``in_submission``: as in the 201 answer, where (per the vendor) ``numberOfParts`` and
+    ``creditCost`` "do not have a value"; later reads carry them.
+    """
     content = batch.content(index)
     kind, subtype = json_status(batch.status(index, now))
     return {
@@ -134,20 +136,13 @@ def message_json(batch: Batch, index: int, now: float) -> dict[str, Any]:
         "encoding": _DCA_TO_ENCODING.get(content.dca, "TEXT"),
         "protocolId": 0,
         "messageClass": 2,
-        "numberOfParts": content.parts,
-        "creditCost": float(content.parts),
-        "submission": {"id": str(batch.batch_id), "date": iso_utc(batch.created_at)},
+        "numberOfParts": None if in_submission else content.parts,
+        "creditCost": None if in_submission else float(content.parts),
+        "submission": {"id": format_submission_id(batch.batch_id), "date": iso_utc(batch.created_at)},
         "status": {"id": f"{kind}.{subtype or 'null'}", "type": kind, "subtype": subtype},
         "relatedSentMessageId": None,
         "userSuppliedId": content.user_supplied_id,
     }
-
-
-@dataclass
-class _Condition:
-    field: str
-    op: str
-    value: str
 
 
 class JsonApi:
@@ -213,8 +208,6 @@ class JsonApi:
         if not entries or not all(isinstance(entry, dict) for entry in entries):
             raise bad_request("the body must be a SubmissionEntry object or a non-empty list of them")
         auto_unicode = query.get("auto-unicode", "false").lower() == "true"
-        if len(query.get("schedule-description", "")) > 256:
-            raise bad_request("schedule-description longer than 256 characters")
         now = self.state.clock.now()
         send_at = _schedule(query.get("schedule-date"), now)
 
@@ -247,7 +240,8 @@ class JsonApi:
             raise ProblemError(403, "Insufficient Credits", "You do not have enough credits", "insufficient-credits")
         # Statuses as at acceptance: ACCEPTED, or SCHEDULED for a future schedule-date.
         accepted = result.created_at
-        body = json.dumps([message_json(result, i, accepted) for i in range(len(msisdns))]).encode("utf-8")
+        messages = [message_json(result, i, accepted, in_submission=True) for i in range(len(msisdns))]
+        body = json.dumps(messages).encode("utf-8")
         if dedupe_id is not None:
             self.state.remember_json(account, dedupe_id, body)
         return Response(body, status_code=201, media_type="application/json")
@@ -261,8 +255,12 @@ class JsonApi:
         encoding = entry.get("encoding", "TEXT")
         if encoding not in _ENCODING_TO_DCA:
             raise bad_request(where + "encoding must be TEXT, UNICODE or BINARY")
-        if encoding == "TEXT" and auto_unicode and not is_gsm(body):
-            encoding = "UNICODE"
+        if encoding == "TEXT" and not is_gsm(body):
+            if auto_unicode:
+                encoding = "UNICODE"
+            else:
+                # The vendor: "non-GSM 03.38 characters will be replaced by the ? character".
+                body = "".join(char if is_gsm(char) else "?" for char in body)
         max_parts = entry.get("longMessageMaxParts", DEFAULT_MAX_PARTS)
         if not isinstance(max_parts, int) or isinstance(max_parts, bool) or max_parts < 1:
             raise bad_request(where + "longMessageMaxParts must be a positive integer")
@@ -319,46 +317,36 @@ class JsonApi:
     # -- GET /v1/messages -----------------------------------------------------------------------
 
     async def list_messages(self, request: Request, account: AccountState) -> Response:
-        """Messages of the account, newest first, filtered."""
+        """Messages of the account matching ``filter``, newest first (or oldest with ``sortOrder``)."""
+        query = request.query_params
         try:
-            limit = int(request.query_params.get("limit", str(MAX_LIST_LIMIT)))
+            limit = min(int(query.get("limit", str(MAX_LIST_LIMIT))), MAX_LIST_LIMIT)
         except ValueError:
             raise bad_request("limit must be an integer") from None
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise bad_request(f"limit must be between 1 and {MAX_LIST_LIMIT}")
-        conditions = _parse_filter(request.query_params.get("filter", ""))
-        low, high = 0, 2**63
-        submission: int | None = None
-        statuses: list[_Condition] = []
-        for cond in conditions:
-            if cond.field == "submission.id":
-                submission = _int_value(cond)
-            elif cond.field == "id":
-                value = _int_value(cond)
-                if cond.op in ("==", ">="):
-                    low = max(low, value)
-                if cond.op in ("==", "<="):
-                    high = min(high, value + 1)
-                if cond.op == ">":
-                    low = max(low, value + 1)
-                if cond.op == "<":
-                    high = min(high, value)
-            else:
-                statuses.append(cond)
-        if submission is not None:
-            batch = self.state.batch(submission, account.username)
+        if limit < 1:
+            raise bad_request("limit must be positive")
+        ascending = query.get("sortOrder", "DESCENDING").upper() == "ASCENDING"
+        try:
+            wanted = parse_filter(query.get("filter", ""))
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+        if wanted.received_only:
+            return JSONResponse([])  # inbound messages are only served by the EAPI inbox here
+        if wanted.submission is not None:
+            batch = self.state.batch(wanted.submission, account.username)
             batches = [] if batch is None else [batch]
         else:
             batches = self.state.batches(account.username)
         now = self.state.clock.now()
         found: list[dict[str, Any]] = []
-        for batch in reversed(batches):
-            first = batch.first_message_id
-            start = max(0, low - first)
-            stop = min(len(batch.msisdns), high - first)
-            for index in range(stop - 1, start - 1, -1):
+        for batch in batches if ascending else reversed(batches):
+            # Message ids are contiguous within a batch, so id bounds become an index range.
+            start = max(0, wanted.id_low - batch.first_message_id)
+            stop = min(len(batch.msisdns), wanted.id_high - batch.first_message_id)
+            indices = range(start, stop) if ascending else range(stop - 1, start - 1, -1)
+            for index in indices:
                 message = message_json(batch, index, now)
-                if all(_status_matches(message, cond) for cond in statuses):
+                if wanted.accepts(message, batch.created_at):
                     found.append(message)
                     if len(found) >= limit:
                         return JSONResponse(found)
@@ -378,9 +366,18 @@ class JsonApi:
             {
                 "id": str(self.state.usernames().index(account.username) + 1),
                 "username": account.username,
+                "created": iso_utc(self.state.created_at),
                 "credits": {"balance": round(account.balance, 2), "isTransferAllowed": False},
+                "quota": self._quota(account),
             }
         )
+
+    def _quota(self, account: AccountState) -> dict[str, int]:
+        size = account.account.daily_quota
+        if size is None:
+            return {"size": 0, "remaining": 0}  # 0: no quota configured
+        spent = account.spent_by_day.get(int(self.state.clock.now() // 86400), 0.0)
+        return {"size": int(size), "remaining": max(0, int(size - spent))}
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -394,20 +391,34 @@ def _number(raw: Any, where: str) -> str:
 
 
 def _sender(raw: Any, where: str) -> str | None:
-    if isinstance(raw, dict):
-        if raw.get("type") == "REPLIABLE":
-            return None
-        raw = raw.get("address")
+    """Validate ``from`` as the vendor describes it; None when BulkSMS picks the sender."""
     if raw is None or raw == "":
         return None
-    if not isinstance(raw, str):
+    kind: Any
+    address: Any
+    if isinstance(raw, str):
+        # "If the value does not begin with a + and it contains at least one character that is not
+        # a digit, the type is detected as ALPHANUMERIC. Otherwise ... INTERNATIONAL."
+        kind = "ALPHANUMERIC" if not raw.startswith("+") and not raw.isdigit() else "INTERNATIONAL"
+        address = raw
+    elif isinstance(raw, dict):
+        kind, address = raw.get("type"), raw.get("address")
+        if kind == "REPLIABLE":
+            return None
+    else:
         raise bad_request(where + "'from' must be a string or an address object")
-    numeric = raw[1:] if raw.startswith("+") else raw
-    if numeric.isdigit() and len(numeric) > 15:
-        raise bad_request(where + "numeric 'from' longer than 15 digits")
-    if not numeric.isdigit() and len(raw) > 11:
-        raise bad_request(where + "alphanumeric 'from' longer than 11 characters")
-    return raw
+    if not isinstance(address, str) or not address:
+        raise bad_request(where + "'from' needs an address")
+    digits = address[1:] if address.startswith("+") else address
+    if kind == "INTERNATIONAL" and not (digits.isdigit() and 6 < len(digits) <= 15):
+        raise bad_request(where + "an INTERNATIONAL 'from' has 7 to 15 digits")
+    if kind == "SHORTCODE" and not (address.isdigit() and len(address) <= 6):
+        raise bad_request(where + "a SHORTCODE 'from' has at most 6 digits")
+    if kind == "ALPHANUMERIC" and len(address) > 11:
+        raise bad_request(where + "an ALPHANUMERIC 'from' has at most 11 characters")
+    if kind not in ("INTERNATIONAL", "SHORTCODE", "ALPHANUMERIC"):
+        raise bad_request(where + "'from.type' must be INTERNATIONAL, ALPHANUMERIC, SHORTCODE or REPLIABLE")
+    return address
 
 
 def _int32(raw: str | None, name: str) -> int | None:
@@ -432,32 +443,3 @@ def _schedule(raw: str | None, now: float) -> float:
     if when - now > MAX_SCHEDULE_AHEAD:
         raise bad_request("schedule-date more than two years ahead")
     return max(when, now)
-
-
-def _parse_filter(text: str) -> list[_Condition]:
-    conditions = []
-    for clause in filter(None, (part.strip() for part in text.split(";"))):
-        match = _CONDITION.match(clause)
-        if match is None:
-            raise bad_request(f"unsupported filter condition {clause!r}")
-        cond = _Condition(*match.groups())
-        if cond.field == "submission.id" and cond.op != "==":
-            raise bad_request("submission.id supports == only")
-        if cond.field == "id" and cond.op == "!=":
-            raise bad_request("id supports == < <= > >= only")
-        if cond.field == "status.type" and cond.op not in ("==", "!="):
-            raise bad_request("status.type supports == and != only")
-        conditions.append(cond)
-    return conditions
-
-
-def _int_value(cond: _Condition) -> int:
-    try:
-        return int(cond.value)
-    except ValueError:
-        raise bad_request(f"{cond.field} must be compared with an integer") from None
-
-
-def _status_matches(message: dict[str, Any], cond: _Condition) -> bool:
-    equal = message["status"]["type"] == cond.value
-    return equal if cond.op == "==" else not equal

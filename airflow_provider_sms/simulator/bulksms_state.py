@@ -30,6 +30,8 @@ from airflow_provider_sms.simulator.timeutil import format_local
 IN_PROGRESS = 0
 DELIVERED_UPSTREAM = 10
 DELIVERED = 11
+#: :meth:`Batch.phase` value meaning "every recipient has its final status".
+FINAL = -1
 INSUFFICIENT_CREDITS = 25
 DAILY_QUOTA_EXCEEDED = 27
 
@@ -96,18 +98,18 @@ class Batch:
         return self.first_message_id + index
 
     def phase(self, now: float) -> int | None:
-        """Status shared by all recipients at ``now``: None (not sent yet), 0, 10, or -1 for "final"."""
+        """Status shared by all recipients at ``now``: None (not sent yet), 0, 10, or :data:`FINAL`."""
         if now < self.send_at:
             return None
         elapsed = now - self.send_at
         if elapsed >= self.delivery_delay:
-            return -1
+            return FINAL
         return DELIVERED_UPSTREAM if elapsed >= self.delivery_delay / 2 else IN_PROGRESS
 
     def status(self, index: int, now: float) -> int | None:
         """EAPI status code of recipient ``index`` at ``now`` (None while scheduled)."""
         phase = self.phase(now)
-        return self.outcomes.get(index, DELIVERED) if phase == -1 else phase
+        return self.outcomes.get(index, DELIVERED) if phase == FINAL else phase
 
 
 @dataclass(slots=True)
@@ -164,6 +166,7 @@ class BulkSmsState:
         """Forget every message, group, outcome and request; reload the accounts from ``config``."""
         with self._lock:
             self.config = config
+            self.created_at = self.clock.now()
             self._accounts = {a.username: AccountState(a, float(a.credits)) for a in config.bulksms_accounts}
             rng = random.Random(config.seed)
             self._next_batch_id = rng.randint(10_000, 99_999)

@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +19,7 @@ from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.core import Simulator
 from airflow_provider_sms.simulator.faults import FaultSwitches
+from airflow_provider_sms.simulator.gateway import GatewayFactory
 from airflow_provider_sms.simulator.middleware import QuietDroppedResponses
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -31,6 +33,7 @@ class SimulatorServer:
 
     ``port=0`` picks a free port; :attr:`url` is known once :meth:`start` returns. Binding
     anything but loopback needs ``allow_remote=True``: the simulator has no real security.
+    ``gateways`` replaces the built-in gateway factories (see :mod:`.gateway`).
     """
 
     def __init__(
@@ -40,10 +43,12 @@ class SimulatorServer:
         port: int = 0,
         *,
         allow_remote: bool = False,
+        gateways: Sequence[GatewayFactory] | None = None,
     ) -> None:
         if host not in _LOOPBACK and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: the simulator only listens on loopback by default")
-        self.simulator = Simulator(config)
+        self.simulator = Simulator(config, gateways)
+        self._stopped = False
         self.host = host
         self._requested_port = port
         self._socket: socket.socket | None = None
@@ -53,7 +58,12 @@ class SimulatorServer:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self, timeout: float = 10.0) -> SimulatorServer:
-        """Start serving; returns ``self`` once the server accepts connections."""
+        """Start serving; returns ``self`` once the server accepts connections.
+
+        A stopped server cannot be started again (its worker threads are gone): make a new one.
+        """
+        if self._stopped:
+            raise RuntimeError("this SimulatorServer was stopped; create a new one")
         if self._thread is not None:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -96,6 +106,7 @@ class SimulatorServer:
         if self._socket is not None:
             self._socket.close()
         self.simulator.close()
+        self._stopped = True
         self._server = None
         self._thread = None
         self._socket = None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sim_helpers import GET_INBOX, SEND_BATCH, EapiClient
 
 from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
 from airflow_provider_sms.simulator.server import SimulatorServer
+from tests.simulator.sim_helpers import GET_INBOX, GET_REPORT, SEND_BATCH, EapiClient
 
 NUMBER = "447700900001"
 OTHER = "447700900002"
@@ -56,11 +56,13 @@ def test_optional_fields_come_in_the_requested_order(eapi: EapiClient, sms_simul
 
 def test_report_errors(eapi: EapiClient, sms_simulator: SimulatorServer) -> None:
     batch = eapi.send_ok(msisdn=NUMBER)
-    assert eapi.call("/eapi/status_reports/get_report/2/2.0").startswith("24|")
-    assert eapi.call("/eapi/status_reports/get_report/2/2.0", batch_id=batch + 1000).startswith("24|")
+    assert eapi.call(GET_REPORT).startswith("24|")
+    assert eapi.call(GET_REPORT, batch_id=batch + 1000).startswith("24|")
     assert eapi.report(batch, optional_fields="body,colour")[0].startswith("24|")
     assert eapi.report(batch, msisdn="12")[0].startswith("24|")
-    wrong = eapi.post("/eapi/status_reports/get_report/2/2.0", auth=False, username="demo", password="x", batch_id=batch)
+    wrong = eapi.post(
+        "/eapi/status_reports/get_report/2/2.0", auth=False, username="demo", password="x", batch_id=batch
+    )
     assert wrong.text == "23|invalid credentials|"
 
 
@@ -75,9 +77,7 @@ def test_scheduled_batch_has_no_report_lines_until_sent(eapi: EapiClient, sms_si
 
 def test_large_report_is_streamed_complete(eapi: EapiClient, sms_simulator: SimulatorServer) -> None:
     numbers = [f"44770{i:07d}" for i in range(12000)]
-    sms_simulator.reset(
-        SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=20000)])
-    )
+    sms_simulator.reset(SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=20000)]))
     sms_simulator.bulksms.set_outcome(numbers[7000], 53)
     batch = eapi.send_ok(msisdn=",".join(numbers))
     sms_simulator.clock.advance(5)
@@ -93,7 +93,7 @@ def test_send_batch_parses_quoted_csv_with_escapes(eapi: EapiClient, sms_simulat
         '"447700900001","Hi \\"Ann\\"","x"\n'
         '"not-a-number","skipped","x"\n'
         '"447700900002","two\\\nlines",""\n'
-        '447700900003,bare value,\n'
+        "447700900003,bare value,\n"
         '"447700900004",""\n'
         "\n"
     )
@@ -121,9 +121,7 @@ def test_send_batch_shares_stop_dup_ids_with_send_sms(eapi: EapiClient, sms_simu
     assert sms_simulator.bulksms.received_count(OTHER) == 0
 
 
-def test_get_inbox_lists_inbound_messages_after_the_last_id(
-    eapi: EapiClient, sms_simulator: SimulatorServer
-) -> None:
+def test_get_inbox_lists_inbound_messages_after_the_last_id(eapi: EapiClient, sms_simulator: SimulatorServer) -> None:
     first = sms_simulator.bulksms.add_inbound("447700900009", "447860000000", "Yes\nplease", referring_batch_id=12)
     sms_simulator.bulksms.add_inbound("447700900008", "447860000000", "Да")
     lines = eapi.call(GET_INBOX, last_retrieved_id=0).splitlines()

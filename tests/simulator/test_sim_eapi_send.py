@@ -8,10 +8,10 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sim_helpers import GET_CREDITS, QUOTE_SMS, SEND_SMS, EapiClient
 
 from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
 from airflow_provider_sms.simulator.server import SimulatorServer
+from tests.simulator.sim_helpers import GET_CREDITS, QUOTE_SMS, SEND_SMS, EapiClient
 
 NUMBER = "447700900001"
 OTHER = "447700900002"

@@ -7,17 +7,19 @@ from typing import Any
 
 import pytest
 import requests
-from sim_helpers import EapiClient
 
 from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
 from airflow_provider_sms.simulator.server import SimulatorServer
+from tests.simulator.sim_helpers import EapiClient
 
 AUTH = ("demo", "demo-secret-pass")
 NUMBER = "447700900001"
 OTHER = "447700900002"
 
 
-def post(server: SimulatorServer, body: Any, auth: tuple[str, str] = AUTH, **query: Any) -> requests.Response:
+def post(
+    server: SimulatorServer, body: Any, *, auth: tuple[str, str] = AUTH, query: dict[str, Any] | None = None
+) -> requests.Response:
     return requests.post(server.url + "/v1/messages", json=body, auth=auth, params=query, timeout=10)
 
 
@@ -35,16 +37,33 @@ def test_submission_answers_201_with_message_objects(sms_simulator: SimulatorSer
     assert first["from"] == "Shop"
     assert first["body"] == "Hi"
     assert first["encoding"] == "TEXT"
-    assert first["numberOfParts"] == 1
-    assert first["creditCost"] == 1.0
+    # The vendor: numberOfParts and creditCost "do not have a value in the submission response".
+    assert (first["numberOfParts"], first["creditCost"]) == (None, None)
     assert first["userSuppliedId"] == "u-1"
     assert first["status"] == {"id": "ACCEPTED.null", "type": "ACCEPTED", "subtype": None}
     assert first["submission"]["id"] == messages[1]["submission"]["id"]
     assert first["submission"]["date"].endswith("Z")
     assert int(messages[1]["id"]) == int(first["id"]) + 1
+    later = get(sms_simulator, f"/v1/messages/{first['id']}").json()
+    assert (later["numberOfParts"], later["creditCost"]) == (1, 1.0)
     got = sms_simulator.bulksms.received(NUMBER)[0]
     assert (got["api"], got["message"], got["user_supplied_id"]) == ("json", "Hi", "u-1")
     assert sms_simulator.bulksms.credits("demo") == 998.0
+
+
+@pytest.mark.parametrize(
+    ("sender", "expected"),
+    [
+        ("Shop", "Shop"),
+        ("+447700900009", "+447700900009"),
+        ({"type": "SHORTCODE", "address": "12345"}, "12345"),
+        ({"type": "REPLIABLE"}, None),
+    ],
+)
+def test_from_variants(sms_simulator: SimulatorServer, sender: Any, expected: str | None) -> None:
+    answer = post(sms_simulator, {"to": NUMBER, "body": "x", "from": sender})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()[0]["from"] == expected
 
 
 def test_list_of_entries_and_group_recipients(sms_simulator: SimulatorServer) -> None:
@@ -53,6 +72,7 @@ def test_list_of_entries_and_group_recipients(sms_simulator: SimulatorServer) ->
         {"to": NUMBER, "body": "one"},
         {"to": [{"type": "GROUP", "name": "team"}], "body": "two"},
         {"to": {"type": "INTERNATIONAL", "address": OTHER}, "body": "three", "encoding": "UNICODE"},
+        {"to": [{"type": "GROUP", "id": "3"}], "body": "four"},
     ]
     messages = post(sms_simulator, body).json()
     assert [(m["to"], m["body"]) for m in messages] == [
@@ -60,6 +80,8 @@ def test_list_of_entries_and_group_recipients(sms_simulator: SimulatorServer) ->
         ("447700900003", "two"),
         ("447700900004", "two"),
         (OTHER, "three"),
+        ("447700900003", "four"),
+        ("447700900004", "four"),
     ]
     assert messages[3]["encoding"] == "UNICODE"
     assert len({m["submission"]["id"] for m in messages}) == 1
@@ -67,10 +89,12 @@ def test_list_of_entries_and_group_recipients(sms_simulator: SimulatorServer) ->
 
 
 def test_auto_unicode_and_long_messages(sms_simulator: SimulatorServer) -> None:
-    messages = post(sms_simulator, {"to": NUMBER, "body": "Ω ok ☺"}, **{"auto-unicode": "true"}).json()
+    messages = post(sms_simulator, {"to": NUMBER, "body": "Ω ok ☺"}, query={"auto-unicode": "true"}).json()
     assert messages[0]["encoding"] == "UNICODE"
     messages = post(sms_simulator, {"to": NUMBER, "body": "a" * 400}).json()
-    assert messages[0]["numberOfParts"] == 3
+    assert get(sms_simulator, f"/v1/messages/{messages[0]['id']}").json()["numberOfParts"] == 3
+    messages = post(sms_simulator, {"to": NUMBER, "body": "Ω ok ☺"}).json()
+    assert (messages[0]["encoding"], messages[0]["body"]) == ("TEXT", "Ω ok ?")  # non-GSM becomes ?
     assert post(sms_simulator, {"to": NUMBER, "body": "a" * 460}).status_code == 400
     assert post(sms_simulator, {"to": NUMBER, "body": "a" * 460, "longMessageMaxParts": 4}).status_code == 201
 
@@ -82,6 +106,10 @@ def test_auto_unicode_and_long_messages(sms_simulator: SimulatorServer) -> None:
         {"to": NUMBER, "body": ""},
         {"body": "no recipient"},
         {"to": NUMBER, "body": "x", "from": "TwelveLetters"},
+        {"to": NUMBER, "body": "x", "from": "+123456"},
+        {"to": NUMBER, "body": "x", "from": {"type": "SHORTCODE", "address": "1234567"}},
+        {"to": NUMBER, "body": "x", "from": {"type": "CARRIER_PIGEON", "address": "x"}},
+        {"to": NUMBER, "body": "x", "from": {"type": "ALPHANUMERIC"}},
         {"to": NUMBER, "body": "x", "userSuppliedId": "u" * 21},
         {"to": NUMBER, "body": "x", "encoding": "KLINGON"},
         {"to": NUMBER, "body": "x", "routingGroup": "GOLD"},
@@ -128,27 +156,27 @@ def test_insufficient_credits_is_403(sms_simulator: SimulatorServer) -> None:
 
 
 def test_deduplication_id_returns_the_original_answer(sms_simulator: SimulatorServer) -> None:
-    first = post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 12345})
-    again = post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 12345})
+    first = post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"deduplication-id": 12345})
+    again = post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"deduplication-id": 12345})
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert sms_simulator.bulksms.received_count(NUMBER) == 1
     sms_simulator.clock.advance(12 * 3600 + 1)
-    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 12345}).json() != first.json()
-    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"deduplication-id": 2**31}).status_code == 400
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"deduplication-id": 12345}).json() != first.json()
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"deduplication-id": 2**31}).status_code == 400
 
 
 def test_schedule_date(sms_simulator: SimulatorServer) -> None:
     when = dt.datetime.fromtimestamp(sms_simulator.clock.now() + 600, dt.timezone(dt.timedelta(hours=2)))
-    messages = post(sms_simulator, {"to": NUMBER, "body": "later"}, **{"schedule-date": when.isoformat()}).json()
+    messages = post(sms_simulator, {"to": NUMBER, "body": "later"}, query={"schedule-date": when.isoformat()}).json()
     assert messages[0]["status"]["type"] == "SCHEDULED"
     assert sms_simulator.bulksms.received_count(NUMBER) == 0
     sms_simulator.clock.advance(601)
     assert sms_simulator.bulksms.received_count(NUMBER) == 1
     far = dt.datetime.now(dt.UTC) + dt.timedelta(days=3 * 365)
-    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"schedule-date": far.isoformat()}).status_code == 400
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"schedule-date": far.isoformat()}).status_code == 400
     naive = "2030-01-01T00:00:00"
-    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, **{"schedule-date": naive}).status_code == 400
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"schedule-date": naive}).status_code == 400
 
 
 def test_statuses_by_submission_filter(sms_simulator: SimulatorServer) -> None:
@@ -159,7 +187,7 @@ def test_statuses_by_submission_filter(sms_simulator: SimulatorServer) -> None:
     post(sms_simulator, {"to": OTHER, "body": "other submission"})
 
     def statuses() -> dict[str, str]:
-        listed = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission}", limit=1000).json()
+        listed = get(sms_simulator, "/v1/messages", filter=f"submission.id={submission}", limit=1000).json()
         return {m["to"]: m["status"]["id"] for m in listed}
 
     assert set(statuses().values()) == {"ACCEPTED.null"}
@@ -173,22 +201,56 @@ def test_statuses_by_submission_filter(sms_simulator: SimulatorServer) -> None:
         "447700900032": "FAILED.BLOCKED",
         "447700900029": "FAILED.NOT_SENT",
     }
-    failed = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission};status.type==FAILED").json()
+    failed = get(sms_simulator, "/v1/messages", filter=f"submission.id={submission}&status.type=FAILED").json()
     assert len(failed) == 4
 
 
 def test_paging_with_id_filter(sms_simulator: SimulatorServer) -> None:
     numbers = [f"4477009000{i:02d}" for i in range(5)]
     submission = post(sms_simulator, {"to": numbers, "body": "x"}).json()[0]["submission"]["id"]
-    page = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission}", limit=2).json()
+    assert submission.startswith("1-")  # shaped like the vendor's ids, not a bare number
+    page = get(sms_simulator, "/v1/messages", filter=f"submission.id={submission}", limit=2).json()
     seen = [m["to"] for m in page]
     while page:
         smallest = min(int(m["id"]) for m in page)
-        page = get(sms_simulator, "/v1/messages", filter=f"submission.id=={submission};id<{smallest}", limit=2).json()
+        page = get(sms_simulator, "/v1/messages", filter=f"submission.id={submission}&id<{smallest}", limit=2).json()
         seen += [m["to"] for m in page]
     assert seen == list(reversed(numbers))  # newest first
-    assert get(sms_simulator, "/v1/messages", limit=1001).status_code == 400
-    assert get(sms_simulator, "/v1/messages", filter="body==x").status_code == 400
+    oldest_first = get(sms_simulator, "/v1/messages", filter=f"submission.id={submission}", sortOrder="ASCENDING")
+    assert [m["to"] for m in oldest_first.json()] == numbers
+    first_id = int(oldest_first.json()[0]["id"])
+    newer = get(sms_simulator, "/v1/messages", filter=f"id>{first_id}", sortOrder="ASCENDING").json()
+    assert [m["to"] for m in newer] == numbers[1:]
+    assert len(get(sms_simulator, "/v1/messages", limit=5000).json()) == 5  # limit is capped, not refused
+
+
+def test_filter_fields(sms_simulator: SimulatorServer) -> None:
+    sms_simulator.bulksms.set_outcome(OTHER, 53)
+    post(sms_simulator, [{"to": NUMBER, "body": "a", "userSuppliedId": "run-1"}, {"to": OTHER, "body": "b"}])
+    sms_simulator.clock.advance(5)
+
+    def listed(text: str) -> list[str]:
+        answer = get(sms_simulator, "/v1/messages", filter=text)
+        assert answer.status_code == 200, answer.text
+        return [m["to"] for m in answer.json()]
+
+    assert listed("userSuppliedId=run-1") == [NUMBER]
+    assert listed("status.id=FAILED.EXPIRED") == [OTHER]
+    assert listed("type=SENT&status.type=DELIVERED") == [NUMBER]
+    assert listed("type=RECEIVED") == []
+    assert listed("submission.date>=2000-01-01T00:00:00Z&submission.date<2000-01-02T00:00:00+01:00") == []
+    assert len(listed("submission.date>=2000-01-01T00:00:00Z")) == 2
+    assert len(listed("status.type=")) == 2  # an empty value does not filter
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["submission.id==5", "status.type=FAILED;id<9", "body=x", "id<=5", "status.type<X", "id<abc", "type=MO"],
+)
+def test_invalid_filters_are_400(sms_simulator: SimulatorServer, text: str) -> None:
+    answer = get(sms_simulator, "/v1/messages", filter=text)
+    assert answer.status_code == 400
+    assert answer.json()["status"] == 400
 
 
 def test_single_message_and_profile(sms_simulator: SimulatorServer, eapi: EapiClient) -> None:
@@ -198,8 +260,9 @@ def test_single_message_and_profile(sms_simulator: SimulatorServer, eapi: EapiCl
     profile = get(sms_simulator, "/v1/profile").json()
     assert profile["username"] == "demo"
     assert profile["credits"] == {"balance": 999.0, "isTransferAllowed": False}
+    assert set(profile) >= {"id", "username", "created", "credits", "quota"}
     # EAPI and JSON API share one account and one message store.
     batch = eapi.send_ok(msisdn=OTHER)
     assert get(sms_simulator, "/v1/profile").json()["credits"]["balance"] == 998.0
-    listed = get(sms_simulator, "/v1/messages", filter=f"submission.id=={batch}").json()
+    listed = get(sms_simulator, "/v1/messages", filter=f"submission.id={batch}").json()
     assert [m["to"] for m in listed] == [OTHER]

@@ -45,8 +45,11 @@ _JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json", "Accept"
 # Characters that would change the meaning of a ``filter`` clause (clause separator,
 # operators) and so can never be part of a submission id we put into one.
 _FILTER_SYNTAX = frozenset("&=<>!;, ")
-# Bad Gateway / Gateway Timeout: an intermediary gave up waiting for or reading the API's answer.
-_PROXY_LOST_ANSWER = frozenset({502, 504})
+# The vendor's OpenAPI text for ``filter``: "Each clause has the form name=value ... Multiple
+# clauses are separated with the & symbol", e.g. ``type=SENT&submission.id=1-000...522347562``,
+# and ``id<123456`` for paging. (An RSQL-like ``==``/``;`` form is NOT what it documents.)
+_FILTER_EQUALS = "="
+_FILTER_AND = "&"
 
 
 class _Unreadable(ValueError):
@@ -234,8 +237,12 @@ class BulkSmsJsonApi(BulkSmsApiBase):
         if cursor is not None and not (cursor.isascii() and cursor.isdigit()):
             problems.append(Problem("cursor", "must be a message id", cursor))
         self._raise_problems(problems)
-        clauses = f"submission.id={batch_id}" + (f"&id<{cursor}" if cursor is not None else "")
-        return self._request("GET", "/messages", query={"filter": clauses, "limit": str(self.status_page_size)})
+        clauses = [f"submission.id{_FILTER_EQUALS}{batch_id}"]
+        if cursor is not None:
+            clauses.append(f"id<{cursor}")
+        return self._request(
+            "GET", "/messages", query={"filter": _FILTER_AND.join(clauses), "limit": str(self.status_page_size)}
+        )
 
     def credits_request(self) -> HttpRequest:
         """Build ``GET {base}/profile`` (the balance is ``credits.balance``)."""
@@ -268,18 +275,12 @@ class BulkSmsJsonApi(BulkSmsApiBase):
             other unexpected statuses.
         :raises SmsAuthenticationError: 401.
         :raises SmsRateLimitedError: 429, with ``retry_after`` from ``Retry-After``.
-        :raises SmsTransientError: 5xx other than 502 and 504.
-        :raises SmsAmbiguousError: a 2xx answer that is not a readable array of messages, and
-            502/504: those come from a proxy that lost the API's answer, not from the API, so
-            the submission may have been processed.
+        :raises SmsTransientError: 5xx (like the EAPI's "any other HTTP status is transient"; a
+            502/504 from a proxy could hide an accepted submission, which is why every send
+            should carry a dedupe key).
+        :raises SmsAmbiguousError: a 2xx answer that is not a readable array of messages.
         """
         recipients = [*message.numbers, *message.groups]
-        if response.status in _PROXY_LOST_ANSWER:
-            raise SmsAmbiguousError(
-                f"send answered HTTP {response.status} from a proxy; the messages may have been accepted",
-                gateway=self.gateway,
-                recipients_in_doubt=recipients,
-            )
         if json_http_error(response.status) is not None:
             raise self._http_error(response, "send")
         try:

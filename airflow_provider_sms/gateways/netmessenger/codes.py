@@ -87,9 +87,11 @@ class BackgroundSendNotFinished(SmsRetryableError):
 class ErrorCode:
     """One NetMessenger error code, what it means and the exception it turns into.
 
-    :param scope: ``"recipient"`` when, in the answer of a send to several numbers, the code can
-        stand for one destination (the others may still have been accepted); ``"request"`` when it
-        is about the request or the account, so an answer made only of this code is raised.
+    :param scope: ``"recipient"`` when the code is about one destination (bad number, no route,
+        blacklisted, daily cap): it is a rejected recipient even when every destination got it;
+        ``"request"`` when it is about the request or the account: an answer made only of this code
+        is raised, while next to accepted ids (e.g. credits running out part-way) it is kept per
+        recipient.
     """
 
     code: int
@@ -110,8 +112,9 @@ def _c(code: int, meaning: str, error: type[SmsError] = SmsGatewayError, scope: 
 ERROR_CODES: Mapping[int, ErrorCode] = {
     c.code: c
     for c in (
-        # Credits can run out part-way through a list of numbers: later destinations get -100.
-        _c(-100, "Not Enough Credits", scope="recipient"),
+        # Credits can run out part-way through a list of numbers (later destinations get -100 next
+        # to accepted ids, kept per recipient); an answer of -100 alone is raised.
+        _c(-100, "Not Enough Credits"),
         _c(-101, "Invalid CreditID"),
         _c(-200, "Invalid Contact"),
         _c(-300, "General Database Error", SmsTransientError),

@@ -1,0 +1,123 @@
+"""NetMessenger CSV in both directions, streamed: report answers in, contact uploads out.
+
+* :func:`iter_report_rows` reads the CSV that ``Report``, ``GetAllContacts`` and ``GetAllGroups``
+  answer with (a header row, double-quoted values) one record at a time, from any iterable of
+  lines: a file, or a transport's streamed lines with their line ends already stripped. A
+  million-row report is never held whole.
+* :func:`build_contacts_csv` writes the ``ContactsCSV`` value of ``ImportContactsCSV`` from rows
+  (dicts). It takes whatever iterable it is given and returns one upload: the caller chunks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from airflow_provider_sms.exceptions import Problem, SmsValidationError
+
+__all__ = ["CONTACT_COLUMNS", "MAX_CONTACT_GROUPS", "build_contacts_csv", "iter_report_rows"]
+
+CONTACT_COLUMNS: tuple[str, ...] = ("name", "number", "email", "group1", "group2", "group3")
+"""The fields of one ``ContactsCSV`` line, in order: ``name,number,email,group1,group2,group3``."""
+
+MAX_CONTACT_GROUPS = 3
+_GATEWAY = "netmessenger"
+
+
+def _with_line_ends(lines: Iterable[str]) -> Iterator[str]:
+    # csv needs the line ends to keep a newline that sits inside a quoted value (a message body
+    # in the *WithBodies reports); streamed lines arrive without them. A byte-order mark must go
+    # before csv sees it, or the quoted first header value is not read as quoted.
+    first = True
+    for line in lines:
+        if first:
+            line = line.lstrip("\ufeff")
+            first = False
+        yield line if line.endswith(("\n", "\r")) else line + "\n"
+
+
+def iter_report_rows(lines: Iterable[str]) -> Iterator[list[str]]:
+    """Yield every CSV record of a report answer, the header row first.
+
+    Quoted values (with commas, doubled quotes, or line breaks inside) are read as CSV; blank
+    lines are skipped; a UTF-8 byte-order mark before the header is dropped. Memory use does not
+    depend on the size of the report.
+
+    Error answers (a negative code on the first line) are the business of
+    :meth:`~airflow_provider_sms.gateways.netmessenger.api.NetMessengerApi.open_report`, which
+    calls this after checking the first line.
+    """
+    for record in csv.reader(_with_line_ends(lines)):
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        yield record
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def build_contacts_csv(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Mapping[str, str] | None = None,
+    *,
+    group: str | None = None,
+) -> str:
+    """Build the ``ContactsCSV`` value for one ``ImportContactsCSV`` upload.
+
+    :param rows: the contacts of this upload (the caller decides the chunk size).
+    :param columns: which key of a row holds each NetMessenger field, e.g.
+        ``{"name": "Full name", "number": "Mobile"}``; fields not mentioned are read from the key
+        of the same name (``name``, ``number``, ``email``, ``group1`` .. ``group3``). Missing keys
+        and ``None`` are empty.
+    :param group: put every contact in this group as well (first free group field, unless the
+        row already names it).
+    :returns: one line per row, ``name,number,email[,group1[,group2[,group3]]]``, ``\\n``-separated.
+        Line *n* of the answer is row *n-1* of ``rows``. A value with a comma or a double quote is
+        double-quoted CSV-style (UNCERTAIN: the vendor shows no quoting; a gateway that splits on
+        bare commas rejects such a line as Failed instead of importing it wrongly).
+    :raises SmsValidationError: listing every bad row (``index`` is the row's position): no
+        name, a number that is not international digits, a line break in a value, more than
+        three groups; and unknown field names in ``columns``.
+    """
+    mapping = {name: name for name in CONTACT_COLUMNS}
+    problems: list[Problem] = []
+    for name, key in (columns or {}).items():
+        if name not in mapping:
+            problems.append(Problem("columns", "unknown field; one of " + ", ".join(CONTACT_COLUMNS), name))
+        else:
+            mapping[name] = key
+    if group is not None and not group.strip():
+        problems.append(Problem("group", "must not be empty", group))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    count = 0
+    for index, row in enumerate(rows):
+        count += 1
+        values = {name: _cell(row.get(key)) for name, key in mapping.items()}
+        name, number = values["name"], values["number"]
+        if not name:
+            problems.append(Problem("rows", "name is missing", None, index))
+        digits = number[1:] if number.startswith("+") else number
+        if not number:
+            problems.append(Problem("rows", "number is missing", None, index))
+        elif not (digits.isascii() and digits.isdigit()):
+            problems.append(Problem("rows", "number must be international digits only", number, index))
+        if any("\n" in v or "\r" in v for v in values.values()):
+            # The answer is one line per input line: a line break would shift every later result.
+            problems.append(Problem("rows", "values must not contain line breaks", name or None, index))
+        groups = [values[f"group{i}"] for i in range(1, MAX_CONTACT_GROUPS + 1) if values[f"group{i}"]]
+        if group is not None and group.strip() and group.strip() not in groups:
+            groups.append(group.strip())
+        if len(groups) > MAX_CONTACT_GROUPS:
+            reason = f"at most {MAX_CONTACT_GROUPS} groups per contact, got {len(groups)}"
+            problems.append(Problem("rows", reason, name or None, index))
+        if not problems:
+            writer.writerow([name, digits, values["email"], *groups])
+    if count == 0:
+        problems.append(Problem("rows", "at least one contact is needed"))
+    if problems:
+        raise SmsValidationError(problems, gateway=_GATEWAY)
+    return buffer.getvalue().rstrip("\n")

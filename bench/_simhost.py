@@ -1,0 +1,112 @@
+"""Run the gateway simulator in this process and obey JSON commands, one per line on stdin.
+
+Started by :class:`_common.SimHost`. Prints ``{"url": ...}`` once listening, then answers each
+command with one JSON line on stdout:
+
+* ``{"cmd": "reset"}`` - forget every message (credits back to the configured balance).
+* ``{"cmd": "verify", "first": F, "count": N, "text": T}`` - did numbers F..F+N-1 each receive
+  exactly one message with text T, and nobody else anything? Reads the simulator's state directly
+  (``BulkSmsState.batches()``), one pass over every stored recipient.
+* ``{"cmd": "seed", "first": F, "count": N, "text": T}`` - store one batch of N recipients
+  directly (``BulkSmsState.record``), then advance the virtual clock past the delivery delay so
+  every status is final. Answers the batch id.
+* ``{"cmd": "stop"}`` - stop the server and exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
+from airflow_provider_sms.simulator.bulksms_state import Batch, Content
+from airflow_provider_sms.simulator.server import SimulatorServer
+
+MAX_COMMANDS = 100_000  # bounded command loop
+
+
+def verify(server: SimulatorServer, first: int, count: int, text: str) -> dict[str, Any]:
+    """Compare what the simulator received with ``count`` numbers from ``first``, one message each."""
+    received: Counter[str] = Counter()
+    wrong_text = 0
+    batches = server.bulksms.batches()
+    for batch in batches:
+        received.update(batch.msisdns)
+        for index in range(len(batch.msisdns)) if batch.content_index is not None else ():
+            wrong_text += batch.content(index).text != text
+        if batch.content_index is None and batch.contents[0].text != text:
+            wrong_text += len(batch.msisdns)
+    expected = {str(first + i) for i in range(count)}
+    missing = [n for n in expected if n not in received]
+    twice = [n for n in expected if received.get(n, 0) > 1]
+    strangers = [n for n in received if n not in expected]
+    total = sum(received.values())
+    ok = total == count and not missing and not twice and not strangers and not wrong_text
+    return {
+        "ok": ok,
+        "total": total,
+        "batches": len(batches),
+        "missing": len(missing),
+        "duplicated": len(twice),
+        "unexpected": len(strangers),
+        "wrong_text": wrong_text,
+        "sample": sorted(missing)[:3] + sorted(twice)[:3] + sorted(strangers)[:3],
+    }
+
+
+def seed(server: SimulatorServer, first: int, count: int, text: str) -> dict[str, Any]:
+    """One batch of ``count`` recipients, straight into the store, all final by the time it returns."""
+    state = server.bulksms
+    batch = state.record(
+        state.account(),
+        api="eapi",
+        msisdns=[str(first + i) for i in range(count)],
+        contents=[Content(text)],
+        content_index=None,
+        send_at=server.clock.now(),
+    )
+    if not isinstance(batch, Batch):
+        return {"error": f"the simulator refused the seed batch (code {batch})"}
+    server.clock.advance(server.config.delivery_delay + 1)
+    return {"batch_id": batch.batch_id, "recipients": len(batch.msisdns)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--credits", type=int, default=10_000_000)
+    args = parser.parse_args()
+    config = SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=float(args.credits))])
+    server = SimulatorServer(config).start()
+    out = sys.stdout
+
+    def answer(data: dict[str, Any]) -> None:
+        out.write(json.dumps(data) + "\n")
+        out.flush()
+
+    answer({"url": server.url})
+    try:
+        for _, line in zip(range(MAX_COMMANDS), sys.stdin, strict=False):
+            command: dict[str, Any] = json.loads(line)
+            name = command.get("cmd")
+            if name == "stop":
+                answer({"stopped": True})
+                return 0
+            if name == "reset":
+                server.reset()
+                answer({"reset": True})
+            elif name == "verify":
+                answer(verify(server, int(command["first"]), int(command["count"]), str(command["text"])))
+            elif name == "seed":
+                answer(seed(server, int(command["first"]), int(command["count"]), str(command["text"])))
+            else:
+                answer({"error": f"unknown command {name!r}"})
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Bulk send: 100,000 recipients through ``SmsSendOperator`` vs a hand-written batched client vs a plain loop.
+
+Contenders (each run in a subprocess of its own, so its peak RSS and CPU time are its own; the
+simulator runs in yet another process, ``_simhost.py``):
+
+* ``operator`` - ``SmsSendOperator(to=<100,000 numbers>).execute(context)`` with a fake task
+  instance, as the tests do: validation of every number (libphonenumber), chunking, dedupe keys,
+  per-recipient results (the default ``xcom_results="per_recipient"``).
+* ``batched`` - a minimal hand-written client: one ``requests.Session``, the operator's chunk size
+  (``hook.max_recipients_per_request``), EAPI: comma-joined ``msisdn`` form POSTs to send_sms;
+  JSON: ``POST /v1/messages`` with ``[{"to": [...], "body": ...}]`` and the answer parsed.
+  No validation, no retries, no dedupe keys.
+* ``plain`` - what a naive user writes: one fresh ``requests.post`` per recipient (new connection
+  each time). Only a sample (``--plain-sample``, default 2,000) is sent and timed; its rate is
+  extrapolated to the full list.
+
+Each round runs every contender once (the order rotates per round); the figures are medians over
+the rounds. After every contender the simulator is checked: each recipient received exactly one
+message with the right text, nobody else received anything. Then it is reset.
+
+Run: ``.venv/bin/python bench/bulk_send.py [--quick] [--rounds 3] [--apis eapi,json]``.
+Exit status 1 only on a correctness failure; missed speed targets print MISSED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from _common import (
+    EAPI_SEND_SMS,
+    JSON_MESSAGES,
+    PASSWORD,
+    USERNAME,
+    ChildFailed,
+    SimHost,
+    SummaryRow,
+    airflow_env,
+    bulksms_connection,
+    emit_result,
+    fmt_mb,
+    fmt_rate,
+    measured,
+    median,
+    numbers,
+    run_child,
+    temp_dir,
+    verdict,
+    write_summary,
+)
+
+FIRST = 447700000000  # 447700000000..447700099999: valid GB mobile numbers for libphonenumber
+TEXT = "Your parcel arrives today between 10:00 and 12:00. Reply STOP to opt out."
+CONTENDERS = ("operator", "batched", "plain")
+TARGET_VS_BATCHED = 0.9
+TARGET_VS_PLAIN = 20.0
+HTTP_TIMEOUT = 120.0
+
+
+# -- children -------------------------------------------------------------------------------------
+
+
+def child_probe(api: str) -> None:
+    """Report ``hook.max_recipients_per_request`` for ``api`` (the batched client's chunk size)."""
+    from airflow_provider_sms.hooks.base import get_sms_hook
+
+    hook = get_sms_hook("bulksms_default")
+    emit_result(measured().m, chunk=hook.max_recipients_per_request)
+
+
+def child_operator(api: str, count: int, fmt: str) -> None:
+    from airflow_provider_sms.operators.send import SmsSendOperator
+
+    to = numbers(FIRST, count, fmt)
+    op = SmsSendOperator(task_id="bulk_send", sms_conn_id="bulksms_default", to=to, message=TEXT)
+
+    class FakeTaskInstance:
+        run_id = "manual__bench"
+        map_index = -1
+        try_number = 1
+
+        def xcom_push(self, key: str, value: Any) -> None:
+            pass
+
+    ti = FakeTaskInstance()
+    with measured() as m:
+        result = op.execute({"ti": ti, "run_id": ti.run_id})  # type: ignore[arg-type]
+    emit_result(m, sent=int(result["accepted_count"]), rejected=int(result["rejected_count"]),
+                batches=len(result["batch_ids"]))
+
+
+def child_batched(api: str, url: str, count: int, chunk: int) -> None:
+    import requests
+
+    to = numbers(FIRST, count)
+    sent = 0
+    session = requests.Session()
+    with measured() as m:
+        for start in range(0, count, chunk):
+            part = to[start:start + chunk]
+            if api == "eapi":
+                form = {"username": USERNAME, "password": PASSWORD, "msisdn": ",".join(part), "message": TEXT,
+                        "want_report": "1"}
+                answer = session.post(url + EAPI_SEND_SMS, data=form, timeout=HTTP_TIMEOUT)
+                answer.raise_for_status()
+                if not answer.text.startswith("0|"):
+                    raise RuntimeError(f"send_sms refused: {answer.text[:80]}")
+                sent += len(part)
+            else:
+                answer = session.post(url + JSON_MESSAGES, json=[{"to": part, "body": TEXT}],
+                                      auth=(USERNAME, PASSWORD), timeout=HTTP_TIMEOUT)
+                answer.raise_for_status()
+                sent += len(answer.json())
+    session.close()
+    emit_result(m, sent=sent)
+
+
+def child_plain(api: str, url: str, count: int) -> None:
+    import requests
+
+    to = numbers(FIRST, count)
+    sent = 0
+    with measured() as m:
+        for number in to:
+            if api == "eapi":
+                form = {"username": USERNAME, "password": PASSWORD, "msisdn": number, "message": TEXT}
+                answer = requests.post(url + EAPI_SEND_SMS, data=form, timeout=HTTP_TIMEOUT)
+                sent += answer.text.startswith("0|")
+            else:
+                answer = requests.post(url + JSON_MESSAGES, json={"to": number, "body": TEXT},
+                                       auth=(USERNAME, PASSWORD), timeout=HTTP_TIMEOUT)
+                sent += answer.status_code == 201
+    emit_result(m, sent=sent)
+
+
+# -- parent ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Runs:
+    """Every run of one contender on one API."""
+
+    count: int
+    rates: list[float] = field(default_factory=list)
+    cpu_per_msg: list[float] = field(default_factory=list)
+    server_cpu_per_msg: list[float] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)
+    growths: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def rate(self) -> float:
+        return median(self.rates)
+
+
+def run_contender(name: str, api: str, sim: SimHost, env: dict[str, str], args: argparse.Namespace,
+                  chunk: int, runs: Runs) -> None:
+    script = __file__
+    if name == "operator":
+        argv = [script, "--child", name, "--api", api, "--n", str(runs.count), "--number-format", args.number_format]
+    elif name == "batched":
+        argv = [script, "--child", name, "--api", api, "--url", sim.url, "--n", str(runs.count), "--chunk", str(chunk)]
+    else:
+        argv = [script, "--child", name, "--api", api, "--url", sim.url, "--n", str(runs.count)]
+    sim.call("reset")
+    server_cpu = sim.cpu_seconds()
+    try:
+        result = run_child(argv, env)
+    except ChildFailed as exc:
+        runs.failures.append(str(exc))
+        print(f"  {api:4} {name:8} FAILED: {exc}", flush=True)
+        return
+    server_cpu = sim.cpu_seconds() - server_cpu
+    check = sim.call("verify", first=FIRST, count=runs.count, text=TEXT)
+    problems = []
+    if not check["ok"]:
+        problems.append(f"simulator received {check['total']} messages in {check['batches']} batches for "
+                        f"{runs.count} recipients: {check['missing']} missing, {check['duplicated']} twice, "
+                        f"{check['unexpected']} unexpected, {check['wrong_text']} wrong text {check['sample']}")
+    if result.get("sent") != runs.count or result.get("rejected", 0):
+        problems.append(f"client counted {result.get('sent')} sent, {result.get('rejected', 0)} rejected")
+    rate = runs.count / result["elapsed"]
+    runs.rates.append(rate)
+    runs.cpu_per_msg.append(result["cpu"] / runs.count)
+    runs.server_cpu_per_msg.append(server_cpu / runs.count)
+    runs.peaks.append(int(result["lifetime_peak"]))
+    runs.growths.append(int(result["peak"]) - int(result["rss_before"]))
+    status = "ok" if not problems else "WRONG COUNTS"
+    print(f"  {api:4} {name:8} {runs.count:>7,} msgs {result['elapsed']:7.2f} s {fmt_rate(rate):>9} msg/s | client CPU "
+          f"{result['cpu'] / runs.count * 1e6:6.1f} us/msg | server CPU {server_cpu / runs.count * 1e6:6.1f} us/msg | "
+          f"peak RSS {fmt_mb(result['lifetime_peak'])} (work +{fmt_mb(result['peak'] - result['rss_before'])}) "
+          f"| check {status}", flush=True)
+    runs.failures.extend(problems)
+
+
+def bench_api(api: str, sim: SimHost, env: dict[str, str], args: argparse.Namespace,
+              rows: list[SummaryRow], lines: list[str]) -> bool:
+    api_env = {**env, "AIRFLOW_CONN_BULKSMS_DEFAULT": bulksms_connection(sim.url, api)}
+    chunk = int(run_child([__file__, "--child", "probe", "--api", api], api_env)["chunk"])
+    print(f"bulk_send {api}: {args.n:,} recipients, chunk size {chunk} (hook.max_recipients_per_request), "
+          f"plain loop sampled on {args.plain_sample:,}", flush=True)
+    all_runs = {name: Runs(args.plain_sample if name == "plain" else args.n) for name in CONTENDERS}
+    for round_no in range(args.rounds):
+        order = CONTENDERS[round_no % 3:] + CONTENDERS[:round_no % 3]
+        for name in order:
+            run_contender(name, api, sim, api_env, args, chunk, all_runs[name])
+    op, batched, plain = (all_runs[n] for n in CONTENDERS)
+    failures = [f"{name}: {f}" for name, r in all_runs.items() for f in r.failures]
+    label = f"bulk_send {api}"
+    if failures or not (op.rates and batched.rates and plain.rates):
+        for failure in failures:
+            print(f"  CORRECTNESS FAILURE {failure}", flush=True)
+        line = f"{label}: FAILED ({len(failures)} correctness failures)"
+        rows.append(SummaryRow(label, "correctness", f"{len(failures)} failures", "0", "FAILED"))
+        lines.append(line)
+        print(line, flush=True)
+        return False
+    vs_batched = op.rate() / batched.rate()
+    vs_plain = op.rate() / plain.rate()
+    ok_b, ok_p = vs_batched >= TARGET_VS_BATCHED, vs_plain >= TARGET_VS_PLAIN
+    line = (
+        f"{label}: operator {fmt_rate(op.rate())} msg/s | batched {fmt_rate(batched.rate())} msg/s | "
+        f"plain {fmt_rate(plain.rate())} msg/s (sampled {plain.count:,}, extrapolated) | "
+        f"ratio vs batched {vs_batched:.2f}x (target >= {TARGET_VS_BATCHED}) {verdict(ok_b)} | "
+        f"vs plain {vs_plain:.0f}x (target >= {TARGET_VS_PLAIN:.0f}) {verdict(ok_p)} | "
+        f"peak RSS operator {fmt_mb(median(op.peaks))} (work +{fmt_mb(median(op.growths))}), "
+        f"batched {fmt_mb(median(batched.peaks))} (+{fmt_mb(median(batched.growths))}), "
+        f"plain {fmt_mb(median(plain.peaks))} | client CPU us/msg operator {median(op.cpu_per_msg) * 1e6:.1f}, "
+        f"batched {median(batched.cpu_per_msg) * 1e6:.1f} | median of {args.rounds} rounds, checks OK"
+    )
+    rows += [
+        SummaryRow(label, "operator / batched (msg/s)", f"{vs_batched:.2f}x", f">= {TARGET_VS_BATCHED}x", verdict(ok_b)),
+        SummaryRow(label, "operator / plain loop (msg/s)", f"{vs_plain:.0f}x", f">= {TARGET_VS_PLAIN:.0f}x",
+                   verdict(ok_p)),
+        SummaryRow(label, "operator client CPU / batched", 
+                   f"{median(op.cpu_per_msg) / median(batched.cpu_per_msg):.1f}x", "-", "info"),
+        SummaryRow(label, "operator peak RSS (work growth)",
+                   f"{fmt_mb(median(op.peaks))} (+{fmt_mb(median(op.growths))})", "-", "info"),
+        SummaryRow(label, "correctness (1 msg per recipient)", "all runs", "exact", "OK"),
+    ]
+    lines.append(line)
+    print(line, flush=True)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000, help="recipients (default 100,000)")
+    parser.add_argument("--plain-sample", type=int, default=2_000, help="recipients the plain loop really sends")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--apis", default="eapi,json")
+    parser.add_argument("--number-format", choices=("digits", "e164"), default="digits",
+                        help="how the operator gets the numbers: 447700000000 (default) or +447700000000")
+    parser.add_argument("--quick", action="store_true", help="small run for a smoke test (10,000 / 300, 1 round)")
+    parser.add_argument("--summary-json", help="write results for run_all.py here")
+    parser.add_argument("--child", choices=("probe", *CONTENDERS), help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--chunk", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child == "probe":
+        child_probe(args.api)
+        return 0
+    if args.child == "operator":
+        child_operator(args.api, args.n, args.number_format)
+        return 0
+    if args.child == "batched":
+        child_batched(args.api, args.url, args.n, args.chunk)
+        return 0
+    if args.child == "plain":
+        child_plain(args.api, args.url, args.n)
+        return 0
+
+    if args.quick:
+        args.n, args.plain_sample, args.rounds = 10_000, 300, 1
+    args.plain_sample = min(args.plain_sample, args.n)
+    rows: list[SummaryRow] = []
+    lines: list[str] = []
+    ok = True
+    with temp_dir("bench-airflow-home-") as home, SimHost() as sim:
+        env = airflow_env(home)
+        for api in args.apis.split(","):
+            ok &= bench_api(api.strip(), sim, env, args, rows, lines)
+    write_summary(args.summary_json, rows, lines)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The console command."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from airflow_provider_sms.simulator.__main__ import main
+
+
+def test_main_in_a_thread_serves_until_stopped() -> None:
+    stop = threading.Event()
+    out = io.StringIO()
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(main(["--port", "0"], stop=stop, out=out)))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first_line = out.getvalue().splitlines()[0]
+    url = first_line.rsplit(" ", 1)[1]
+    assert url.startswith("http://127.0.0.1:")
+    assert "demo / demo-secret-pass" in out.getvalue()
+    assert requests.get(url + "/_sim/health", timeout=10).json()["status"] == "ok"
+    stop.set()
+    thread.join(10)
+    assert result == [0]
+
+
+def test_main_refuses_non_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "loopback" in capsys.readouterr().err
+
+
+def test_module_runs_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_sms.simulator", "--port", "0", "--delivery-delay", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[1]
+        health = requests.get(url + "/_sim/health", timeout=10).json()
+        assert health["delivery_delay"] == 1.0
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,66 @@
+"""The provider registers with Airflow: metadata, connection type, connection form, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from airflow_provider_sms.simulator import SimulatorServer
+from tests.conftest import PASSWORD, bulksms_connection
+
+
+def test_provider_and_hook_are_discovered() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow-provider-sms" in manager.providers
+    hook = manager.hooks["bulksms"]
+    assert hook is not None
+    assert hook.hook_class_name == "airflow_provider_sms.hooks.bulksms.BulkSmsHook"
+    assert hook.connection_id_attribute_name == "sms_conn_id"
+
+
+def test_connection_form_in_the_ui_metadata() -> None:
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    meta = {m.connection_type: m for m in HookMetaService.hook_meta_data()}
+    form = meta["bulksms"]
+    assert form.hook_name == "BulkSMS"
+    extra = form.extra_fields or {}
+    assert {"api", "default_region", "number_check", "timeout"} <= {k.split("__")[-1] for k in extra}
+    behaviour = form.standard_fields
+    assert behaviour is not None
+
+
+def test_legacy_ui_behaviour_is_on_the_class_itself() -> None:
+    from airflow_provider_sms.hooks.bulksms import BulkSmsHook
+
+    assert "get_ui_field_behaviour" in BulkSmsHook.__dict__
+    assert "get_connection_form_widgets" in BulkSmsHook.__dict__
+    behaviour = BulkSmsHook.get_ui_field_behaviour()
+    assert behaviour["hidden_fields"] == ["schema", "port"]
+    assert behaviour["relabeling"]["password"] == "Password or token secret"
+
+
+def _airflow(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env,
+                          timeout=180, check=False)
+
+
+@pytest.mark.parametrize("api", ["json", "eapi"])
+def test_cli_lists_provider_and_tests_connection(sms_simulator: SimulatorServer, api: str) -> None:
+    env = {**os.environ, "AIRFLOW_CONN_BULKSMS_DEFAULT": bulksms_connection(sms_simulator, api),
+           "AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}
+    if api == "json":
+        providers = _airflow("providers", "list", "-o", "json", env=env)
+        listing = json.loads(providers.stdout[providers.stdout.index("[{"):])
+        assert "airflow-provider-sms" in {p["package_name"] for p in listing}
+        hooks = _airflow("providers", "hooks", "-o", "json", env=env)
+        assert "bulksms" in hooks.stdout
+    tested = _airflow("connections", "test", "bulksms_default", env=env)
+    assert "Connection success!" in tested.stdout, tested.stdout + tested.stderr
+    assert PASSWORD not in tested.stdout + tested.stderr
