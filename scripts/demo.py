@@ -31,14 +31,20 @@ FAILING_NUMBER = "447700100003"  # the simulator is told this handset is off, to
 
 def _load_dag(path: Path) -> Any:
     spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.dag
 
 
 def main() -> int:
+    import warnings
+
+    from airflow_provider_sms.gateways.bulksms.codes import eapi_message_status
     from airflow_provider_sms.simulator import SimulatorConfig, SimulatorServer
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # Airflow's own, not the demo's
 
     HOME.mkdir(exist_ok=True)
     print("Preparing Airflow's metadata database (SQLite) ...", flush=True)
@@ -62,9 +68,10 @@ def main() -> int:
         received = server.bulksms.received()
 
     print("\nWhat the simulated handsets received, and each message's final status:")
-    print(f"  {'number':<14} {'status':<7} {'sender':<10} message")
+    print(f"  {'number':<14} {'final status':<28} {'sender':<10} message")
     for item in received:
-        print(f"  {item['msisdn']:<14} {item['status']:<7} {item['sender'] or '':<10} {item['message']}")
+        status = f"{eapi_message_status(item['status']).meaning} ({item['status']})"
+        print(f"  {item['msisdn']:<14} {status:<28} {item['sender'] or '':<10} {item['message']}")
     for report in sorted(Path(os.environ["SMS_REPORT_DIR"]).glob("*.csv")):
         print(f"\nReport {report}:\n" + report.read_text())
     return 1 if failures else 0

@@ -1,6 +1,7 @@
 """Test set-up: an isolated AIRFLOW_HOME, connections from env vars, the simulator on loopback.
 
-The ``sms_simulator`` fixture comes from the package's own pytest plugin (``airflow_provider_sms.simulator.pytest_plugin``).
+The ``sms_simulator`` fixture comes from the package's own pytest plugin
+(``airflow_provider_sms.simulator.pytest_plugin``).
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def api(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def bulksms_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch, api: str) -> Iterator[str]:
+def bulksms_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch, api: str) -> str:
     """``bulksms_default`` pointing at the running simulator, for the API under test."""
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, api))
-    yield "bulksms_default"
+    return "bulksms_default"

@@ -10,13 +10,13 @@ from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, Rec
 from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.core.status_policy import judge
 from airflow_provider_sms.exceptions import (
+    Problem,
     SmsAmbiguousError,
     SmsCapabilityError,
     SmsConfigurationError,
     SmsRateLimitedError,
     SmsRetryableError,
     SmsValidationError,
-    Problem,
 )
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)

@@ -94,7 +94,7 @@ def test_credentials_never_in_a_url_and_sends_are_posts(bulksms_conn: str, sms_s
     assert seen
     for method, path in seen:
         assert PASSWORD not in path and "password" not in path
-        if api == "eapi" or "messages" in path and method != "GET":
+        if api == "eapi" or ("messages" in path and method != "GET"):
             assert method == "POST"
 
 
