@@ -7,9 +7,7 @@ request), so those checks live here once, in :class:`BulkSmsApiBase`.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from airflow_provider_sms.core.message import OutgoingMessage
@@ -19,6 +17,14 @@ from airflow_provider_sms.exceptions import (
     SmsError,
     SmsRetryableError,
     SmsValidationError,
+)
+from airflow_provider_sms.gateways.answers import (
+    ERROR_TEXT_LIMIT,
+    decode_body,
+    header,
+    parse_retry_after,
+    preview,
+    scrub,
 )
 
 __all__ = [
@@ -38,9 +44,6 @@ GATEWAY = "bulksms"
 
 DEDUPE_KEY_MAX = 2_147_483_647
 """Largest ``stop_dup_id`` (EAPI) / ``deduplication-id`` (JSON, int32); both start at 1."""
-
-ERROR_TEXT_LIMIT = 200
-"""Gateway descriptions are cut to this many characters in error text (never a whole body)."""
 
 _ALNUM_SENDER_MAX = 11
 _NUMERIC_SENDER_MAX = 15
@@ -65,53 +68,6 @@ class StatusPage:
 
     statuses: list[MessageStatus]
     next_cursor: str | None = None
-
-
-def decode_body(body: bytes) -> str:
-    """Decode an answer body: UTF-8 when it is valid UTF-8, else ISO-8859-1 (which never fails).
-
-    EAPI pages say nothing about the answer's charset while requests must be ISO-8859-1, so both
-    may occur. Latin-1 text with accented letters is almost never valid UTF-8, so trying strict
-    UTF-8 first does not misread it.
-    """
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("iso-8859-1")
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """Look up an HTTP header by name, ignoring case (transports differ in how they store them)."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
-def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """Read a ``Retry-After`` header: delta-seconds or an HTTP date. ``None`` if absent or unreadable.
-
-    :param now: the current time for the HTTP-date form (injected by tests); defaults to the clock.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as such
-        when = when.replace(tzinfo=dt.UTC)
-    current = now if now is not None else dt.datetime.now(dt.UTC)
-    return max(0.0, (when - current).total_seconds())
-
-
-def preview(text: str, limit: int = 20) -> str:
-    """The start of a message body for a validation problem: enough to recognise it, not its content."""
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _has_control_chars(text: str) -> bool:
@@ -247,13 +203,7 @@ class BulkSmsApiBase:
 
         Scrubbing runs before cutting, so a secret cut in half at the limit cannot leak a prefix.
         """
-        for secret in (self._credentials.password, self._credentials.username):
-            if secret:
-                text = text.replace(secret, "***")
-        text = " ".join(text.split())
-        if len(text) > limit:
-            text = text[: limit - 1] + "…"
-        return text
+        return scrub(text, (self._credentials.password, self._credentials.username), limit)
 
     def _error(
         self,

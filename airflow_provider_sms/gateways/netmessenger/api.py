@@ -54,16 +54,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-
-# Generic helpers that currently live with BulkSMS (to be moved to a shared module): the body
-# decoder, header lookup, Retry-After parsing, and the credential scrubber (safe_text).
-from airflow_provider_sms.gateways.bulksms.common import (
-    BulkSmsApiBase,
-    BulkSmsCredentials,
-    decode_body,
-    header,
-    parse_retry_after,
-)
+from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.netmessenger.codes import (
     BACKGROUND_SEND_NOT_FINISHED,
@@ -241,8 +232,8 @@ class NetMessengerApi:
 
     def safe_text(self, text: str, secret: str | None = None) -> str:
         """Gateway text fit for an error message: the token (and ``secret``, e.g. a child user's
-        password) replaced by ``***``, one line, shortened -- BulkSMS's scrubber, reused."""
-        return BulkSmsApiBase(BulkSmsCredentials(secret or "", self._token)).safe_text(text)
+        password) replaced by ``***``, one line, shortened."""
+        return scrub(text, (secret, self._token))
 
     def _error(self, cls: type[SmsError], message: str, *, code: int | None = None,
                retry_after: float | None = None, result: Any = None) -> SmsError:

@@ -1,0 +1,79 @@
+"""Helpers every protocol needs when reading an answer: decoding, headers, and error text safe to show.
+
+Error text is built from gateway descriptions, which can echo what was sent (some gateways repeat
+the username, or a token, in their error text): :func:`scrub` removes the credentials and cuts the
+text short, so no exception ever carries a secret or a whole response body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Iterable, Mapping
+
+__all__ = ["ERROR_TEXT_LIMIT", "decode_body", "header", "parse_retry_after", "preview", "scrub"]
+
+ERROR_TEXT_LIMIT = 200
+"""Gateway descriptions are cut to this many characters in error text (never a whole body)."""
+
+
+def decode_body(body: bytes) -> str:
+    """Decode an answer body: UTF-8 when it is valid UTF-8, else ISO-8859-1 (which never fails).
+
+    EAPI pages say nothing about the answer's charset while requests must be ISO-8859-1, so both
+    may occur. Latin-1 text with accented letters is almost never valid UTF-8, so trying strict
+    UTF-8 first does not misread it.
+    """
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("iso-8859-1")
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """Look up an HTTP header by name, ignoring case (transports differ in how they store them)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Read a ``Retry-After`` header: delta-seconds or an HTTP date. ``None`` if absent or unreadable.
+
+    :param now: the current time for the HTTP-date form (injected by tests); defaults to the clock.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as such
+        when = when.replace(tzinfo=dt.UTC)
+    current = now if now is not None else dt.datetime.now(dt.UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def preview(text: str, limit: int = 20) -> str:
+    """The start of a message body for a validation problem: enough to recognise it, not its content."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def scrub(text: str, secrets: Iterable[str | None], limit: int = ERROR_TEXT_LIMIT) -> str:
+    """Gateway text made fit for an error message: each secret replaced by ``***``, one line,
+    at most ``limit`` characters.
+
+    Scrubbing runs before cutting, so a secret cut in half at the limit cannot leak a prefix.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
