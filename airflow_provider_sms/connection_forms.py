@@ -111,4 +111,27 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
                       "Let EAPI concatenate UCS-2 messages (the vendor documents it as unsupported)", False),
         ),
     ),
+    "netmessenger": ConnectionForm(
+        conn_type="netmessenger",
+        hook_class="airflow_provider_sms.hooks.netmessenger.NetMessengerHook",
+        hook_name="NetMessenger (FastSMS)",
+        hidden_fields=("schema", "port", "login"),
+        relabeling={"host": "Base URL", "password": "API token"},
+        placeholders={
+            "host": "https://my.fastsms.co.uk",
+            "password": "token from the NetMessenger settings page",
+            "time_zone": "Europe/London",
+            "default_region": "GB",
+        },
+        fields=(
+            *_COMMON_FIELDS,
+            FormField("time_zone", "Account time zone", "string",
+                      "Schedule dates and report windows are sent in this zone (vendor SDKs: Europe/London)",
+                      "Europe/London"),
+            FormField("cancel_action", "Cancel action name", "string",
+                      "Action that cancels a scheduled message (not confirmed by the vendor)", "CancelMessage"),
+            FormField("allow_unicode", "Allow non-GSM text", "boolean",
+                      "The HTTP API documents no Unicode switch; allow it at your own risk", False),
+        ),
+    ),
 }

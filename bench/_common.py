@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -128,7 +128,7 @@ class Measure:
         return max(0, self.peak - self.rss_before)
 
 
-class measured:  # noqa: N801 - used like a function: ``with measured() as m:``
+class measured:  # used like a function: ``with measured() as m:``
     """Context manager filling a :class:`Measure` (peak RSS is read right at the end of the work)."""
 
     def __init__(self) -> None:
@@ -170,7 +170,9 @@ class ChildFailed(RuntimeError):
     """A child process exited non-zero or printed no result."""
 
 
-def run_child(args: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
+def run_child(
+    args: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = CHILD_TIMEOUT
+) -> dict[str, Any]:
     """Run ``python <args>`` and return its ``RESULT`` JSON; its logs are shown only if it fails."""
     proc = subprocess.run(
         [PYTHON, *args], env=dict(env) if env is not None else None, capture_output=True, text=True,
@@ -236,10 +238,8 @@ class SimHost:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            try:
+            with suppress(ChildFailed, OSError):
                 self.call("stop", timeout=30)
-            except (ChildFailed, OSError):
-                pass
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -86,7 +86,7 @@ def child_operator(api: str, count: int, fmt: str) -> None:
 
     ti = FakeTaskInstance()
     with measured() as m:
-        result = op.execute({"ti": ti, "run_id": ti.run_id})  # type: ignore[arg-type]
+        result = op.execute({"ti": ti, "run_id": ti.run_id})  # type: ignore[arg-type,typeddict-item]
     emit_result(m, sent=int(result["accepted_count"]), rejected=int(result["rejected_count"]),
                 batches=len(result["batch_ids"]))
 
@@ -230,10 +230,11 @@ def bench_api(api: str, sim: SimHost, env: dict[str, str], args: argparse.Namesp
         f"batched {median(batched.cpu_per_msg) * 1e6:.1f} | median of {args.rounds} rounds, checks OK"
     )
     rows += [
-        SummaryRow(label, "operator / batched (msg/s)", f"{vs_batched:.2f}x", f">= {TARGET_VS_BATCHED}x", verdict(ok_b)),
+        SummaryRow(label, "operator / batched (msg/s)", f"{vs_batched:.2f}x", f">= {TARGET_VS_BATCHED}x",
+                   verdict(ok_b)),
         SummaryRow(label, "operator / plain loop (msg/s)", f"{vs_plain:.0f}x", f">= {TARGET_VS_PLAIN:.0f}x",
                    verdict(ok_p)),
-        SummaryRow(label, "operator client CPU / batched", 
+        SummaryRow(label, "operator client CPU / batched",
                    f"{median(op.cpu_per_msg) / median(batched.cpu_per_msg):.1f}x", "-", "info"),
         SummaryRow(label, "operator peak RSS (work growth)",
                    f"{fmt_mb(median(op.peaks))} (+{fmt_mb(median(op.growths))})", "-", "info"),

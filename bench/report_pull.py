@@ -81,12 +81,14 @@ def child_raw(url: str, path: Path, batch_id: str) -> None:
     import requests
 
     form = {"username": USERNAME, "password": PASSWORD, "batch_id": batch_id}
-    with measured() as m:
-        with requests.post(url + EAPI_GET_REPORT, data=form, stream=True, timeout=HTTP_TIMEOUT) as answer:
-            answer.raise_for_status()
-            with path.open("wb") as handle:
-                for chunk in answer.iter_content(65536):
-                    handle.write(chunk)
+    with (
+        measured() as m,
+        requests.post(url + EAPI_GET_REPORT, data=form, stream=True, timeout=HTTP_TIMEOUT) as answer,
+        path.open("wb") as handle,
+    ):
+        answer.raise_for_status()
+        for chunk in answer.iter_content(65536):
+            handle.write(chunk)
     with path.open(encoding="iso-8859-1") as handle:
         first = handle.readline()
         lines = (line.rstrip("\n").split("|") for line in handle if line.strip())
@@ -118,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in CONTENDERS}
     failures: list[str] = []
     with temp_dir("bench-report-") as work, SimHost() as sim:
-        env = {**airflow_env(work / "airflow-home"), "AIRFLOW_CONN_BULKSMS_DEFAULT": bulksms_connection(sim.url, "eapi")}
+        connection = bulksms_connection(sim.url, "eapi")
+        env = {**airflow_env(work / "airflow-home"), "AIRFLOW_CONN_BULKSMS_DEFAULT": connection}
         seeded = sim.call("seed", first=FIRST, count=args.n, text=TEXT)
         batch_id = str(seeded["batch_id"])
         print(f"report_pull: batch {batch_id} of {seeded['recipients']:,} recipients seeded, all final", flush=True)
@@ -149,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                 note = "" if result["peak_reset"] else ", peak mark not reset: includes start-up"
                 print(f"  {name:8} {result['elapsed']:7.2f} s | {result['rows']:>9,} rows | "
                       f"{result['file_bytes'] / MB:6.1f} MB file | RSS before {fmt_mb(result['rss_before'])}, "
-                      f"peak {fmt_mb(result['peak'])} (growth {fmt_mb(growth)}{note}) | client CPU {result['cpu']:.2f} s"
-                      f" | check {'ok' if not problems else 'WRONG ROWS'}", flush=True)
+                      f"peak {fmt_mb(result['peak'])} (growth {fmt_mb(growth)}{note}) | "
+                      f"client CPU {result['cpu']:.2f} s | check {'ok' if not problems else 'WRONG ROWS'}", flush=True)
 
     rows: list[SummaryRow] = []
     label = "report_pull"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,6 +21,7 @@ from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import NumberCheck
 from airflow_provider_sms.core.results import MessageStatus, SendResult
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError
+from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
 
@@ -166,14 +167,18 @@ class SmsHook(BaseHook):
         value = _extra_value(extra, self.conn_type, name)
         return default if value is None or value == "" else value
 
+    def base_url(self) -> str:
+        """Scheme and host the gateway's paths are appended to (gateways may trim what users paste)."""
+        return self.settings.base_url
+
     @cached_property
     def transport(self) -> SyncTransport:
-        return SyncTransport(self.settings.base_url, gateway=self.gateway, timeout=self.settings.timeout,
+        return SyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
                              retry=self.settings.retry)
 
     def async_transport(self) -> AsyncTransport:
         """A new async transport (one per trigger run: event loops must not share clients)."""
-        return AsyncTransport(self.settings.base_url, gateway=self.gateway, timeout=self.settings.timeout,
+        return AsyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
                               retry=self.settings.retry)
 
     def close(self) -> None:
@@ -203,13 +208,25 @@ class SmsHook(BaseHook):
         """Send one request's worth of ``message`` (at most ``max_recipients_per_request`` recipients)."""
         raise SmsCapabilityError(self.gateway, Capability.SEND.value)
 
-    def get_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
-        """Current status of each message, asking the gateway as few times as it allows."""
+    def get_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
+        """Current status of each message, asking the gateway as few times as it allows.
+
+        :param since: when the messages were sent, at the earliest; gateways that can read many
+            statuses from one report use it to bound the report.
+        """
         raise SmsCapabilityError(self.gateway, Capability.STATUS.value)
 
-    async def aget_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+    async def aget_statuses(self, refs: Sequence[MessageRef],
+                            since: dt.datetime | None = None) -> list[MessageStatus]:
         """Async twin of :meth:`get_statuses`, for triggers."""
         raise SmsCapabilityError(self.gateway, Capability.STATUS.value)
+
+    def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
+        """Which of ``numbers`` the gateway already sent ``text`` to since ``since``.
+
+        Lets a retried task skip them on gateways without duplicate suppression.
+        """
+        raise SmsCapabilityError(self.gateway, Capability.SENT_LOOKUP.value)
 
     def get_credits(self) -> float:
         """The account's credit balance."""
@@ -222,6 +239,20 @@ class SmsHook(BaseHook):
     def iter_report(self, kind: str, **params: Any) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
         """``(header, rows)`` of a report, streamed from the gateway; rows are lists of strings."""
         raise SmsCapabilityError(self.gateway, Capability.DELIVERY_REPORT.value)
+
+    def _stream_csv(self, request: HttpRequest, check: Callable[[HttpResponse], None],
+                    open_rows: Callable[[Iterator[str]], tuple[Sequence[str], Iterator[Sequence[str]]]],
+                    ) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
+        """Open a streamed tabular answer: ``(header, rows)``; the connection closes when rows run out."""
+
+        def rows() -> Iterator[Sequence[str]]:
+            with self.transport.stream_lines(request, check) as lines:
+                header, body = open_rows(lines)
+                yield header
+                yield from body
+
+        stream = rows()
+        return next(stream), stream
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials with a call that changes nothing (the credit balance)."""

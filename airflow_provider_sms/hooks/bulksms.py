@@ -151,12 +151,13 @@ class BulkSmsHook(SmsHook):
             if cursor is None:
                 return statuses
 
-    def get_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+    def get_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
         """One call per batch, however many messages of it are asked about."""
         by_batch = _refs_by_batch(refs, self.gateway)
         return [s for batch, wanted in by_batch.items() for s in _select(self.batch_statuses(batch), batch, wanted)]
 
-    async def aget_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+    async def aget_statuses(self, refs: Sequence[MessageRef],
+                            since: dt.datetime | None = None) -> list[MessageStatus]:
         by_batch = _refs_by_batch(refs, self.gateway)
         found: list[MessageStatus] = []
         for batch, wanted in by_batch.items():

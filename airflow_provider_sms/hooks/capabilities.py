@@ -19,4 +19,8 @@ class Capability(enum.StrEnum):
     CREDITS = "credit balance checks"
     QUOTE = "send quotes"
     CONTACT_IMPORT = "contact import"
+    ADDRESS_BOOK = "address-book management (groups, contacts)"
     BACKGROUND_SEND = "background sends"
+    CANCEL = "cancelling scheduled messages"
+    SUB_ACCOUNTS = "child accounts and credit transfers"
+    SENT_LOOKUP = "looking up what was already sent (safe task retries without dedupe ids)"

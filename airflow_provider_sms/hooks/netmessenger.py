@@ -1,0 +1,241 @@
+"""NetMessenger (FastSMS) hook: sends, groups and lists, background sends, contacts, reports, accounts.
+
+The API token lives in the connection's password; ``host`` defaults to the vendor's
+(``https://my.fastsms.co.uk``, the API at ``/api``). Schedule dates and report windows are sent in
+the account's time zone (extra ``time_zone``, default Europe/London as in the vendor SDKs).
+
+NetMessenger has no duplicate suppression. A send whose answer is lost is never re-sent by the
+hook; instead :meth:`NetMessengerHook.already_sent` reads the MessagesWithBodies report so a retried
+task can skip the numbers that already got the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property, partial
+from typing import Any, ClassVar
+
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
+from airflow_provider_sms.core.schedule import schedule_problems
+from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsValidationError
+from airflow_provider_sms.gateways.netmessenger import (
+    DEFAULT_CANCEL_ACTION,
+    DEFAULT_TIME_ZONE,
+    BackgroundSendMessages,
+    ChildUser,
+    ImportResult,
+    NetMessengerApi,
+    ReportType,
+)
+from airflow_provider_sms.hooks.base import MessageRef, SmsHook
+from airflow_provider_sms.hooks.capabilities import Capability
+
+__all__ = ["NetMessengerHook"]
+
+# Up to this many single messages are checked one by one; more are read from one report.
+_SINGLE_STATUS_LIMIT = 10
+ADDRESS_BOOK_REPORTS = {"contacts": "GetAllContacts", "groups": "GetAllGroups"}
+
+
+class NetMessengerHook(SmsHook):
+    """Hook for NetMessenger / FastSMS (connection type ``netmessenger``).
+
+    :param sms_conn_id: connection id (default ``netmessenger_default``); the API token is its password.
+    """
+
+    conn_type = "netmessenger"
+    default_conn_name = "netmessenger_default"
+    hook_name = "NetMessenger (FastSMS)"
+    gateway = "netmessenger"
+    default_host = "https://my.fastsms.co.uk"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({
+        Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.STATUS,
+        Capability.DELIVERY_REPORT, Capability.INBOX, Capability.CREDITS, Capability.CONTACT_IMPORT,
+        Capability.ADDRESS_BOOK, Capability.BACKGROUND_SEND, Capability.CANCEL, Capability.SUB_ACCOUNTS,
+        Capability.SENT_LOOKUP,
+    })
+    max_recipients_limit = NetMessengerApi.max_recipients_per_request
+
+    @cached_property
+    def api(self) -> NetMessengerApi:
+        settings = self.settings
+        if not settings.password:
+            raise SmsConfigurationError("connection needs the API token in its password field", gateway=self.gateway)
+        return NetMessengerApi(
+            settings.password,
+            time_zone=str(settings.extra.get("time_zone") or DEFAULT_TIME_ZONE),
+            cancel_action=str(settings.extra.get("cancel_action") or DEFAULT_CANCEL_ACTION),
+            allow_unicode=settings.flag("allow_unicode"),
+        )
+
+    def base_url(self) -> str:
+        # Users paste the API's full URL (".../api") as often as the host: accept both.
+        base = self.settings.base_url.rstrip("/")
+        return base.removesuffix("/api")
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def check_message(self, message: OutgoingMessage, now: dt.datetime | None = None) -> None:
+        """Raise one :class:`SmsValidationError` with every problem of ``message``; nothing is sent."""
+        if message.test_mode is not None:
+            self.require(Capability.TEST_MODE)
+        problems = schedule_problems(message.send_at, now or dt.datetime.now(dt.UTC))
+        try:
+            self.api.check(message)
+        except SmsValidationError as exc:
+            problems = [*exc.problems, *problems]
+        if problems:
+            raise SmsValidationError(problems, gateway=self.gateway)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Send to numbers (one request) or to one group/list (``"group:Name"``/``"list:Name"``).
+
+        A group or list send answers with its background-send id in ``SendResult.background_send_ids``.
+        """
+        request = self.api.send_request(message)
+        return self.transport.call(request, partial(self.api.parse_send, message=message))
+
+    def cancel(self, message_id: str) -> None:
+        """Cancel a scheduled message that has not gone out yet."""
+        self.transport.call(self.api.cancel_request(message_id), self.api.parse_cancel)
+
+    def get_credits(self) -> float:
+        """Credit balance (``CheckCredits``)."""
+        return self.transport.call(self.api.credits_request(), self.api.parse_credits)
+
+    def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
+        """Numbers among ``numbers`` that were sent exactly ``text`` since ``since`` (MessagesWithBodies)."""
+        wanted = set(numbers)
+        header, rows = self.iter_report(ReportType.MESSAGES_WITH_BODIES.value, start=since,
+                                        end=dt.datetime.now(dt.UTC))
+        names = [h.strip().lower() for h in header]
+        to_at = next((names.index(n) for n in ("destination", "number") if n in names), None)
+        body_at = next((names.index(n) for n in ("body", "message") if n in names), None)
+        if to_at is None or body_at is None:
+            raise SmsConfigurationError("the MessagesWithBodies report has no Destination/Body columns",
+                                        gateway=self.gateway)
+        found: set[str] = set()
+        for row in rows:
+            if len(row) > max(to_at, body_at) and row[body_at] == text and row[to_at].lstrip("+") in wanted:
+                found.add(row[to_at].lstrip("+"))
+        return found
+
+    # -- statuses ---------------------------------------------------------------------------------
+
+    def background_send(self, background_send_id: str) -> BackgroundSendMessages:
+        """The messages of a background send, or ``finished=False`` while it is still running (-522)."""
+        request = self.api.background_messages_request(background_send_id)
+        parse = partial(self.api.parse_background_messages, background_send_id=background_send_id)
+        return self.transport.call(request, parse)
+
+    async def abackground_send(self, background_send_id: str) -> BackgroundSendMessages:
+        """Async twin of :meth:`background_send`."""
+        request = self.api.background_messages_request(background_send_id)
+        return await self.async_transport().call(
+            request, partial(self.api.parse_background_messages, background_send_id=background_send_id))
+
+    def message_status(self, message_id: str) -> MessageStatus:
+        """One message's status (``CheckMessageStatus``)."""
+        return self.transport.call(
+            self.api.status_request(message_id), partial(self.api.parse_status, message_id=message_id))
+
+    def get_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
+        """Background sends via ``GetBGMessages``; single messages one by one when few (or no
+        ``since`` is known), otherwise from one Messages report covering ``since`` until now."""
+        found: list[MessageStatus] = []
+        for ref in refs:
+            if ref.message_id is None and ref.batch_id:
+                found.extend(_background_statuses(self.background_send(ref.batch_id)))
+        singles = [r.message_id for r in refs if r.message_id]
+        if len(singles) <= _SINGLE_STATUS_LIMIT or since is None:
+            found.extend(self.message_status(m) for m in singles)
+        else:
+            header, rows = self.iter_report(ReportType.MESSAGES.value, start=since, end=dt.datetime.now(dt.UTC))
+            found.extend(_pick(self.api.report_statuses(header, rows), singles))
+        return found
+
+    async def aget_statuses(self, refs: Sequence[MessageRef],
+                            since: dt.datetime | None = None) -> list[MessageStatus]:
+        """Async twin of :meth:`get_statuses` (single messages are checked one by one)."""
+        transport = self.async_transport()
+        found: list[MessageStatus] = []
+        for ref in refs:
+            if ref.message_id is None and ref.batch_id:
+                found.extend(_background_statuses(await self.abackground_send(ref.batch_id)))
+            elif ref.message_id:
+                found.append(await transport.call(self.api.status_request(ref.message_id),
+                                                  partial(self.api.parse_status, message_id=ref.message_id)))
+        return found
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def report_kinds(self) -> Sequence[str]:
+        return [*(t.value for t in ReportType), *ADDRESS_BOOK_REPORTS]
+
+    def iter_report(self, kind: str, **params: Any) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
+        """Stream a report as ``(header, rows)``: any ``ReportType`` (with ``start``/``end``), or
+        ``contacts``/``groups`` (the address book)."""
+        action = ADDRESS_BOOK_REPORTS.get(kind.lower())
+        if action is not None:
+            request = self.api.contacts_request() if action == "GetAllContacts" else self.api.groups_request()
+        else:
+            if ReportType.parse(kind) is None:
+                choices = ", ".join(self.report_kinds())
+                raise SmsValidationError([Problem("report", f"unknown report; one of {choices}", kind)],
+                                         gateway=self.gateway)
+            request = self.api.report_request(kind, params.get("start"), params.get("end"))
+            action = "Report"
+        return self._stream_csv(request, partial(self.api.check_response, action=action),
+                                partial(self.api.open_report, action=action))
+
+    # -- contacts, groups, accounts ---------------------------------------------------------------
+
+    def import_contacts(self, contacts_csv: str, *, ignore_dupes: bool = False,
+                        overwrite_dupes: bool = False) -> ImportResult:
+        """Upload one chunk of contacts (``ImportContactsCSV``); never re-sent after a lost answer."""
+        request = self.api.import_contacts_request(contacts_csv, ignore_dupes=ignore_dupes,
+                                                   overwrite_dupes=overwrite_dupes)
+        return self.transport.call(request, self.api.parse_import)
+
+    def empty_group(self, group: str) -> None:
+        """Remove every contact from ``group`` (the contacts stay in the address book)."""
+        self.transport.call(self.api.empty_group_request(group), partial(self.api.parse_ok, action="EmptyGroup"))
+
+    def delete_group(self, group: str) -> None:
+        """Delete ``group`` itself."""
+        self.transport.call(self.api.delete_group_request(group), partial(self.api.parse_ok, action="DeleteGroup"))
+
+    def delete_all_contacts(self) -> None:
+        """Delete every contact of the account."""
+        self.transport.call(self.api.delete_all_contacts_request(),
+                            partial(self.api.parse_ok, action="DeleteAllContacts"))
+
+    def delete_all_groups(self) -> None:
+        """Delete every group of the account."""
+        self.transport.call(self.api.delete_all_groups_request(),
+                            partial(self.api.parse_ok, action="DeleteAllGroups"))
+
+    def create_user(self, user: ChildUser) -> None:
+        """Create a child account (admin accounts only)."""
+        self.transport.call(self.api.create_user_request(user), partial(self.api.parse_create_user, user=user))
+
+    def update_credits(self, child_username: str, quantity: int) -> None:
+        """Move ``quantity`` credits to a child account (negative: take them back)."""
+        self.transport.call(self.api.update_credits_request(child_username, quantity),
+                            self.api.parse_update_credits)
+
+
+def _background_statuses(answer: BackgroundSendMessages) -> list[MessageStatus]:
+    if not answer.finished:
+        running = "background send still running"
+        return [MessageStatus(DeliveryStatus.PENDING, batch_id=answer.background_send_id, text=running)]
+    return answer.statuses()
+
+
+def _pick(statuses: Iterable[MessageStatus], wanted: Sequence[str]) -> list[MessageStatus]:
+    """The statuses of ``wanted`` ids from a report; an id not listed yet counts as pending."""
+    want = set(wanted)
+    by_id = {s.message_id: s for s in statuses if s.message_id in want}
+    return [by_id.get(m) or MessageStatus(DeliveryStatus.PENDING, message_id=m) for m in wanted]
