@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DeliveryStatus", "MessageStatus", "RecipientResult", "SendResult"]
+__all__ = ["BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus", "RecipientResult", "SendResult"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -156,3 +156,66 @@ class MessageStatus:
 
 def statuses_to_dicts(statuses: Iterable[MessageStatus]) -> list[dict[str, Any]]:
     return [s.to_dict() for s in statuses]
+
+
+@dataclass(frozen=True)
+class BackgroundMessage:
+    """One message of a background send (``GetBGMessages``)."""
+
+    message_id: str
+    destination: str
+    status_word: str
+    status: DeliveryStatus
+
+    def to_message_status(self, background_send_id: str | None = None) -> MessageStatus:
+        return MessageStatus(
+            status=self.status,
+            recipient=self.destination,
+            message_id=self.message_id,
+            batch_id=background_send_id,
+            code=self.status_word,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "destination": self.destination,
+            "status_word": self.status_word,
+            "status": self.status.value,
+            "final": self.status.is_final,
+        }
+
+
+@dataclass(frozen=True)
+class BackgroundSend:
+    """A background send (a group/list send run by the gateway): its messages, or ``finished=False`` while it runs."""
+
+    background_send_id: str
+    finished: bool
+    messages: tuple[BackgroundMessage, ...] = ()
+
+    def statuses(self) -> list[MessageStatus]:
+        return [m.to_message_status(self.background_send_id) for m in self.messages]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "background_send_id": self.background_send_id,
+            "finished": self.finished,
+            "messages": [m.to_dict() for m in self.messages],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BackgroundSend:
+        return cls(
+            background_send_id=str(data["background_send_id"]),
+            finished=bool(data["finished"]),
+            messages=tuple(
+                BackgroundMessage(
+                    message_id=str(m["message_id"]),
+                    destination=str(m["destination"]),
+                    status_word=str(m["status_word"]),
+                    status=DeliveryStatus(m["status"]),
+                )
+                for m in data.get("messages", ())
+            ),
+        )

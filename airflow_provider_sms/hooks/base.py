@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_sms.connection_forms import CONNECTION_FORMS, ConnectionForm
+from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import NumberCheck
-from airflow_provider_sms.core.results import MessageStatus, SendResult
+from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, SendResult
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
@@ -220,6 +221,47 @@ class SmsHook(BaseHook):
                             since: dt.datetime | None = None) -> list[MessageStatus]:
         """Async twin of :meth:`get_statuses`, for triggers."""
         raise SmsCapabilityError(self.gateway, Capability.STATUS.value)
+
+    def background_send(self, background_send_id: str) -> BackgroundSend:
+        """The messages of a background send, or ``finished=False`` while it runs."""
+        raise SmsCapabilityError(self.gateway, Capability.BACKGROUND_SEND.value)
+
+    async def abackground_send(self, background_send_id: str) -> BackgroundSend:
+        """Async twin of :meth:`background_send`."""
+        raise SmsCapabilityError(self.gateway, Capability.BACKGROUND_SEND.value)
+
+    def import_contacts(self, contacts: Sequence[Mapping[str, str]], *, group: str | None = None,
+                        duplicates: str = "ignore") -> ImportResult:
+        """Upload one chunk of contacts (fields ``name``, ``number``, ``email``, ``group1``..``group3``).
+
+        :param duplicates: ``ignore``/``error`` (keep existing contacts), ``overwrite``, or
+            ``allow`` (create duplicates) -- see ``SmsContactImportOperator``.
+        """
+        raise SmsCapabilityError(self.gateway, Capability.CONTACT_IMPORT.value)
+
+    def empty_group(self, group: str) -> None:
+        """Remove every contact from ``group`` (the contacts stay in the address book)."""
+        raise SmsCapabilityError(self.gateway, Capability.ADDRESS_BOOK.value)
+
+    def delete_group(self, group: str) -> None:
+        """Delete ``group`` itself."""
+        raise SmsCapabilityError(self.gateway, Capability.ADDRESS_BOOK.value)
+
+    def delete_all_contacts(self) -> None:
+        """Delete every contact of the account."""
+        raise SmsCapabilityError(self.gateway, Capability.ADDRESS_BOOK.value)
+
+    def delete_all_groups(self) -> None:
+        """Delete every group of the account."""
+        raise SmsCapabilityError(self.gateway, Capability.ADDRESS_BOOK.value)
+
+    def create_sub_account(self, username: str, password: str, **details: Any) -> None:
+        """Create a child account under this one (gateway-specific ``details``: names, email, credits...)."""
+        raise SmsCapabilityError(self.gateway, Capability.SUB_ACCOUNTS.value)
+
+    def transfer_credits(self, child_username: str, quantity: int) -> None:
+        """Move credits to a child account (negative: take them back)."""
+        raise SmsCapabilityError(self.gateway, Capability.SUB_ACCOUNTS.value)
 
     def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
         """Which of ``numbers`` the gateway already sent ``text`` to since ``since``.

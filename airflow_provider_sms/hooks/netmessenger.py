@@ -12,10 +12,11 @@ task can skip the numbers that already got the text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, partial
 from typing import Any, ClassVar
 
+from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
 from airflow_provider_sms.core.schedule import schedule_problems
@@ -25,9 +26,9 @@ from airflow_provider_sms.gateways.netmessenger import (
     DEFAULT_TIME_ZONE,
     BackgroundSendMessages,
     ChildUser,
-    ImportResult,
     NetMessengerApi,
     ReportType,
+    build_contacts_csv,
 )
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
@@ -192,11 +193,17 @@ class NetMessengerHook(SmsHook):
 
     # -- contacts, groups, accounts ---------------------------------------------------------------
 
-    def import_contacts(self, contacts_csv: str, *, ignore_dupes: bool = False,
-                        overwrite_dupes: bool = False) -> ImportResult:
-        """Upload one chunk of contacts (``ImportContactsCSV``); never re-sent after a lost answer."""
-        request = self.api.import_contacts_request(contacts_csv, ignore_dupes=ignore_dupes,
-                                                   overwrite_dupes=overwrite_dupes)
+    def import_contacts(self, contacts: Sequence[Mapping[str, str]], *, group: str | None = None,
+                        duplicates: str = "ignore") -> ImportResult:
+        """Upload one chunk of contacts (``ImportContactsCSV``); never re-sent after a lost answer.
+
+        ``duplicates``: ``overwrite`` sends ``OverwriteDupes=1``, ``allow`` sends ``IgnoreDupes=1``
+        (the gateway then creates duplicate contacts); ``ignore`` and ``error`` send neither, so the
+        gateway refuses duplicates and reports them line by line.
+        """
+        body = build_contacts_csv(contacts, group=group)
+        request = self.api.import_contacts_request(body, ignore_dupes=duplicates == "allow",
+                                                   overwrite_dupes=duplicates == "overwrite")
         return self.transport.call(request, self.api.parse_import)
 
     def empty_group(self, group: str) -> None:
@@ -217,12 +224,20 @@ class NetMessengerHook(SmsHook):
         self.transport.call(self.api.delete_all_groups_request(),
                             partial(self.api.parse_ok, action="DeleteAllGroups"))
 
-    def create_user(self, user: ChildUser) -> None:
-        """Create a child account (admin accounts only)."""
+    def create_sub_account(self, username: str, password: str, **details: Any) -> None:
+        """Create a child account (``CreateUser``; admin accounts only).
+
+        ``details``: ``first_name``, ``last_name``, ``email``, ``credits`` (taken from this account),
+        ``access_level`` (``Normal``/``Admin``), ``telephone``, ``credit_reminder``, ``alert``.
+        """
+        try:
+            user = ChildUser(username=username, password=password, **details)
+        except TypeError as exc:
+            raise SmsValidationError([Problem("details", str(exc))], gateway=self.gateway) from None
         self.transport.call(self.api.create_user_request(user), partial(self.api.parse_create_user, user=user))
 
-    def update_credits(self, child_username: str, quantity: int) -> None:
-        """Move ``quantity`` credits to a child account (negative: take them back)."""
+    def transfer_credits(self, child_username: str, quantity: int) -> None:
+        """Move ``quantity`` credits to a child account (negative: take them back) with ``UpdateCredits``."""
         self.transport.call(self.api.update_credits_request(child_username, quantity),
                             self.api.parse_update_credits)
 

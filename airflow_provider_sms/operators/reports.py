@@ -81,10 +81,10 @@ class SmsReportOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
-        from airflow_provider_sms.sensors.message_status import _load
+        from airflow_provider_sms.sensors.base import load_xcom
 
         params = dict(self.report_params)
-        batches = _load(self.batch_ids)
+        batches = load_xcom(self.batch_ids)
         if isinstance(batches, dict):
             batches = batches.get("batch_ids", [])
         if batches:

@@ -138,6 +138,7 @@ class _SmsSendBase(BaseOperator):
         )
         from airflow_provider_sms.hooks.capabilities import Capability
 
+        self._started = dt.datetime.now(dt.UTC)
         key_base = self._key_base(context) if run_id_known(context) else None
         total = SendResult(gateway=hook.gateway)
         in_doubt: list[str] = []
@@ -177,6 +178,7 @@ class _SmsSendBase(BaseOperator):
 
     def _finish(self, context: Context, result: SendResult) -> dict[str, Any]:
         data = result.to_dict(per_recipient=self.xcom_results == "per_recipient")
+        data["sent_at"] = self._started.isoformat()
         rejected = data["rejected_count"]
         log.info("%s: %d accepted, %d rejected, batches %s", result.gateway, data["accepted_count"], rejected,
                  result.batch_ids[:10])

@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.providers.common.compat.sdk import (
-    AirflowFailException,
-    AirflowSkipException,
-    BaseSensorOperator,
-    PokeReturnValue,
-    conf,
-)
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException, PokeReturnValue
+
+from airflow_provider_sms.sensors.base import SmsDeferrableSensor, load_xcom
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_sms.core.results import MessageStatus
     from airflow_provider_sms.hooks.base import MessageRef
+    from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
 
 __all__ = ["SmsMessageStatusSensor"]
 
 
-def _load(value: Any) -> Any:
-    """Read a rendered XCom (a JSON or Python literal string) back into data."""
-    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return ast.literal_eval(value)
-    return value
-
-
-class SmsMessageStatusSensor(BaseSensorOperator):
+class SmsMessageStatusSensor(SmsDeferrableSensor):
     """Wait for messages to be delivered (or at least final), reading many statuses per call.
 
     Name the messages with any of:
@@ -64,37 +49,34 @@ class SmsMessageStatusSensor(BaseSensorOperator):
         message_ids: Sequence[str] | str | None = None,
         success_when: Literal["all_delivered", "all_final"] = "all_delivered",
         on_failed_delivery: Literal["fail", "skip", "continue"] = "fail",
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poke_interval: float = 30.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(poke_interval=poke_interval, **kwargs)
+        super().__init__(sms_conn_id=sms_conn_id, **kwargs)
         if success_when not in ("all_delivered", "all_final"):
             raise ValueError(f"success_when must be 'all_delivered' or 'all_final', got {success_when!r}")
         if on_failed_delivery not in ("fail", "skip", "continue"):
             raise ValueError(f"on_failed_delivery must be 'fail', 'skip' or 'continue', got {on_failed_delivery!r}")
-        self.sms_conn_id = sms_conn_id
         self.messages = messages
         self.batch_ids = batch_ids
         self.message_ids = message_ids
         self.success_when = success_when
         self.on_failed_delivery = on_failed_delivery
-        self.deferrable = deferrable
 
     def _refs(self) -> list[MessageRef]:
         from airflow_provider_sms.core.recipients import split_recipients
         from airflow_provider_sms.hooks.base import MessageRef
 
         refs: list[MessageRef] = []
-        messages = _load(self.messages)
+        messages = load_xcom(self.messages)
         if isinstance(messages, dict):
-            refs += [MessageRef(batch_id=str(b)) for b in messages.get("batch_ids", [])]
+            batches = [*messages.get("batch_ids", []), *messages.get("background_send_ids", [])]
+            refs += [MessageRef(batch_id=str(b)) for b in batches]
             if not refs:
                 refs += [MessageRef(message_id=str(m)) for m in messages.get("message_ids", [])]
         elif isinstance(messages, list):
             refs += [MessageRef.from_dict(m) if isinstance(m, dict) else MessageRef(batch_id=str(m)) for m in messages]
-        refs += [MessageRef(batch_id=b) for b in split_recipients(_load(self.batch_ids))]
-        refs += [MessageRef(message_id=m) for m in split_recipients(_load(self.message_ids))]
+        refs += [MessageRef(batch_id=b) for b in split_recipients(load_xcom(self.batch_ids))]
+        refs += [MessageRef(message_id=m) for m in split_recipients(load_xcom(self.message_ids))]
         if not refs:
             raise AirflowFailException("no messages to watch: give messages, batch_ids or message_ids")
         return refs
@@ -127,33 +109,30 @@ class SmsMessageStatusSensor(BaseSensorOperator):
 
         refs = self._refs()
         with airflow_errors():
-            return self._conclude(get_sms_hook(self.sms_conn_id).get_statuses(refs))
+            return self._conclude(get_sms_hook(self.sms_conn_id).get_statuses(refs, self._since()))
 
-    def execute(self, context: Context) -> Any:
-        if not self.deferrable:
-            return super().execute(context)
-        first = self.poke(context)
-        if first.is_done:
-            return first.xcom_value
+    def _since(self) -> dt.datetime | None:
+        messages = load_xcom(self.messages)
+        sent_at = messages.get("sent_at") if isinstance(messages, dict) else None
+        # A few minutes of slack for clock differences between us and the gateway.
+        return dt.datetime.fromisoformat(sent_at) - dt.timedelta(minutes=5) if sent_at else None
+
+    def trigger(self, context: Context) -> SmsMessageStatusTrigger:
         from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
 
-        self.defer(
-            trigger=SmsMessageStatusTrigger(
-                sms_conn_id=self.sms_conn_id,
-                refs=[r.to_dict() for r in self._refs()],
-                poll_interval=float(self.poke_interval),
-                success_when=self.success_when,
-                on_failed_delivery=self.on_failed_delivery,
-            ),
-            method_name="execute_complete",
-            timeout=dt.timedelta(seconds=float(self.timeout)) if self.timeout else None,
+        since = self._since()
+        return SmsMessageStatusTrigger(
+            sms_conn_id=self.sms_conn_id,
+            refs=[r.to_dict() for r in self._refs()],
+            poll_interval=float(self.poke_interval),
+            success_when=self.success_when,
+            on_failed_delivery=self.on_failed_delivery,
+            since=since.isoformat() if since else None,
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+    def conclude_event(self, context: Context, event: dict[str, Any]) -> Any:
         from airflow_provider_sms.core.results import MessageStatus
 
-        if not event or event.get("status") != "done":
-            raise AirflowFailException(f"waiting for delivery failed: {(event or {}).get('message', 'no event')}")
         result = self._conclude([MessageStatus.from_dict(s) for s in event["statuses"]])
         if not result.is_done:
             raise AirflowFailException("trigger ended before the messages were final")

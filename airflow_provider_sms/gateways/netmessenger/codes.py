@@ -30,11 +30,11 @@ Classification choices (the reference marks most classes [infer]):
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from airflow_provider_sms.core.contacts import ImportOutcome
 from airflow_provider_sms.core.results import DeliveryStatus
 from airflow_provider_sms.exceptions import (
     SmsAuthenticationError,
@@ -236,22 +236,6 @@ def message_status(word: str) -> NetMessengerStatus:
 # --------------------------------------------------------------------------------------------
 # ImportContactsCSV per-line results
 # --------------------------------------------------------------------------------------------
-
-
-class ImportOutcome(enum.StrEnum):
-    """The result word of one ``ImportContactsCSV`` line (reference 3.5)."""
-
-    SUCCESS = "success"
-    PARTIAL = "partial"  # contact created, but could not be put in its group(s)
-    FAILED = "failed"
-    DUPLICATE_NAME = "duplicate_name"
-    DUPLICATE_NUMBER = "duplicate_number"
-    UNKNOWN = "unknown"  # a word the reference does not list (kept, counted apart)
-
-    @property
-    def created(self) -> bool:
-        """True when the contact exists afterwards (Success or Partial)."""
-        return self in (ImportOutcome.SUCCESS, ImportOutcome.PARTIAL)
 
 
 _IMPORT_WORDS: Mapping[str, ImportOutcome] = {

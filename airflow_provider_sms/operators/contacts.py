@@ -1,0 +1,211 @@
+"""Import contacts into the gateway's address book, in chunks, from a CSV file, object storage or rows."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_sms.hooks.base import GatewaySettings, SmsHook
+
+__all__ = ["SmsContactImportOperator"]
+
+DuplicatePolicy = Literal["ignore", "overwrite", "error", "allow"]
+_FIELDS = ("name", "number", "email", "group1", "group2", "group3")
+REJECT_COLUMNS = ("row", "name", "number", "stage", "outcome", "reason")
+
+
+def _open_rows(source: Any) -> Iterator[Mapping[str, Any]]:
+    """Rows of ``source``, read lazily: a CSV path (with a header line), an object-storage path or URL, or rows."""
+    from airflow_provider_sms.sensors.base import load_xcom
+
+    source = load_xcom(source)
+    if isinstance(source, str) and "://" in source:
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+        source = ObjectStoragePath(source)
+    if isinstance(source, str) or hasattr(source, "open"):
+        opener = open(source, newline="", encoding="utf-8-sig") if isinstance(source, str) else source.open("r")  # noqa: SIM115
+        with opener as handle:
+            yield from csv.DictReader(handle)
+        return
+    if isinstance(source, Iterable):
+        for row in source:
+            if not isinstance(row, Mapping):
+                raise AirflowFailException(f"contact rows must be mappings, got a {type(row).__name__}")
+            yield row
+        return
+    raise AirflowFailException(f"cannot read contacts from a {type(source).__name__}")
+
+
+class _Rejects:
+    """Writes rejected rows to a CSV as they are found, and keeps the first few for the task log."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.count = 0
+        self.sample: list[dict[str, Any]] = []
+        self._handle: Any = None
+        self._writer: Any = None
+
+    def add(self, row: int, name: str, number: str, stage: str, outcome: str, reason: str) -> None:
+        self.count += 1
+        record = dict(zip(REJECT_COLUMNS, (row, name, number, stage, outcome, reason), strict=True))
+        if len(self.sample) < 20:
+            self.sample.append(record)
+        if self.path is None:
+            return
+        if self._writer is None:
+            from pathlib import Path
+
+            target = Path(self.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = target.open("w", newline="", encoding="utf-8")
+            self._writer = csv.DictWriter(self._handle, REJECT_COLUMNS)
+            self._writer.writeheader()
+        self._writer.writerow(record)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+class SmsContactImportOperator(BaseOperator):
+    """Import contacts through the gateway of ``sms_conn_id`` (NetMessenger ``ImportContactsCSV``).
+
+    Every row is checked first (a name, a valid number); bad rows are reported, good rows are
+    uploaded ``chunk_size`` at a time, so a million-row file never sits in memory.
+
+    :param sms_conn_id: SMS connection. Templated.
+    :param source: a local CSV path (first line = header), an object-storage URL or
+        ``ObjectStoragePath``, or rows (a list of dicts, or an XCom of one). Templated.
+    :param columns: where each contact field is in a row: ``{"name": "Full name", "number": "Mobile",
+        "email": "Email", "group1": ...}``; fields not given are read from the column of the same name.
+    :param group: also put every contact in this group. Templated.
+    :param duplicates: what to do with a contact whose number (or name) is already in the address book:
+
+        - ``ignore`` (default): leave the existing contact, count the line as a duplicate;
+        - ``overwrite``: replace the contact with the same number (vendor ``OverwriteDupes=1``);
+        - ``error``: like ``ignore``, then fail the task listing the duplicates;
+        - ``allow``: create the duplicate anyway (vendor ``IgnoreDupes=1``). Not retry-safe: a retried
+          task would import the already-uploaded chunks again, so a retry with ``allow`` refuses to run.
+
+        With the first three, uploading a line twice never makes two contacts: a retried task (or
+        a chunk whose answer was lost, which is uploaded once more) finds the earlier lines as
+        duplicates or overwrites them with the same data.
+    :param chunk_size: rows per upload.
+    :param rejects_path: write every rejected row here as CSV (row, name, number, stage, outcome, reason). Templated.
+    :param max_rejects: fail the task when more rows than this were rejected (None: never).
+    :return: counts: ``rows``, ``invalid`` (refused before upload), ``success``, ``partial``,
+        ``failed``, ``duplicate_name``, ``duplicate_number``, ``unknown``, ``rejected``, ``rejects_path``.
+    """
+
+    template_fields: Sequence[str] = ("sms_conn_id", "source", "group", "rejects_path")
+    ui_color = "#e8f5e9"
+
+    def __init__(self, *, sms_conn_id: str, source: Any, columns: Mapping[str, str] | None = None,
+                 group: str | None = None, duplicates: DuplicatePolicy = "ignore", chunk_size: int = 5000,
+                 rejects_path: str | None = None, max_rejects: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if duplicates not in ("ignore", "overwrite", "error", "allow"):
+            raise ValueError(f"duplicates must be ignore, overwrite, error or allow, got {duplicates!r}")
+        unknown = set(columns or {}) - set(_FIELDS)
+        if unknown:
+            raise ValueError(f"columns: unknown contact fields {sorted(unknown)}; use {list(_FIELDS)}")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.sms_conn_id = sms_conn_id
+        self.source = source
+        self.columns = dict(columns or {})
+        self.group = group
+        self.duplicates = duplicates
+        self.chunk_size = chunk_size
+        self.rejects_path = rejects_path
+        self.max_rejects = max_rejects
+
+    def _contact(self, row: Mapping[str, Any], settings: GatewaySettings) -> tuple[dict[str, str], str | None]:
+        """The row as contact fields with a normalised number, or the reason it cannot be imported."""
+        from airflow_provider_sms.core.recipients import NumberProblem, normalise_number
+
+        contact = {f: str(row.get(self.columns.get(f, f)) or "").strip() for f in _FIELDS}
+        if not contact["name"]:
+            return contact, "no name"
+        try:
+            contact["number"] = normalise_number(contact["number"], settings.default_region, settings.number_check)
+        except NumberProblem as problem:
+            return contact, f"invalid number: {problem.reason}"
+        return contact, None
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms.hooks.base import get_sms_hook
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        ti = context.get("ti")
+        if self.duplicates == "allow" and getattr(ti, "try_number", 1) > 1:
+            raise AirflowFailException("duplicates='allow' is not retry-safe: the chunks uploaded by the failed try "
+                                       "would be imported twice. Re-run with duplicates='ignore' or 'overwrite'.")
+        rejects = _Rejects(self.rejects_path)
+        totals: dict[str, int] = {"rows": 0, "invalid": 0}
+        try:
+            with airflow_errors():
+                hook = get_sms_hook(self.sms_conn_id)
+                hook.require(Capability.CONTACT_IMPORT)
+                settings = hook.settings
+                chunk: list[tuple[int, dict[str, str]]] = []
+                for index, row in enumerate(_open_rows(self.source), start=1):
+                    totals["rows"] += 1
+                    contact, problem = self._contact(row, settings)
+                    if problem is not None:
+                        totals["invalid"] += 1
+                        rejects.add(index, contact["name"], contact["number"], "validation", "invalid", problem)
+                        continue
+                    chunk.append((index, contact))
+                    if len(chunk) >= self.chunk_size:
+                        self._upload(hook, chunk, totals, rejects)
+                        chunk = []
+                if chunk:
+                    self._upload(hook, chunk, totals, rejects)
+        finally:
+            rejects.close()
+        result = {**totals, "rejected": rejects.count, "rejects_path": self.rejects_path if rejects.count else None}
+        self.log.info("contact import: %s", result)
+        for sample in rejects.sample:
+            self.log.warning("rejected row %(row)s (%(name)s, %(number)s): %(outcome)s: %(reason)s", sample)
+        duplicates = totals.get("duplicate_name", 0) + totals.get("duplicate_number", 0)
+        if self.duplicates == "error" and duplicates:
+            raise AirflowFailException(f"{duplicates} contacts were already in the address book (duplicates='error')")
+        if self.max_rejects is not None and rejects.count > self.max_rejects:
+            raise AirflowFailException(f"{rejects.count} rows were rejected, more than max_rejects={self.max_rejects}")
+        return result
+
+    def _upload(self, hook: SmsHook, chunk: list[tuple[int, dict[str, str]]], totals: dict[str, int],
+                rejects: _Rejects) -> None:
+        from airflow_provider_sms.exceptions import SmsAmbiguousError
+
+        contacts = [c for _, c in chunk]
+        try:
+            result = hook.import_contacts(contacts, group=self.group, duplicates=self.duplicates)
+        except SmsAmbiguousError as error:
+            if self.duplicates == "allow":
+                raise AirflowFailException(f"{error}; not uploaded again, as duplicates='allow' would create "
+                                           "them twice") from error
+            # Idempotent under the other policies: lines that did arrive come back as duplicates.
+            self.log.warning("answer to a chunk of %d contacts was lost; uploading it once more", len(chunk))
+            try:
+                result = hook.import_contacts(contacts, group=self.group, duplicates=self.duplicates)
+            except SmsAmbiguousError as again:
+                raise AirflowException(str(again)) from again
+        for outcome, count in result.counts.items():
+            totals[outcome] = totals.get(outcome, 0) + count
+        for line in result.rejects:
+            if 1 <= line.line <= len(chunk):
+                row, contact = chunk[line.line - 1]
+                rejects.add(row, contact["name"], contact["number"], "gateway", line.outcome.value,
+                            "; ".join(line.reasons) or line.result)
+

@@ -1,0 +1,68 @@
+"""What the provider's sensors share: poke or defer with the same options, and reading XCom input."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseSensorOperator, PokeReturnValue, conf
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+    from airflow.triggers.base import BaseTrigger
+
+__all__ = ["SmsDeferrableSensor", "load_xcom"]
+
+
+def load_xcom(value: Any) -> Any:
+    """Read a rendered XCom (a JSON or Python literal string) back into data; other values pass through."""
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return ast.literal_eval(value)
+    return value
+
+
+class SmsDeferrableSensor(BaseSensorOperator):
+    """A sensor that pokes, or (``deferrable=True``) checks once and then waits in the triggerer.
+
+    Subclasses implement :meth:`poke` (returning a :class:`PokeReturnValue`), :meth:`trigger` and
+    :meth:`conclude_event` (turning the trigger's payload into the same return value).
+    """
+
+    def __init__(self, *, sms_conn_id: str,
+                 deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+                 poke_interval: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.sms_conn_id = sms_conn_id
+        self.deferrable = deferrable
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        raise NotImplementedError
+
+    def trigger(self, context: Context) -> BaseTrigger:
+        raise NotImplementedError
+
+    def conclude_event(self, context: Context, event: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        self.defer(
+            trigger=self.trigger(context),
+            method_name="execute_complete",
+            timeout=dt.timedelta(seconds=float(self.timeout)) if self.timeout else None,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger: its event becomes the task's result (or failure)."""
+        if not event or event.get("status") != "done":
+            raise AirflowFailException(f"waiting failed: {(event or {}).get('message', 'no event')}")
+        return self.conclude_event(context, event)

@@ -1,0 +1,34 @@
+"""Poll a background send (a group or list send the gateway runs on its own) until it has finished."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_sms.triggers.base import GatewayPollingTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.hooks.base import SmsHook
+
+__all__ = ["SmsBackgroundSendTrigger"]
+
+
+class SmsBackgroundSendTrigger(GatewayPollingTrigger):
+    """Yield one event with the background send's messages once the gateway says it has finished.
+
+    :param sms_conn_id: SMS connection.
+    :param background_send_id: the id a group/list send returned.
+    :param poll_interval: seconds between polls.
+    """
+
+    def __init__(self, *, sms_conn_id: str, background_send_id: str, poll_interval: float = 30.0,
+                 max_consecutive_errors: int = 5) -> None:
+        super().__init__(sms_conn_id=sms_conn_id, poll_interval=poll_interval,
+                         max_consecutive_errors=max_consecutive_errors)
+        self.background_send_id = background_send_id
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"background_send_id": self.background_send_id}
+
+    async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
+        answer = await hook.abackground_send(self.background_send_id)
+        return {"background_send": answer.to_dict()} if answer.finished else None

@@ -1,0 +1,76 @@
+"""A trigger that polls a gateway until an answer is final, shared by the provider's triggers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.hooks.base import SmsHook
+
+__all__ = ["GatewayPollingTrigger"]
+
+log = logging.getLogger(__name__)
+
+
+class GatewayPollingTrigger(BaseTrigger):
+    """Fetch the connection without blocking the event loop, then call :meth:`poll` every
+    ``poll_interval`` seconds until it returns an event payload.
+
+    Yields exactly one event: the payload of :meth:`poll` (``status`` ``done``), or ``status``
+    ``error`` with a message after a non-retryable error or ``max_consecutive_errors`` failed polls.
+    Subclasses add their own kwargs to :meth:`serialize` via :meth:`_kwargs`.
+    """
+
+    def __init__(self, *, sms_conn_id: str, poll_interval: float = 30.0, max_consecutive_errors: int = 5) -> None:
+        super().__init__()
+        self.sms_conn_id = sms_conn_id
+        self.poll_interval = poll_interval
+        self.max_consecutive_errors = max_consecutive_errors
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"sms_conn_id": self.sms_conn_id, "poll_interval": self.poll_interval,
+             "max_consecutive_errors": self.max_consecutive_errors, **self._kwargs()},
+        )
+
+    async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
+        """One look at the gateway: the event payload when done, else None."""
+        raise NotImplementedError
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        from airflow_provider_sms.exceptions import SmsError
+        from airflow_provider_sms.hooks.base import hook_class_for
+
+        try:
+            connection = await get_async_connection(self.sms_conn_id)
+            hook = hook_class_for(connection.conn_type).for_connection(connection)
+        except SmsError as error:
+            yield TriggerEvent({"status": "error", "message": str(error)})
+            return
+        errors = 0
+        while True:
+            try:
+                payload = await self.poll(hook)
+            except SmsError as error:
+                errors += 1
+                log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
+                if not error.retryable or errors >= self.max_consecutive_errors:
+                    yield TriggerEvent({"status": "error", "message": str(error)})
+                    return
+            else:
+                errors = 0
+                if payload is not None:
+                    yield TriggerEvent({"status": "done", **payload})
+                    return
+            await asyncio.sleep(self.poll_interval)
