@@ -10,32 +10,39 @@ from typing import Any
 
 from airflow_provider_sms.connection_forms import CONNECTION_FORMS
 
+_INTEGRATIONS = {
+    "BulkSMS": "https://www.bulksms.com/developer/",
+    "NetMessenger (FastSMS)": "https://www.fastsms.co.uk/",
+}
+_OPERATORS = ["send", "reports", "credits", "contacts", "address_book", "accounts"]
+_SENSORS = ["message_status", "background_send"]
+_TRIGGERS = ["message_status", "background_send"]
+
+
+def _modules(integration: str, package: str, names: list[str]) -> dict[str, Any]:
+    return {"integration-name": integration, "python-modules": [f"airflow_provider_sms.{package}.{n}" for n in names]}
+
 
 def get_provider_info() -> dict[str, Any]:
     """Describe the provider, its connection types and its modules."""
-    gateways = [
-        {"integration-name": "BulkSMS", "external-doc-url": "https://www.bulksms.com/developer/", "tags": ["service"]},
-    ]
+    generic = "SMS gateways"
     return {
         "package-name": "airflow-provider-sms",
         "name": "SMS gateways",
-        "description": "Send SMS, wait for delivery and pull reports through Bulletin Messenger, BulkSMS, "
-        "NetMessenger (FastSMS) and Skycore.",
-        "integrations": gateways,
-        "hooks": [{"integration-name": "BulkSMS", "python-modules": ["airflow_provider_sms.hooks.bulksms"]}],
-        "operators": [
-            {
-                "integration-name": "BulkSMS",
-                "python-modules": [
-                    "airflow_provider_sms.operators.send",
-                    "airflow_provider_sms.operators.reports",
-                    "airflow_provider_sms.operators.credits",
-                ],
-            }
+        "description": "Send SMS, wait for delivery, import contacts and pull reports through Bulletin Messenger, "
+        "BulkSMS, NetMessenger (FastSMS) and Skycore.",
+        "integrations": [
+            {"integration-name": generic, "tags": ["service"]},
+            *({"integration-name": name, "external-doc-url": url, "tags": ["service"]}
+              for name, url in _INTEGRATIONS.items()),
         ],
-        "sensors": [{"integration-name": "BulkSMS", "python-modules": ["airflow_provider_sms.sensors.message_status"]}],
-        "triggers": [
-            {"integration-name": "BulkSMS", "python-modules": ["airflow_provider_sms.triggers.message_status"]}
+        "hooks": [
+            {"integration-name": "BulkSMS", "python-modules": ["airflow_provider_sms.hooks.bulksms"]},
+            {"integration-name": "NetMessenger (FastSMS)",
+             "python-modules": ["airflow_provider_sms.hooks.netmessenger"]},
         ],
+        "operators": [_modules(generic, "operators", _OPERATORS)],
+        "sensors": [_modules(generic, "sensors", _SENSORS)],
+        "triggers": [_modules(generic, "triggers", _TRIGGERS)],
         "connection-types": [form.provider_info() for form in CONNECTION_FORMS.values()],
     }

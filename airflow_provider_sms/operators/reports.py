@@ -61,26 +61,33 @@ class SmsReportOperator(BaseOperator):
     :param report: report name; the gateway lists what it has (BulkSMS: ``delivery``, ``inbox`` on EAPI).
     :param output_path: local path or object-storage URL (``s3://...``, ``file://...``). Templated.
     :param batch_ids: for delivery reports: batch ids, or a send operator's return value. Templated.
+    :param start: start of the report window (datetime or ISO string) for gateways whose reports
+        cover a time window (NetMessenger); default: the DAG run's data interval start. Templated.
+    :param end: end of the window; default: the data interval end. Templated.
     :param report_params: other gateway-specific parameters (e.g. ``{"optional_fields": ["body"]}``). Templated.
     :return: ``{"path", "rows", "report", "gateway"}``.
     """
 
-    template_fields: Sequence[str] = ("sms_conn_id", "output_path", "batch_ids", "report_params")
+    template_fields: Sequence[str] = ("sms_conn_id", "output_path", "batch_ids", "start", "end", "report_params")
     template_fields_renderers = {"report_params": "json"}
     ui_color = "#ede7f6"
 
     def __init__(self, *, sms_conn_id: str, output_path: str | Any, report: str = "delivery",
-                 batch_ids: Any = None, report_params: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 batch_ids: Any = None, start: Any = None, end: Any = None,
+                 report_params: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sms_conn_id = sms_conn_id
         self.output_path = output_path
         self.report = report
         self.batch_ids = batch_ids
+        self.start = start
+        self.end = end
         self.report_params = report_params or {}
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
+        from airflow_provider_sms.operators.send import _as_datetime
         from airflow_provider_sms.sensors.base import load_xcom
 
         params = dict(self.report_params)
@@ -89,6 +96,8 @@ class SmsReportOperator(BaseOperator):
             batches = batches.get("batch_ids", [])
         if batches:
             params["batch_ids"] = [str(b) for b in ([batches] if isinstance(batches, str | int) else batches)]
+        params["start"] = _as_datetime(self.start) or context.get("data_interval_start")
+        params["end"] = _as_datetime(self.end) or context.get("data_interval_end")
         with airflow_errors():
             hook = get_sms_hook(self.sms_conn_id)
             header, rows = hook.iter_report(self.report, **params)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_sms.core.message import OutgoingMessage, TestMode
-    from airflow_provider_sms.core.results import SendResult
+    from airflow_provider_sms.core.results import RecipientResult, SendResult
     from airflow_provider_sms.hooks.base import SmsHook
 
 __all__ = ["SmsGroupSendOperator", "SmsSendOperator"]
@@ -245,11 +245,34 @@ class SmsSendOperator(_SmsSendBase):
                 log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
             template = self._template()
             hook.check_message(replace(template, numbers=unique[:1]))
+            unique, earlier = self._skip_already_sent(hook, unique, template.text, context)
             size = hook.max_recipients_per_request
             chunks = (replace(template, numbers=chunk) for chunk in iter_chunks(unique, size))
             log.info("sending to %d recipients via %s in chunks of %d", len(unique), hook.gateway, size)
             result = self._send_chunks(hook, template, chunks, context)
+            result.results[:0] = earlier
             return self._finish(context, result)
+
+    def _skip_already_sent(self, hook: SmsHook, numbers: list[str], text: str,
+                           context: Context) -> tuple[list[str], list[RecipientResult]]:
+        """On a retry, drop the numbers an earlier try already texted (gateways without dedupe ids)."""
+        from airflow_provider_sms.core.results import RecipientResult
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        ti = context.get("ti")
+        if getattr(ti, "try_number", 1) <= 1 or Capability.DEDUPE in hook.capabilities:
+            return numbers, []
+        if Capability.SENT_LOOKUP not in hook.capabilities:
+            raise AirflowFailException(
+                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
+                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
+        dag_run = context.get("dag_run")
+        since = getattr(dag_run, "start_date", None) or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        done = hook.already_sent(numbers, text, since)
+        log.info("retry: %d of %d recipients already got this text from an earlier try", len(done), len(numbers))
+        earlier = [RecipientResult(n, accepted=True, code="already_sent", text="sent by an earlier try")
+                   for n in numbers if n in done]
+        return [n for n in numbers if n not in done], earlier
 
 
 class SmsGroupSendOperator(_SmsSendBase):
