@@ -15,6 +15,7 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
+from airflow_provider_sms.core.number_plan import is_valid_national
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
 
 __all__ = [
@@ -50,35 +51,29 @@ class NumberProblem(ValueError):
         return f"{self.raw!r}: {self.reason}"
 
 
-def _country_code_split(digits: str) -> PhoneNumber | None:
+def _country_code_split(digits: str) -> tuple[int, str] | None:
     # Country calling codes are prefix-free (ITU E.164), so the first 1-3 digit prefix that
     # libphonenumber knows is the country code.
     for size in (1, 2, 3):
         code = int(digits[:size])
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             national = digits[size:]
-            if not national:
-                return None
-            number = PhoneNumber(country_code=code, national_number=int(national))
-            if national.startswith("0"):
-                # Italian-style leading zeros are part of the national number.
-                number.italian_leading_zero = True
-                number.number_of_leading_zeros = len(national) - len(national.lstrip("0"))
-            return number
+            return (code, national) if national else None
     return None
 
 
-def _parse(raw: str, default_region: str | None) -> PhoneNumber:
+def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
+    """``(calling code, national significant number)`` of ``raw``."""
     cleaned = _PUNCTUATION.sub("", raw)
     international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
     explicit = cleaned.startswith(("+", "00"))
     if international and (explicit or default_region is None):
-        number = _country_code_split(international.group(1))
-        if number is None:
+        split = _country_code_split(international.group(1))
+        if split is None:
             raise NumberProblem(raw, _POSSIBLE_REASONS[ValidationResult.INVALID_COUNTRY_CODE])
-        return number
+        return split
     try:
-        return phonenumbers.parse(raw, default_region)
+        number = phonenumbers.parse(raw, default_region)
     except NumberParseException as exc:
         reason = {
             NumberParseException.INVALID_COUNTRY_CODE: (
@@ -90,6 +85,19 @@ def _parse(raw: str, default_region: str | None) -> PhoneNumber:
             NumberParseException.TOO_LONG: "too long",
         }.get(exc.error_type, "not a phone number")
         raise NumberProblem(raw, reason) from None
+    return int(number.country_code or 0), phonenumbers.national_significant_number(number)
+
+
+def _possible_problem(code: int, national: str) -> str | None:
+    number = PhoneNumber(country_code=code, national_number=int(national))
+    zeros = len(national) - len(national.lstrip("0"))
+    if zeros:  # Italian-style leading zeros are part of the national number
+        number.italian_leading_zero = True
+        number.number_of_leading_zeros = zeros
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == ValidationResult.IS_POSSIBLE:
+        return None
+    return _POSSIBLE_REASONS.get(possible, "not a possible number")
 
 
 def normalise_number(raw: str, default_region: str | None = None, check: NumberCheck = "valid") -> str:
@@ -103,14 +111,15 @@ def normalise_number(raw: str, default_region: str | None = None, check: NumberC
     text = str(raw).strip()
     if not text:
         raise NumberProblem(str(raw), "empty")
-    region = default_region.upper() if default_region else None
-    number = _parse(text, region)
-    possible = phonenumbers.is_possible_number_with_reason(number)
-    if possible not in (ValidationResult.IS_POSSIBLE,):
-        raise NumberProblem(text, _POSSIBLE_REASONS.get(possible, "not a possible number"))
-    if check == "valid" and not phonenumbers.is_valid_number(number):
+    code, national = _parse(text, default_region.upper() if default_region else None)
+    if check == "valid" and is_valid_national(code, national):
+        return f"{code}{national}"
+    problem = _possible_problem(code, national)
+    if problem is not None:
+        raise NumberProblem(text, problem)
+    if check == "valid":
         raise NumberProblem(text, "not a valid number in its country's numbering plan")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    return f"{code}{national}"
 
 
 def split_recipients(value: str | Iterable[str] | None) -> Iterator[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 __all__ = ["BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus", "RecipientResult", "SendResult"]
 
@@ -54,9 +54,12 @@ _FINAL = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class RecipientResult:
-    """The outcome of a submission for one recipient (a number, or a gateway-side group/list)."""
+class RecipientResult(NamedTuple):
+    """The outcome of a submission for one recipient (a number, or a gateway-side group/list).
+
+    A named tuple rather than a dataclass: a bulk send builds one per recipient, and tuples are
+    several times cheaper to create.
+    """
 
     recipient: str
     accepted: bool
@@ -67,9 +70,9 @@ class RecipientResult:
     status: DeliveryStatus = DeliveryStatus.PENDING
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status"] = self.status.value
-        return data
+        # Written out rather than dataclasses.asdict: big sends convert 100,000s of these.
+        return {"recipient": self.recipient, "accepted": self.accepted, "code": self.code, "text": self.text,
+                "message_id": self.message_id, "batch_id": self.batch_id, "status": str(self.status)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecipientResult:
@@ -143,10 +146,8 @@ class MessageStatus:
         return f"{self.batch_id}:{self.recipient}"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status"] = self.status.value
-        data["final"] = self.status.is_final
-        return data
+        return {"status": self.status.value, "recipient": self.recipient, "message_id": self.message_id,
+                "batch_id": self.batch_id, "code": self.code, "text": self.text, "final": self.status.is_final}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MessageStatus:
