@@ -40,6 +40,26 @@ def bulksms_connection(server: SimulatorServer, api: str = "json", **extra: Any)
     })
 
 
+NM_TOKEN = "nm-demo-token-0001"  # the simulator's default NetMessenger account
+
+
+def netmessenger_connection(server: SimulatorServer, **extra: Any) -> str:
+    """An ``AIRFLOW_CONN_*`` value for the simulator's NetMessenger account."""
+    return json.dumps({
+        "conn_type": "netmessenger",
+        "host": server.url,
+        "password": NM_TOKEN,
+        "extra": {"default_region": "GB", "retry_backoff": 0, **extra},
+    })
+
+
+@pytest.fixture
+def nm_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``netmessenger_default`` pointing at the running simulator."""
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
+    return "netmessenger_default"
+
+
 @pytest.fixture(params=["json", "eapi"])
 def api(request: pytest.FixtureRequest) -> str:
     """Run a test once per BulkSMS API."""

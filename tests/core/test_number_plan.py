@@ -42,7 +42,8 @@ def test_agrees_with_phonenumbers(seed: int) -> None:
         number = phonenumbers.parse(f"+{code}{national}")
         expected = phonenumbers.is_valid_number(number)
         valid += expected
-        if phonenumbers.national_significant_number(number) == national and is_valid_national(code, national) != expected:
+        same_digits = phonenumbers.national_significant_number(number) == national
+        if same_digits and is_valid_national(code, national) != expected:
             disagreements.append((code, national, expected))
     assert disagreements == []
     assert 1_000 < valid < 9_000  # the sample holds plenty of both answers
@@ -51,7 +52,8 @@ def test_agrees_with_phonenumbers(seed: int) -> None:
 @pytest.mark.parametrize(
     ("code", "national", "valid"),
     [(44, "7700100001", True), (44, "7700900123", False), (1, "2025550143", True), (1, "5551234567", False),
-     (39, "0612345678", True), (800, "12345678", True), (44, "7924123456", True)],  # +44 7924: Isle of Man mobile, a shared calling code
+     (39, "0612345678", True), (800, "12345678", True),
+     (44, "7924123456", True)],  # +44 7924: an Isle of Man mobile, under a calling code shared with GB
 )
 def test_known_numbers(code: int, national: str, valid: bool) -> None:
     assert is_valid_national(code, national) is valid

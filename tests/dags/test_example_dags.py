@@ -52,3 +52,48 @@ def test_notification_dag_end_to_end(airflow_db: None, sms_simulator: SimulatorS
     assert {r["msisdn"]: r["status"] for r in rows} == {
         "447700100001": "delivered", "447700100002": "delivered", "447700100003": "failed",
         "447700100004": "delivered"}
+
+
+def test_nightly_reports_dag_writes_dated_files(airflow_db: None, sms_simulator: SimulatorServer,
+                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.conftest import netmessenger_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
+    monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
+    yesterday_noon = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+    sms_simulator.netmessenger.seed_messages(40, 447700300001, yesterday_noon.timestamp(), body="Yesterday")
+    sms_simulator.netmessenger.seed_messages(5, 447700300101, dt.datetime.now(dt.UTC).timestamp(), body="Today")
+    sms_simulator.clock.advance(600)
+    dag = _load_dag(EXAMPLES / "example_sms_nightly_reports.py")
+
+    run = dag.test()
+
+    assert run.state == "success"
+    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    folder = tmp_path / "netmessenger" / day
+    files = {p.name for p in folder.glob("*.csv")}
+    assert files == {f"{r}.csv" for r in ("Messages", "MessagesWithBodies", "FailedMessages", "InboundMessages",
+                                          "Usage", "BackgroundSends")}
+    with (folder / "Messages.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 40  # yesterday's only
+
+
+def test_group_campaign_dag(airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
+                            tmp_path: Path) -> None:
+    from tests.conftest import netmessenger_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
+    monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
+    sms_simulator.reset(SimulatorConfig(delivery_delay=0.5, netmessenger_background_delay=1.0))
+    dag = _load_dag(EXAMPLES / "example_sms_group_campaign.py")
+
+    run = dag.test()
+
+    assert run.state == "success"
+    assert len(sms_simulator.netmessenger.groups()["Volunteers"]) == 300
+    assert len(sms_simulator.netmessenger.received()) == 300
+    [rejects] = tmp_path.glob("volunteers-rejects-*.csv")
+    assert len(rejects.read_text().splitlines()) == 3  # header + the two bad rows
