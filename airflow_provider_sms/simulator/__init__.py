@@ -2,8 +2,8 @@
 
 It re-implements the vendors' documented behaviour (independently of the provider's own gateway
 code, so tests compare two readings of the documents) with a virtual clock, fault switches and
-inspection routes. Today it speaks BulkSMS (EAPI and JSON API v1); other gateways plug into the
-same app through :mod:`airflow_provider_sms.simulator.gateway`.
+inspection routes. It speaks BulkSMS (EAPI and JSON API v1) and NetMessenger (FastSMS); other gateways plug
+into the same app through :mod:`airflow_provider_sms.simulator.gateway`.
 
 >>> from airflow_provider_sms.simulator import SimulatorServer, SimulatorConfig  # doctest: +SKIP
 >>> with SimulatorServer(SimulatorConfig(delivery_delay=5.0)) as server:          # doctest: +SKIP
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sms.simulator.config import BulkSmsAccount, SimulatorConfig
+from airflow_provider_sms.simulator.config import BulkSmsAccount, NetMessengerAccount, SimulatorConfig
 
 if TYPE_CHECKING:
     from airflow_provider_sms.simulator.app import build_app
@@ -27,12 +27,15 @@ if TYPE_CHECKING:
     from airflow_provider_sms.simulator.clock import VirtualClock
     from airflow_provider_sms.simulator.core import Simulator
     from airflow_provider_sms.simulator.faults import FaultSwitches
+    from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
     from airflow_provider_sms.simulator.server import SimulatorServer
 
 __all__ = [
     "BulkSmsAccount",
     "BulkSmsState",
     "FaultSwitches",
+    "NetMessengerAccount",
+    "NetMessengerState",
     "Simulator",
     "SimulatorConfig",
     "SimulatorServer",
@@ -43,6 +46,7 @@ __all__ = [
 _LAZY = {
     "build_app": "airflow_provider_sms.simulator.app",
     "BulkSmsState": "airflow_provider_sms.simulator.bulksms_state",
+    "NetMessengerState": "airflow_provider_sms.simulator.netmessenger_state",
     "VirtualClock": "airflow_provider_sms.simulator.clock",
     "Simulator": "airflow_provider_sms.simulator.core",
     "FaultSwitches": "airflow_provider_sms.simulator.faults",

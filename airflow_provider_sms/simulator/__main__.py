@@ -13,7 +13,9 @@ from typing import TextIO
 from airflow_provider_sms.simulator.config import (
     DEFAULT_BULKSMS_PASSWORD,
     DEFAULT_BULKSMS_USERNAME,
+    DEFAULT_NETMESSENGER_TOKEN,
     BulkSmsAccount,
+    NetMessengerAccount,
     SimulatorConfig,
 )
 
@@ -22,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Command-line options."""
     parser = argparse.ArgumentParser(
         prog="sms-simulator",
-        description="Local SMS gateway simulator (BulkSMS EAPI and JSON API) for tests and demos.",
+        description="Local SMS gateway simulator (BulkSMS EAPI and JSON API, NetMessenger) for tests and demos.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="port (0 picks a free one; default 8080)")
@@ -31,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--username", default=DEFAULT_BULKSMS_USERNAME, help="BulkSMS account username")
     parser.add_argument("--password", default=DEFAULT_BULKSMS_PASSWORD, help="BulkSMS account password")
     parser.add_argument("--credits", type=float, default=1000.0, help="starting credit balance")
+    parser.add_argument(
+        "--netmessenger-token", default=DEFAULT_NETMESSENGER_TOKEN, help="NetMessenger account API token"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for ids")
     parser.add_argument(
         "--allow-remote",
@@ -52,7 +57,13 @@ def main(
     account = BulkSmsAccount(
         username=args.username, password=args.password, credits=args.credits, push_url=args.push_url
     )
-    config = SimulatorConfig(bulksms_accounts=[account], delivery_delay=args.delivery_delay, seed=args.seed)
+    netmessenger = NetMessengerAccount(token=args.netmessenger_token)
+    config = SimulatorConfig(
+        bulksms_accounts=[account],
+        netmessenger_accounts=[netmessenger],
+        delivery_delay=args.delivery_delay,
+        seed=args.seed,
+    )
 
     from airflow_provider_sms.simulator.server import SimulatorServer  # heavy: only once arguments are valid
 
@@ -77,6 +88,7 @@ def main(
     print(f"  BulkSMS JSON API: {url}/v1", file=out)
     # These are the simulator's own demo credentials, printed so users can configure a connection.
     print(f"  account: {account.username} / {account.password} ({account.credits:.2f} credits)", file=out)
+    print(f"  NetMessenger API: {url}/api (token {netmessenger.token}, {netmessenger.credits} credits)", file=out)
     if account.push_url:
         print(f"  delivery reports pushed to {account.push_url}", file=out)
     print(f"  control: {url}/_sim/health (advance the clock: POST {url}/_sim/advance?seconds=5)", file=out)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 #: purpose: the demo, the docs and users' DAG tests connect with them.
 DEFAULT_BULKSMS_USERNAME = "demo"
 DEFAULT_BULKSMS_PASSWORD = "demo-secret-pass"  # noqa: S105 - a published demo credential, not a secret
+#: Token of the NetMessenger demo account (public for the same reason).
+DEFAULT_NETMESSENGER_TOKEN = "nm-demo-token-0001"  # noqa: S105 - a published demo credential, not a secret
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,30 @@ def _default_accounts() -> list[BulkSmsAccount]:
 
 
 @dataclass(frozen=True)
+class NetMessengerAccount:
+    """One simulated NetMessenger (FastSMS) account, reached with its API token.
+
+    Attributes:
+        token: the API ``Token``; kept out of ``repr`` so it never lands in a log.
+        username: the account's login, shown in reports (``Username`` column) and inspection.
+        credits: starting balance (whole credits); one credit per message part per recipient.
+        time_zone: IANA zone of ``ScheduleDate``, report ``From``/``To`` and report dates (the
+            vendor SDKs format schedule dates in Europe/London).
+        blacklist: numbers that answer -412 (Number is blacklisted) when sent to.
+    """
+
+    token: str = field(default=DEFAULT_NETMESSENGER_TOKEN, repr=False)
+    username: str = "demo"
+    credits: int = 1000
+    time_zone: str = "Europe/London"
+    blacklist: tuple[str, ...] = ()
+
+
+def _default_netmessenger_accounts() -> list[NetMessengerAccount]:
+    return [NetMessengerAccount()]
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """How the simulated gateways behave.
 
@@ -56,6 +82,16 @@ class SimulatorConfig:
             page says "Returns to follow", older pages and clients "Results to follow".
         push_max_attempts: delivery attempts per pushed report before giving up.
         push_workers: threads delivering pushed reports (bounded concurrency).
+        netmessenger_accounts: NetMessenger accounts (default: the ``nm-demo-token-0001`` one).
+        netmessenger_background_delay: virtual seconds a NetMessenger background send (a list or
+            group send above ``netmessenger_background_threshold`` members) takes to finish;
+            ``GetBGMessages`` answers -522 until then.
+        netmessenger_background_threshold: list/group sizes above this run in the background (the
+            vendor says "more than 200 entries").
+        netmessenger_cancel_actions: ``Action`` names accepted for cancelling a scheduled message
+            (the vendor page shows the section but not the name; case-insensitive).
+        netmessenger_archive_after: virtual seconds after sending when a message counts as
+            archived (it moves from the ``Messages`` reports to the ``Archived*`` ones).
     """
 
     bulksms_accounts: list[BulkSmsAccount] = field(default_factory=_default_accounts)
@@ -67,3 +103,8 @@ class SimulatorConfig:
     report_first_line: str = "Returns to follow"
     push_max_attempts: int = 3
     push_workers: int = 2
+    netmessenger_accounts: list[NetMessengerAccount] = field(default_factory=_default_netmessenger_accounts)
+    netmessenger_background_delay: float = 30.0
+    netmessenger_background_threshold: int = 200
+    netmessenger_cancel_actions: tuple[str, ...] = ("CancelMessage", "Cancel")
+    netmessenger_archive_after: float = 90 * 86400.0

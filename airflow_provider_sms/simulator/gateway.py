@@ -68,5 +68,6 @@ def builtin_gateway_factories() -> list[GatewayFactory]:
     """Factories of every gateway the simulator ships with."""
     # Imported here so importing this module stays cheap and free of cycles.
     from airflow_provider_sms.simulator.bulksms import BulkSmsGateway
+    from airflow_provider_sms.simulator.netmessenger import NetMessengerGateway
 
-    return [BulkSmsGateway]
+    return [BulkSmsGateway, NetMessengerGateway]

@@ -21,6 +21,8 @@ from airflow_provider_sms.simulator.core import Simulator
 from airflow_provider_sms.simulator.faults import FaultSwitches
 from airflow_provider_sms.simulator.gateway import GatewayFactory
 from airflow_provider_sms.simulator.middleware import QuietDroppedResponses
+from airflow_provider_sms.simulator.netmessenger import NetMessengerGateway
+from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -158,6 +160,13 @@ class SimulatorServer:
         """The BulkSMS accounts, messages and request log, for inspection in tests."""
         gateway = self.simulator.gateways["bulksms"]
         assert isinstance(gateway, BulkSmsGateway)
+        return gateway.state
+
+    @property
+    def netmessenger(self) -> NetMessengerState:
+        """The NetMessenger accounts, messages, address books and request log, for inspection in tests."""
+        gateway = self.simulator.gateways["netmessenger"]
+        assert isinstance(gateway, NetMessengerGateway)
         return gateway.state
 
     def reset(self, config: SimulatorConfig | None = None) -> None:

@@ -1,0 +1,185 @@
+"""The simulated NetMessenger (FastSMS) gateway: ``/api`` plus its control routes.
+
+Control routes (under ``/_sim/netmessenger``, JSON; the Python equivalents are methods of
+:class:`~airflow_provider_sms.simulator.netmessenger_state.NetMessengerState`, reachable as
+``server.netmessenger``). Accounts are named by ``username``, never by token.
+
+* ``GET received[?number=&include_scheduled=1]`` - what each number received (message_id, number,
+  body, source, status, bg_send_id, sent_at, parts, username); ``GET received_count?number=``.
+* ``GET credits[?username=]``, ``GET child_users``, ``GET contacts``, ``GET groups``,
+  ``GET lists``, ``GET background_sends``.
+* ``GET requests`` - ``[{"method", "path", "action"}]`` of every ``/api`` request.
+* ``POST outcomes`` ``{"number": "4477...", "status": "Undeliverable"}`` or ``{"outcomes": {...}}``.
+* ``POST lists`` ``{"name": "staff", "numbers": ["4477..."]}``.
+* ``POST contacts`` ``{"contacts": [{"name", "number", "email"?, "groups"?}]}``.
+* ``POST blacklist`` ``{"number": "4477..."}``.
+* ``POST inbound`` ``{"sender": "4477...", "number": "4478...", "message": "hi"}``.
+* ``POST seed`` ``{"count": 1000000, "start_number": 447700000000, "sent_at": <epoch>?}``.
+
+Every control route takes an optional ``username`` (query or JSON field) for other accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from airflow_provider_sms.simulator.clock import VirtualClock
+from airflow_provider_sms.simulator.config import SimulatorConfig
+from airflow_provider_sms.simulator.netmessenger_api import API_PATH, THROTTLED_ANSWER, NetMessengerApi, text_response
+from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class NetMessengerGateway:
+    """NetMessenger, as a :class:`~airflow_provider_sms.simulator.gateway.SimulatedGateway`."""
+
+    name: str = "netmessenger"
+    prefixes: tuple[str, ...] = (API_PATH,)
+
+    def __init__(self, config: SimulatorConfig, clock: VirtualClock) -> None:
+        self.state = NetMessengerState(config, clock)
+        self.api = NetMessengerApi(self.state)
+
+    def routes(self) -> Sequence[BaseRoute]:
+        """The ``/api`` route."""
+        return self.api.routes()
+
+    def control_routes(self) -> Sequence[BaseRoute]:
+        """Inspection routes (mounted under ``/_sim/netmessenger``)."""
+        state = self.state
+        return [
+            Route("/received", _query(self._received), methods=["GET"]),
+            Route("/received_count", _query(lambda q: {"count": state.received_count(q.get("number", ""))})),
+            Route("/credits", _query(lambda q: {"credits": state.credits(username=q.get("username"))})),
+            Route("/child_users", _query(lambda q: state.child_users(username=q.get("username")))),
+            Route("/contacts", _query(lambda q: state.contacts(username=q.get("username"))), methods=["GET"]),
+            Route("/groups", _query(lambda q: state.groups(username=q.get("username")))),
+            Route("/lists", _query(lambda q: state.lists(username=q.get("username"))), methods=["GET"]),
+            Route("/background_sends", _query(self._background_sends)),
+            Route("/requests", _query(self._requests)),
+            Route("/outcomes", _json_body(self._set_outcomes), methods=["POST"]),
+            Route("/lists", _json_body(self._add_list), methods=["POST"]),
+            Route("/contacts", _json_body(self._add_contacts), methods=["POST"]),
+            Route("/blacklist", _json_body(self._blacklist), methods=["POST"]),
+            Route("/inbound", _json_body(self._add_inbound), methods=["POST"]),
+            Route("/seed", _json_body(self._seed), methods=["POST"]),
+        ]
+
+    def throttled_response(self, path: str) -> Response:
+        """``-511`` "The system is down for maintenance" (HTTP 200, like every answer)."""
+        return text_response(THROTTLED_ANSWER)
+
+    def note_request(self, method: str, path: str) -> None:
+        """Log the request (method and path; the endpoint adds the ``Action``)."""
+        self.state.note_request(method, path)
+
+    def tick(self, *, wait: bool) -> None:
+        """Nothing to fire: statuses and background sends follow the clock lazily."""
+
+    def reset(self, config: SimulatorConfig) -> None:
+        """Start again from ``config``."""
+        self.state.reset(config)
+
+    def describe(self) -> dict[str, Any]:
+        """Accounts (no tokens), message count and the API location."""
+        return {
+            "api": API_PATH,
+            "accounts": [
+                {"username": name, "credits": self.state.credits(username=name)} for name in self.state.usernames()
+            ],
+            "messages": len(self.state.messages),
+        }
+
+    def close(self) -> None:
+        """No threads or files to release."""
+
+    # -- control endpoints ----------------------------------------------------------------------
+
+    def _received(self, query: dict[str, str]) -> Any:
+        include = query.get("include_scheduled", "0") in ("1", "true")
+        return self.state.received(query.get("number") or None, include_scheduled=include)
+
+    def _background_sends(self, query: dict[str, str]) -> Any:
+        now = self.state.clock.now()
+        return [
+            {
+                "bg_send_id": s.bg_send_id,
+                "username": s.username,
+                "kind": s.kind,
+                "name": s.name,
+                "messages": s.record.count,
+                "created_at": s.created_at,
+                "ready_at": s.ready_at,
+                "finished": s.finished(now),
+            }
+            for s in self.state.bg_sends(query.get("username"))
+        ]
+
+    def _requests(self, query: dict[str, str]) -> Any:
+        return [{"method": m, "path": p, "action": a} for m, p, a in self.state.requests]
+
+    def _set_outcomes(self, body: dict[str, Any]) -> Any:
+        outcomes = body.get("outcomes") or {body["number"]: body["status"]}
+        for number, word in dict(outcomes).items():
+            self.state.set_outcome(str(number), str(word))
+        return {"outcomes": len(outcomes)}
+
+    def _add_list(self, body: dict[str, Any]) -> Any:
+        size = self.state.add_list(str(body["name"]), [str(n) for n in body["numbers"]], username=body.get("username"))
+        return {"name": body["name"], "members": size}
+
+    def _add_contacts(self, body: dict[str, Any]) -> Any:
+        return {"added": self.state.add_contacts(list(body["contacts"]), username=body.get("username"))}
+
+    def _blacklist(self, body: dict[str, Any]) -> Any:
+        self.state.blacklist(str(body["number"]), username=body.get("username"))
+        return {"blacklisted": body["number"]}
+
+    def _add_inbound(self, body: dict[str, Any]) -> Any:
+        message_id = self.state.add_inbound(
+            str(body["sender"]), str(body["number"]), str(body["message"]), username=body.get("username")
+        )
+        return {"message_id": message_id}
+
+    def _seed(self, body: dict[str, Any]) -> Any:
+        sent_at = body.get("sent_at")
+        first_id = self.state.seed_messages(
+            int(body["count"]),
+            int(body.get("start_number", 447700000000)),
+            None if sent_at is None else float(sent_at),
+            username=body.get("username"),
+        )
+        return {"first_message_id": first_id}
+
+
+def _query(action: Callable[[dict[str, str]], Any]) -> Endpoint:
+    """A GET endpoint answering ``action(query params)`` as JSON; unknown accounts are a 404."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return JSONResponse(action(dict(request.query_params)))
+        except KeyError:
+            return JSONResponse({"error": "unknown username"}, status_code=404)
+
+    return endpoint
+
+
+def _json_body(action: Callable[[dict[str, Any]], Any]) -> Endpoint:
+    """A POST endpoint taking a JSON object; malformed input is a 400, not a server error."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            return JSONResponse(action(body))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
+
+    return endpoint
