@@ -21,7 +21,8 @@ from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import NumberCheck
 from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, SendResult
-from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError
+from airflow_provider_sms.core.schedule import schedule_problems
+from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
@@ -201,8 +202,26 @@ class SmsHook(BaseHook):
 
     # -- generic calls (overridden by gateways that support them) ---------------------------------
 
+    test_mode_hint: ClassVar[str] = ""
+
     def check_message(self, message: OutgoingMessage, now: dt.datetime | None = None) -> None:
-        """Raise :class:`SmsValidationError` listing everything wrong with ``message``; send nothing."""
+        """Raise :class:`SmsValidationError` listing everything wrong with ``message``; send nothing.
+
+        Problems found by the gateway's protocol rules (text, sender, recipients) and by the
+        schedule check (past, or more than two years ahead) come in one error.
+        """
+        if message.test_mode is not None:
+            self.require(Capability.TEST_MODE, self.test_mode_hint)
+        problems = schedule_problems(message.send_at, now or dt.datetime.now(dt.UTC))
+        try:
+            self.protocol_check(message)
+        except SmsValidationError as exc:
+            problems = [*exc.problems, *problems]
+        if problems:
+            raise SmsValidationError(problems, gateway=self.gateway)
+
+    def protocol_check(self, message: OutgoingMessage) -> None:
+        """The gateway protocol's own checks of ``message`` (raises :class:`SmsValidationError`)."""
         raise SmsCapabilityError(self.gateway, Capability.SEND.value)
 
     def send(self, message: OutgoingMessage) -> SendResult:

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
-from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsTransientError, SmsValidationError
 from airflow_provider_sms.gateways.bulksms import BulkSmsCredentials, BulkSmsEapi, BulkSmsJsonApi, StatusPage
 from airflow_provider_sms.gateways.http import HttpResponse
@@ -43,6 +42,7 @@ class BulkSmsHook(SmsHook):
     default_conn_name = "bulksms_default"
     hook_name = "BulkSMS"
     gateway = "bulksms"
+    test_mode_hint = "use api=eapi for test_always_succeed/test_always_fail"
 
     _COMMON: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.DEDUPE, Capability.STATUS,
@@ -90,17 +90,8 @@ class BulkSmsHook(SmsHook):
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def check_message(self, message: OutgoingMessage, now: dt.datetime | None = None) -> None:
-        """Raise one :class:`SmsValidationError` with every problem of ``message``; nothing is sent."""
-        if message.test_mode is not None:
-            self.require(Capability.TEST_MODE, "use api=eapi for test_always_succeed/test_always_fail")
-        problems = schedule_problems(message.send_at, now or dt.datetime.now(dt.UTC))
-        try:
-            self.api.check(message)
-        except SmsValidationError as exc:
-            problems = [*exc.problems, *problems]
-        if problems:
-            raise SmsValidationError(problems, gateway=self.gateway)
+    def protocol_check(self, message: OutgoingMessage) -> None:
+        self.api.check(message)
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Submit ``message`` in one request; retried only per the error tree and the dedupe key."""

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
-from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsValidationError
 from airflow_provider_sms.gateways.netmessenger import (
     DEFAULT_CANCEL_ACTION,
@@ -78,17 +77,8 @@ class NetMessengerHook(SmsHook):
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def check_message(self, message: OutgoingMessage, now: dt.datetime | None = None) -> None:
-        """Raise one :class:`SmsValidationError` with every problem of ``message``; nothing is sent."""
-        if message.test_mode is not None:
-            self.require(Capability.TEST_MODE)
-        problems = schedule_problems(message.send_at, now or dt.datetime.now(dt.UTC))
-        try:
-            self.api.check(message)
-        except SmsValidationError as exc:
-            problems = [*exc.problems, *problems]
-        if problems:
-            raise SmsValidationError(problems, gateway=self.gateway)
+    def protocol_check(self, message: OutgoingMessage) -> None:
+        self.api.check(message)
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send to numbers (one request) or to one group/list (``"group:Name"``/``"list:Name"``).

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,10 +27,10 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from airflow_provider_sms.simulator.core import Simulator
 from airflow_provider_sms.simulator.middleware import GatewayMiddleware
+from airflow_provider_sms.simulator.routes import Endpoint
 
 log = logging.getLogger(__name__)
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 #: Real seconds between background ticks (pushes fire even when nobody advances the clock).
 TICK_INTERVAL = 0.2

@@ -14,7 +14,7 @@ Control routes (under ``/_sim/bulksms``, JSON):
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -27,8 +27,7 @@ from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.push import PushDispatcher
-
-Endpoint = Callable[[Request], Awaitable[Response]]
+from airflow_provider_sms.simulator.routes import json_body
 
 
 class BulkSmsGateway:
@@ -57,9 +56,9 @@ class BulkSmsGateway:
             Route("/credits", self._credits, methods=["GET"]),
             Route("/requests", self._requests, methods=["GET"]),
             Route("/pushes", self._pushes, methods=["GET"]),
-            Route("/groups", _json_body(self._add_group), methods=["POST"]),
-            Route("/outcomes", _json_body(self._set_outcomes), methods=["POST"]),
-            Route("/inbound", _json_body(self._add_inbound), methods=["POST"]),
+            Route("/groups", json_body(self._add_group), methods=["POST"]),
+            Route("/outcomes", json_body(self._set_outcomes), methods=["POST"]),
+            Route("/inbound", json_body(self._add_inbound), methods=["POST"]),
         ]
 
     def throttled_response(self, path: str) -> Response:
@@ -138,18 +137,3 @@ class BulkSmsGateway:
             body.get("username"),
         )
         return {"msg_id": msg_id}
-
-
-def _json_body(action: Callable[[dict[str, Any]], dict[str, Any]]) -> Endpoint:
-    """A POST endpoint taking a JSON object; malformed input is a 400, not a server error."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
-            return JSONResponse(action(body))
-        except (ValueError, KeyError, TypeError) as exc:
-            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
-
-    return endpoint

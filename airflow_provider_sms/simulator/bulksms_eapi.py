@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from array import array
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -40,6 +40,7 @@ from airflow_provider_sms.simulator.bulksms_text import (
     normalize_msisdn,
     text_parts,
 )
+from airflow_provider_sms.simulator.routes import Endpoint
 from airflow_provider_sms.simulator.timeutil import MAX_SCHEDULE_AHEAD, format_local, parse_local
 
 SEND_SMS = "/eapi/submission/send_sms/2/2.0"
@@ -56,7 +57,6 @@ _REPORT_CHUNK = 5000  # report lines per streamed chunk
 _MAX_STOP_DUP_ID = 2147483647
 
 Params = dict[str, str]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class EapiError(Exception):

@@ -50,6 +50,7 @@ from airflow_provider_sms.simulator.bulksms_text import (
     text_parts,
     unicode_parts,
 )
+from airflow_provider_sms.simulator.routes import Endpoint
 from airflow_provider_sms.simulator.timeutil import MAX_SCHEDULE_AHEAD, iso_utc, parse_iso_with_offset
 
 MESSAGES = "/v1/messages"
@@ -62,7 +63,6 @@ _ENCODING_TO_DCA = {"TEXT": "7bit", "UNICODE": "16bit", "BINARY": "8bit"}
 _DCA_TO_ENCODING = {dca: encoding for encoding, dca in _ENCODING_TO_DCA.items()}
 _REPORT_MODES: tuple[ReportMode, ...] = ("ALL", "ERRORS", "NONE")
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class ProblemError(Exception):

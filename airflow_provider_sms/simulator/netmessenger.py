@@ -21,7 +21,7 @@ Every control route takes an optional ``username`` (query or JSON field) for oth
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -32,8 +32,7 @@ from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.netmessenger_api import API_PATH, THROTTLED_ANSWER, NetMessengerApi, text_response
 from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
-
-Endpoint = Callable[[Request], Awaitable[Response]]
+from airflow_provider_sms.simulator.routes import Endpoint, json_body
 
 
 class NetMessengerGateway:
@@ -63,12 +62,12 @@ class NetMessengerGateway:
             Route("/lists", _query(lambda q: state.lists(username=q.get("username"))), methods=["GET"]),
             Route("/background_sends", _query(self._background_sends)),
             Route("/requests", _query(self._requests)),
-            Route("/outcomes", _json_body(self._set_outcomes), methods=["POST"]),
-            Route("/lists", _json_body(self._add_list), methods=["POST"]),
-            Route("/contacts", _json_body(self._add_contacts), methods=["POST"]),
-            Route("/blacklist", _json_body(self._blacklist), methods=["POST"]),
-            Route("/inbound", _json_body(self._add_inbound), methods=["POST"]),
-            Route("/seed", _json_body(self._seed), methods=["POST"]),
+            Route("/outcomes", json_body(self._set_outcomes), methods=["POST"]),
+            Route("/lists", json_body(self._add_list), methods=["POST"]),
+            Route("/contacts", json_body(self._add_contacts), methods=["POST"]),
+            Route("/blacklist", json_body(self._blacklist), methods=["POST"]),
+            Route("/inbound", json_body(self._add_inbound), methods=["POST"]),
+            Route("/seed", json_body(self._seed), methods=["POST"]),
         ]
 
     def throttled_response(self, path: str) -> Response:
@@ -166,20 +165,5 @@ def _query(action: Callable[[dict[str, str]], Any]) -> Endpoint:
             return JSONResponse(action(dict(request.query_params)))
         except KeyError:
             return JSONResponse({"error": "unknown username"}, status_code=404)
-
-    return endpoint
-
-
-def _json_body(action: Callable[[dict[str, Any]], Any]) -> Endpoint:
-    """A POST endpoint taking a JSON object; malformed input is a 400, not a server error."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
-            return JSONResponse(action(body))
-        except (ValueError, KeyError, TypeError) as exc:
-            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
 
     return endpoint

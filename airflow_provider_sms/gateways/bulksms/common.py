@@ -26,6 +26,7 @@ from airflow_provider_sms.gateways.answers import (
     preview,
     scrub,
 )
+from airflow_provider_sms.gateways.checks import number_problems
 
 __all__ = [
     "DEDUPE_KEY_MAX",
@@ -143,16 +144,8 @@ class BulkSmsApiBase:
         problems: list[Problem] = []
         if not numbers and not groups:
             problems.append(Problem("recipients", "at least one number or group is needed"))
+        problems += number_problems(numbers)
         seen: set[str] = set()
-        for index, number in enumerate(numbers):
-            if not (number.isascii() and number.isdigit()):
-                problems.append(Problem("numbers", "must be international digits only", number, index))
-            elif number in seen:
-                # The gateway rejects a request with repeated recipients (EAPI: unless
-                # strip_dup_recipients=1, which the vendor advises against).
-                problems.append(Problem("numbers", "duplicate recipient", number, index))
-            seen.add(number)
-        seen.clear()
         for index, group in enumerate(groups):
             if not group.strip():
                 problems.append(Problem("groups", "must not be empty", group, index))

@@ -55,6 +55,7 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.netmessenger.codes import (
     BACKGROUND_SEND_NOT_FINISHED,
@@ -346,13 +347,7 @@ class NetMessengerApi:
         if len(numbers) > self.max_recipients_per_request:
             problems.append(Problem("numbers", f"at most {self.max_recipients_per_request} numbers per request, "
                                                f"got {len(numbers)}: split the send"))
-        seen: set[str] = set()
-        for index, number in enumerate(numbers):
-            if not (number.isascii() and number.isdigit()):
-                problems.append(Problem("numbers", "must be international digits only", number, index))
-            elif number in seen:
-                problems.append(Problem("numbers", "duplicate recipient", number, index))
-            seen.add(number)
+        problems += number_problems(numbers)
         for index, group in enumerate(groups):
             kind, name = parse_group(group)
             if not name:
