@@ -44,5 +44,6 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [_modules(generic, "operators", _OPERATORS)],
         "sensors": [_modules(generic, "sensors", _SENSORS)],
         "triggers": [_modules(generic, "triggers", _TRIGGERS)],
+        "notifications": ["airflow_provider_sms.notifications.sms.SmsNotifier"],
         "connection-types": [form.provider_info() for form in CONNECTION_FORMS.values()],
     }

@@ -142,9 +142,8 @@ def test_group_send_operator(bulksms_conn: str, sms_simulator: SimulatorServer, 
     assert [sms_simulator.bulksms.received_count(n) for n in NUMBERS[:3]] == [1, 1, 0]
 
 
+@pytest.mark.parametrize("api", ["json"])  # the EAPI has test mode
 def test_capability_error_names_the_gateway(bulksms_conn: str, api: str) -> None:
-    if api == "eapi":
-        pytest.skip("EAPI has test mode")
     with pytest.raises(AirflowFailException, match=r"\[bulksms\] gateway 'bulksms' does not support test-mode"):
         _op(test_mode="succeed").execute(context())
 
