@@ -29,7 +29,8 @@ def secret_accounts(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPa
                                         netmessenger_accounts=[NetMessengerAccount(token=SECRET)]))
     bulksms = bulksms_connection(sms_simulator, api).replace(PASSWORD, SECRET)
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms)
-    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator).replace(NM_TOKEN, SECRET))
+    netmessenger = netmessenger_connection(sms_simulator).replace(NM_TOKEN, SECRET)
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger)
     return sms_simulator
 
 
