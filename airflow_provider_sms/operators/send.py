@@ -30,6 +30,8 @@ __all__ = ["SmsGroupSendOperator", "SmsSendOperator"]
 
 log = logging.getLogger(__name__)
 
+PER_RECIPIENT_XCOM_LIMIT = 10_000
+
 
 def _as_items(value: Any) -> list[str] | str:
     """Accept a list, a comma-separated string, or a rendered XCom list (``"['4477...', ...]"``)."""
@@ -83,7 +85,7 @@ class _SmsSendBase(BaseOperator):
         test_mode: TestMode | None = None,
         extras: dict[str, str] | None = None,
         allow_partial_failure: bool = False,
-        xcom_results: Literal["per_recipient", "summary"] = "per_recipient",
+        xcom_results: Literal["auto", "per_recipient", "summary"] = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -171,13 +173,19 @@ class _SmsSendBase(BaseOperator):
             raise AirflowFailException(message + "; not retried, to avoid texting anyone twice")
         return total
 
+    def _per_recipient(self, result: SendResult) -> bool:
+        if self.xcom_results == "auto":
+            # XCom lives in the metadata DB: a per-recipient list of a big send would be megabytes.
+            return len(result.results) <= PER_RECIPIENT_XCOM_LIMIT
+        return self.xcom_results == "per_recipient"
+
     def _push(self, context: Context, result: SendResult) -> None:
         ti = context.get("ti")
         if ti is not None:
-            ti.xcom_push(key="send_result", value=result.to_dict(per_recipient=self.xcom_results == "per_recipient"))
+            ti.xcom_push(key="send_result", value=result.to_dict(per_recipient=self._per_recipient(result)))
 
     def _finish(self, context: Context, result: SendResult) -> dict[str, Any]:
-        data = result.to_dict(per_recipient=self.xcom_results == "per_recipient")
+        data = result.to_dict(per_recipient=self._per_recipient(result))
         data["sent_at"] = self._started.isoformat()
         rejected = data["rejected_count"]
         log.info("%s: %d accepted, %d rejected, batches %s", result.gateway, data["accepted_count"], rejected,
@@ -219,8 +227,9 @@ class SmsSendOperator(_SmsSendBase):
     :param extras: gateway-specific parameters passed through as they are (e.g. ``{"routing_group": "2"}``).
     :param allow_partial_failure: succeed even when some recipients were rejected (default: fail
         after sending to the rest).
-    :param xcom_results: ``per_recipient`` (default) returns every recipient's outcome; ``summary``
-        returns counts, batch ids and the rejected ones only (for very large sends).
+    :param xcom_results: ``per_recipient`` returns every recipient's outcome; ``summary`` returns
+        counts, batch ids, message ids and the rejected recipients only; ``auto`` (default) is
+        ``per_recipient`` up to 10,000 recipients and ``summary`` above.
     :return: ``{"gateway", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"|"rejected", ...}``
     """
 
