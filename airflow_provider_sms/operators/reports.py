@@ -39,6 +39,7 @@ def write_csv(target: Any, header: Sequence[str], rows: Iterable[Sequence[str]])
         finally:
             partial.unlink(missing_ok=True)
         return count
+    target.parent.mkdir(parents=True, exist_ok=True)  # local/NFS-style stores need it; object stores ignore it
     with target.open("wb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         count = _write(handle, header, rows)
     return count

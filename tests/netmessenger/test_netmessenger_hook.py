@@ -172,3 +172,19 @@ def test_child_accounts_and_credit_moves(nm_conn: str, sms_simulator: SimulatorS
     assert hook.get_credits() == before - 50
     with pytest.raises(SmsGatewayError):
         hook.transfer_credits("nobody", 5)
+
+
+def test_groups_listing_inbound_report_and_delete_all_groups(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+    hook = _hook()
+    hook.import_contacts([{"name": "Ann", "number": A, "group1": "Red"}, {"name": "Bob", "number": B,
+                                                                          "group1": "Blue"}])
+    header, rows = hook.iter_report("groups")
+    names_at = [h.lower() for h in header].index("name")
+    assert sorted(r[names_at] for r in rows) == ["Blue", "Red"]
+    sms_simulator.netmessenger.add_inbound(C, A, "STOP")
+    now = dt.datetime.now(dt.UTC)
+    header, rows = hook.iter_report("InboundMessages", start=now - dt.timedelta(hours=1),
+                                    end=now + dt.timedelta(hours=1))
+    assert [dict(zip(header, r, strict=False)).get("Message") for r in rows] == ["STOP"]
+    hook.delete_all_groups()
+    assert sms_simulator.netmessenger.groups() == {}

@@ -192,3 +192,24 @@ def test_bulksms_has_no_contact_import(bulksms_conn: str) -> None:
     op = SmsContactImportOperator(task_id="i", sms_conn_id=bulksms_conn, source=rows)
     with pytest.raises(AirflowFailException, match=r"\[bulksms\] gateway 'bulksms' does not support contact import"):
         op.execute(context())
+
+
+def test_background_send_sensor_in_poke_mode(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+    sms_simulator.netmessenger.add_list("Staff", [f"447700{300000 + i}" for i in range(250)])
+    sent = SmsGroupSendOperator(task_id="g", sms_conn_id=nm_conn, group="list:Staff", message="Fire drill at 3",
+                                sender="Office").execute(context())
+    sensor = SmsBackgroundSendSensor(task_id="w", sms_conn_id=nm_conn,
+                                     background_send_id=str(sent["background_send_ids"][0]))
+    assert not sensor.poke(context()).is_done
+    sms_simulator.clock.advance(3600)
+    done = sensor.poke(context())
+    assert done.is_done and done.xcom_value["total"] == 250
+
+
+def test_report_to_object_storage(nm_conn: str, sms_simulator: SimulatorServer, tmp_path: Path) -> None:
+    SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS[:3], message="Hi", sender="Airflow").execute(
+        context())
+    target = f"file://{tmp_path}/store/outbox.csv"
+    result = SmsReportOperator(task_id="r", sms_conn_id=nm_conn, report="Outbox", output_path=target).execute(context())
+    assert result == {"path": target, "rows": 3, "report": "Outbox", "gateway": "netmessenger"}
+    assert len((tmp_path / "store" / "outbox.csv").read_text().splitlines()) == 4
