@@ -209,7 +209,10 @@ def test_background_send_sensor_in_poke_mode(nm_conn: str, sms_simulator: Simula
 def test_report_to_object_storage(nm_conn: str, sms_simulator: SimulatorServer, tmp_path: Path) -> None:
     SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS[:3], message="Hi", sender="Airflow").execute(
         context())
-    target = f"file://{tmp_path}/store/outbox.csv"
-    result = SmsReportOperator(task_id="r", sms_conn_id=nm_conn, report="Outbox", output_path=target).execute(context())
-    assert result == {"path": target, "rows": 3, "report": "Outbox", "gateway": "netmessenger"}
-    assert len((tmp_path / "store" / "outbox.csv").read_text().splitlines()) == 4
+    target = f"file://{tmp_path}/store/messages.csv"
+    now = dt.datetime.now(dt.UTC)
+    op = SmsReportOperator(task_id="r", sms_conn_id=nm_conn, report="Messages", output_path=target,
+                           start=(now - dt.timedelta(hours=1)).isoformat(), end=now + dt.timedelta(hours=1))
+    result = op.execute(context())
+    assert result == {"path": target, "rows": 3, "report": "Messages", "gateway": "netmessenger"}
+    assert len((tmp_path / "store" / "messages.csv").read_text().splitlines()) == 4
