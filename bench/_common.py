@@ -31,10 +31,13 @@ USERNAME = "demo"
 PASSWORD = "demo-secret-pass"
 #: Enough for every benchmark; the simulator charges one credit per message part.
 BENCH_CREDITS = 10_000_000
+#: The simulator's NetMessenger demo account token (``simulator.config.DEFAULT_NETMESSENGER_TOKEN``).
+NETMESSENGER_TOKEN = "nm-demo-token-0001"
 
 EAPI_SEND_SMS = "/eapi/submission/send_sms/2/2.0"
 EAPI_GET_REPORT = "/eapi/status_reports/get_report/2/2.0"
 JSON_MESSAGES = "/v1/messages"
+NETMESSENGER_API = "/api"
 
 RESULT_PREFIX = "RESULT "
 #: Upper bound on any one child process (a hung child must not hang the benchmark).
@@ -69,6 +72,18 @@ def bulksms_connection(url: str, api: str) -> str:
             "login": USERNAME,
             "password": PASSWORD,
             "extra": {"api": api, "default_region": "GB"},
+        }
+    )
+
+
+def netmessenger_connection(url: str) -> str:
+    """An ``AIRFLOW_CONN_NETMESSENGER_DEFAULT`` value pointing at the simulator."""
+    return json.dumps(
+        {
+            "conn_type": "netmessenger",
+            "host": url,
+            "password": NETMESSENGER_TOKEN,
+            "extra": {"default_region": "GB"},
         }
     )
 

@@ -10,6 +10,11 @@ command with one JSON line on stdout:
 * ``{"cmd": "seed", "first": F, "count": N, "text": T}`` - store one batch of N recipients
   directly (``BulkSmsState.record``), then advance the virtual clock past the delivery delay so
   every status is final. Answers the batch id.
+* ``{"cmd": "verify_contacts", "first": F, "count": N, "absent": [i, ...], "name": NF, "email": EF}`` - does the
+  NetMessenger demo account's address book hold exactly the contacts ``i`` in ``0..N-1`` not in
+  ``absent``, once each: number ``F + i``, name ``NF.format(i=i)``, email ``EF.format(i=i)``?
+  Reads the book's columns directly (``AddressBook.columns()``), one pass; counts contacts that
+  are none of these (``unexpected``).
 * ``{"cmd": "stop"}`` - stop the server and exit.
 """
 
@@ -57,6 +62,42 @@ def verify(server: SimulatorServer, first: int, count: int, text: str) -> dict[s
     }
 
 
+def verify_contacts(server: SimulatorServer, first: int, count: int, absent: list[int], name: str,
+                    email: str) -> dict[str, Any]:
+    """Compare the NetMessenger address book with the expected contacts (see the module docstring)."""
+    with server.netmessenger.lock:
+        columns = server.netmessenger.account().book.columns()
+        skip = set(absent)
+        seen: Counter[int] = Counter()
+        unexpected = wrong_fields = 0
+        sample: list[str] = []
+        for row in range(columns.count):
+            number = columns.numbers[row]
+            index = number - first
+            if not 0 <= index < count or index in skip:
+                unexpected += 1
+                if len(sample) < 3:
+                    sample.append(f"unexpected {number}")
+                continue
+            seen[index] += 1
+            if columns.names[row] != name.format(i=index) or columns.emails[row] != email.format(i=index):
+                wrong_fields += 1
+                if len(sample) < 6:
+                    sample.append(f"{number}: {columns.names[row]!r}, {columns.emails[row]!r}")
+    missing = count - len(skip) - len(seen)
+    duplicated = sum(1 for times in seen.values() if times > 1)
+    ok = columns.count == count - len(skip) and not missing and not duplicated and not unexpected and not wrong_fields
+    return {
+        "ok": ok,
+        "total": columns.count,
+        "missing": missing,
+        "duplicated": duplicated,
+        "unexpected": unexpected,
+        "wrong_fields": wrong_fields,
+        "sample": sample,
+    }
+
+
 def seed(server: SimulatorServer, first: int, count: int, text: str) -> dict[str, Any]:
     """One batch of ``count`` recipients, straight into the store, all final by the time it returns."""
     state = server.bulksms
@@ -99,6 +140,10 @@ def main() -> int:
                 answer({"reset": True})
             elif name == "verify":
                 answer(verify(server, int(command["first"]), int(command["count"]), str(command["text"])))
+            elif name == "verify_contacts":
+                answer(verify_contacts(server, int(command["first"]), int(command["count"]),
+                                       [int(i) for i in command["absent"]], str(command["name"]),
+                                       str(command["email"])))
             elif name == "seed":
                 answer(seed(server, int(command["first"]), int(command["count"]), str(command["text"])))
             else:

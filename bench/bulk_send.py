@@ -1,4 +1,4 @@
-"""Bulk send: 100,000 recipients through ``SmsSendOperator`` vs a hand-written batched client vs a plain loop.
+"""Bulk send: 100,000 recipients through ``SmsSendOperator`` vs hand-written batched clients vs a plain loop.
 
 Contenders (each run in a subprocess of its own, so its peak RSS and CPU time are its own; the
 simulator runs in yet another process, ``_simhost.py``):
@@ -9,7 +9,11 @@ simulator runs in yet another process, ``_simhost.py``):
 * ``batched`` - a minimal hand-written client: one ``requests.Session``, the operator's chunk size
   (``hook.max_recipients_per_request``), EAPI: comma-joined ``msisdn`` form POSTs to send_sms;
   JSON: ``POST /v1/messages`` with ``[{"to": [...], "body": ...}]`` and the answer parsed.
-  No validation, no retries, no dedupe keys.
+  No validation, no retries, no dedupe keys. It is given bare digits (``447700000000``), ready to send.
+* ``validated`` - the same batched client written carefully: it first validates and normalises
+  every number with ``phonenumbers`` (``parse(n, "GB")``, ``is_valid_number``, E.164 without the
+  ``+``) and sends nothing if any is invalid. It gets the numbers in the operator's input format
+  (``--number-format``), so operator/validated is the like-for-like comparison.
 * ``plain`` - what a naive user writes: one fresh ``requests.post`` per recipient (new connection
   each time). Only a sample (``--plain-sample``, default 2,000) is sent and timed; its rate is
   extrapolated to the full list.
@@ -18,6 +22,9 @@ Each round runs every contender once (the order rotates per round); rates are me
 rounds, ratios the median of the per-round (paired) ratios. After every contender the simulator
 is checked: each recipient received exactly one message with the right text, nobody else
 received anything. Then it is reset.
+
+The operator and ``validated`` get the numbers as E.164 (``+447700000000``) by default, the usual
+form of a bulk list; ``--number-format digits`` gives them bare digits instead.
 
 Run: ``.venv/bin/python bench/bulk_send.py [--quick] [--rounds 3] [--apis eapi,json]``.
 Exit status 1 only on a correctness failure; missed speed targets print MISSED.
@@ -54,7 +61,7 @@ from _common import (
 
 FIRST = 447700000000  # 447700000000..447700099999: valid GB mobile numbers for libphonenumber
 TEXT = "Your parcel arrives today between 10:00 and 12:00. Reply STOP to opt out."
-CONTENDERS = ("operator", "batched", "plain")
+CONTENDERS = ("operator", "batched", "validated", "plain")
 TARGET_VS_BATCHED = 0.9
 TARGET_VS_PLAIN = 20.0
 HTTP_TIMEOUT = 120.0
@@ -93,14 +100,13 @@ def child_operator(api: str, count: int, fmt: str, xcom_results: str) -> None:
                 batches=len(result["batch_ids"]))
 
 
-def child_batched(api: str, url: str, count: int, chunk: int) -> None:
+def send_batches(api: str, url: str, to: list[str], chunk: int) -> int:
+    """The batched clients' sending loop: ``chunk`` numbers per request on one session; returns the count sent."""
     import requests
 
-    to = numbers(FIRST, count)
     sent = 0
-    session = requests.Session()
-    with measured() as m:
-        for start in range(0, count, chunk):
+    with requests.Session() as session:
+        for start in range(0, len(to), chunk):
             part = to[start:start + chunk]
             if api == "eapi":
                 form = {"username": USERNAME, "password": PASSWORD, "msisdn": ",".join(part), "message": TEXT,
@@ -115,7 +121,40 @@ def child_batched(api: str, url: str, count: int, chunk: int) -> None:
                                       auth=(USERNAME, PASSWORD), timeout=HTTP_TIMEOUT)
                 answer.raise_for_status()
                 sent += len(answer.json())
-    session.close()
+    return sent
+
+
+def child_batched(api: str, url: str, count: int, chunk: int) -> None:
+    import requests  # noqa: F401 - imported before the measurement, as the other contenders do
+
+    to = numbers(FIRST, count)
+    with measured() as m:
+        sent = send_batches(api, url, to, chunk)
+    emit_result(m, sent=sent)
+
+
+def child_validated(api: str, url: str, count: int, fmt: str, chunk: int) -> None:
+    import phonenumbers
+    import requests  # noqa: F401 - imported before the measurement, as the other contenders do
+
+    to = numbers(FIRST, count, fmt)
+    e164 = phonenumbers.PhoneNumberFormat.E164
+    with measured() as m:
+        valid: list[str] = []
+        invalid: list[str] = []
+        for raw in to:
+            try:
+                parsed = phonenumbers.parse(raw, "GB")
+            except phonenumbers.NumberParseException:
+                invalid.append(raw)
+                continue
+            if phonenumbers.is_valid_number(parsed):
+                valid.append(phonenumbers.format_number(parsed, e164)[1:])
+            else:
+                invalid.append(raw)
+        if invalid:
+            raise RuntimeError(f"{len(invalid)} invalid numbers, nothing sent: {invalid[:5]}")
+        sent = send_batches(api, url, valid, chunk)
     emit_result(m, sent=sent)
 
 
@@ -164,6 +203,9 @@ def run_contender(name: str, api: str, sim: SimHost, env: dict[str, str], args: 
                 "--xcom-results", args.xcom_results]
     elif name == "batched":
         argv = [script, "--child", name, "--api", api, "--url", sim.url, "--n", str(runs.count), "--chunk", str(chunk)]
+    elif name == "validated":
+        argv = [script, "--child", name, "--api", api, "--url", sim.url, "--n", str(runs.count), "--chunk", str(chunk),
+                "--number-format", args.number_format]
     else:
         argv = [script, "--child", name, "--api", api, "--url", sim.url, "--n", str(runs.count)]
     sim.call("reset")
@@ -172,7 +214,7 @@ def run_contender(name: str, api: str, sim: SimHost, env: dict[str, str], args: 
         result = run_child(argv, env)
     except ChildFailed as exc:
         runs.failures.append(str(exc))
-        print(f"  {api:4} {name:8} FAILED: {exc}", flush=True)
+        print(f"  {api:4} {name:9} FAILED: {exc}", flush=True)
         return
     server_cpu = sim.cpu_seconds() - server_cpu
     check = sim.call("verify", first=FIRST, count=runs.count, text=TEXT)
@@ -190,7 +232,7 @@ def run_contender(name: str, api: str, sim: SimHost, env: dict[str, str], args: 
     runs.peaks.append(int(result["lifetime_peak"]))
     runs.growths.append(int(result["peak"]) - int(result["rss_before"]))
     status = "ok" if not problems else "WRONG COUNTS"
-    print(f"  {api:4} {name:8} {runs.count:>7,} msgs {result['elapsed']:7.2f} s {fmt_rate(rate):>9} msg/s | client CPU "
+    print(f"  {api:4} {name:9} {runs.count:>7,} msgs {result['elapsed']:7.2f} s {fmt_rate(rate):>9} msg/s | client CPU "
           f"{result['cpu'] / runs.count * 1e6:6.1f} us/msg | server CPU {server_cpu / runs.count * 1e6:6.1f} us/msg | "
           f"peak RSS {fmt_mb(result['lifetime_peak'])} (work +{fmt_mb(result['peak'] - result['rss_before'])}) "
           f"| check {status}", flush=True)
@@ -205,13 +247,14 @@ def bench_api(api: str, sim: SimHost, env: dict[str, str], args: argparse.Namesp
           f"plain loop sampled on {args.plain_sample:,}", flush=True)
     all_runs = {name: Runs(args.plain_sample if name == "plain" else args.n) for name in CONTENDERS}
     for round_no in range(args.rounds):
-        order = CONTENDERS[round_no % 3:] + CONTENDERS[:round_no % 3]
+        shift = round_no % len(CONTENDERS)
+        order = CONTENDERS[shift:] + CONTENDERS[:shift]
         for name in order:
             run_contender(name, api, sim, api_env, args, chunk, all_runs[name])
-    op, batched, plain = (all_runs[n] for n in CONTENDERS)
+    op, batched, validated, plain = (all_runs[n] for n in CONTENDERS)
     failures = [f"{name}: {f}" for name, r in all_runs.items() for f in r.failures]
     label = f"bulk_send {api}"
-    if failures or not (op.rates and batched.rates and plain.rates):
+    if failures or not all(r.rates for r in all_runs.values()):
         for failure in failures:
             print(f"  CORRECTNESS FAILURE {failure}", flush=True)
         line = f"{label}: FAILED ({len(failures)} correctness failures)"
@@ -221,28 +264,36 @@ def bench_api(api: str, sim: SimHost, env: dict[str, str], args: argparse.Namesp
         return False
     # Paired: each round's operator run against the same round's others, then the median.
     per_round_b = [o / b for o, b in zip(op.rates, batched.rates, strict=True)]
+    per_round_v = [o / v for o, v in zip(op.rates, validated.rates, strict=True)]
     per_round_p = [o / p for o, p in zip(op.rates, plain.rates, strict=True)]
-    vs_batched, vs_plain = median(per_round_b), median(per_round_p)
+    vs_batched, vs_validated, vs_plain = median(per_round_b), median(per_round_v), median(per_round_p)
     ok_b, ok_p = vs_batched >= TARGET_VS_BATCHED, vs_plain >= TARGET_VS_PLAIN
     line = (
         f"{label}: operator {fmt_rate(op.rate())} msg/s | batched {fmt_rate(batched.rate())} msg/s | "
+        f"validated {fmt_rate(validated.rate())} msg/s | "
         f"plain {fmt_rate(plain.rate())} msg/s (sampled {plain.count:,}, extrapolated) | "
         f"ratio vs batched {vs_batched:.2f}x (rounds {min(per_round_b):.2f}-{max(per_round_b):.2f}; target >= "
-        f"{TARGET_VS_BATCHED}) {verdict(ok_b)} | vs plain {vs_plain:.0f}x (rounds {min(per_round_p):.0f}-"
+        f"{TARGET_VS_BATCHED}) {verdict(ok_b)} | vs validated {vs_validated:.2f}x (rounds {min(per_round_v):.2f}-"
+        f"{max(per_round_v):.2f}; like for like, no target) | vs plain {vs_plain:.0f}x (rounds {min(per_round_p):.0f}-"
         f"{max(per_round_p):.0f}; target >= {TARGET_VS_PLAIN:.0f}) {verdict(ok_p)} | "
         f"peak RSS operator {fmt_mb(median(op.peaks))} (work +{fmt_mb(median(op.growths))}), "
         f"batched {fmt_mb(median(batched.peaks))} (+{fmt_mb(median(batched.growths))}), "
+        f"validated {fmt_mb(median(validated.peaks))} (+{fmt_mb(median(validated.growths))}), "
         f"plain {fmt_mb(median(plain.peaks))} | client CPU us/msg operator {median(op.cpu_per_msg) * 1e6:.1f}, "
-        f"batched {median(batched.cpu_per_msg) * 1e6:.1f} | rates: medians of {args.rounds} rounds, ratios: median "
+        f"batched {median(batched.cpu_per_msg) * 1e6:.1f}, validated {median(validated.cpu_per_msg) * 1e6:.1f} | "
+        f"numbers given as {args.number_format} | rates: medians of {args.rounds} rounds, ratios: median "
         f"of per-round ratios | checks OK"
     )
     rows += [
         SummaryRow(label, "operator / batched (msg/s)", f"{vs_batched:.2f}x", f">= {TARGET_VS_BATCHED}x",
                    verdict(ok_b)),
+        SummaryRow(label, "operator / validated (msg/s, like for like)", f"{vs_validated:.2f}x", "-", "info"),
         SummaryRow(label, "operator / plain loop (msg/s)", f"{vs_plain:.0f}x", f">= {TARGET_VS_PLAIN:.0f}x",
                    verdict(ok_p)),
         SummaryRow(label, "operator client CPU / batched",
                    f"{median(op.cpu_per_msg) / median(batched.cpu_per_msg):.1f}x", "-", "info"),
+        SummaryRow(label, "operator client CPU / validated",
+                   f"{median(op.cpu_per_msg) / median(validated.cpu_per_msg):.1f}x", "-", "info"),
         SummaryRow(label, "operator peak RSS (work growth)",
                    f"{fmt_mb(median(op.peaks))} (+{fmt_mb(median(op.growths))})", "-", "info"),
         SummaryRow(label, "correctness (1 msg per recipient)", "all runs", "exact", "OK"),
@@ -258,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plain-sample", type=int, default=2_000, help="recipients the plain loop really sends")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--apis", default="eapi,json")
-    parser.add_argument("--number-format", choices=("digits", "e164"), default="digits",
-                        help="how the operator gets the numbers: 447700000000 (default) or +447700000000")
+    parser.add_argument("--number-format", choices=("digits", "e164"), default="e164",
+                        help="how the operator and the validated client get the numbers: +447700000000 "
+                             "(default) or 447700000000")
     parser.add_argument("--xcom-results", choices=("per_recipient", "summary"), default="per_recipient",
                         help="the operator's xcom_results (default: its own default, per_recipient)")
     parser.add_argument("--quick", action="store_true", help="small run for a smoke test (10,000 / 300, 1 round)")
@@ -278,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.child == "batched":
         child_batched(args.api, args.url, args.n, args.chunk)
+        return 0
+    if args.child == "validated":
+        child_validated(args.api, args.url, args.n, args.number_format, args.chunk)
         return 0
     if args.child == "plain":
         child_plain(args.api, args.url, args.n)
