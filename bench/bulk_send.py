@@ -5,7 +5,7 @@ simulator runs in yet another process, ``_simhost.py``):
 
 * ``operator`` - ``SmsSendOperator(to=<100,000 numbers>).execute(context)`` with a fake task
   instance, as the tests do: validation of every number (libphonenumber), chunking, dedupe keys,
-  per-recipient results (the default ``xcom_results="per_recipient"``).
+  results as the operator returns them by default (``xcom_results="auto"``: a summary above 10,000 recipients).
 * ``batched`` - a minimal hand-written client: one ``requests.Session``, the operator's chunk size
   (``hook.max_recipients_per_request``), EAPI: comma-joined ``msisdn`` form POSTs to send_sms;
   JSON: ``POST /v1/messages`` with ``[{"to": [...], "body": ...}]`` and the answer parsed.
@@ -312,8 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number-format", choices=("digits", "e164"), default="e164",
                         help="how the operator and the validated client get the numbers: +447700000000 "
                              "(default) or 447700000000")
-    parser.add_argument("--xcom-results", choices=("per_recipient", "summary"), default="per_recipient",
-                        help="the operator's xcom_results (default: its own default, per_recipient)")
+    parser.add_argument("--xcom-results", choices=("auto", "per_recipient", "summary"), default="auto",
+                        help="the operator's xcom_results (default: its own default, auto)")
     parser.add_argument("--quick", action="store_true", help="small run for a smoke test (10,000 / 300, 1 round)")
     parser.add_argument("--summary-json", help="write results for run_all.py here")
     parser.add_argument("--child", choices=("probe", *CONTENDERS), help=argparse.SUPPRESS)

@@ -17,7 +17,7 @@ from functools import cache
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
-__all__ = ["is_valid_national"]
+__all__ = ["is_valid_national", "own_code_is_international"]
 
 # Any matching type makes a number valid, so the commonest types go first.
 _TYPE_FIELDS = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip", "personal_number",
@@ -87,3 +87,16 @@ def is_valid_national(calling_code: int, national: str) -> bool:
             elif candidate.valid(national):
                 return True  # the region found by a full match is the one the number is valid in
     return chosen is not None and chosen.valid(national)
+
+
+def own_code_is_international(region_code: str, calling_code: int, digits: str) -> bool:
+    """Would libphonenumber read bare ``digits``, which start with the region's own calling code, as
+    international? Its rule: the rest matches the region's general pattern and the whole does not,
+    or the whole is too long to be a national number."""
+    region = _region(region_code, calling_code)
+    if region is None or region.general is None:
+        return False
+    general = region.general.pattern
+    rest = digits[len(str(calling_code)):]
+    too_long = bool(region.general.lengths) and len(digits) > max(region.general.lengths)
+    return (general.fullmatch(rest) is not None and general.fullmatch(digits) is None) or too_long

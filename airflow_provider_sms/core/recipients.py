@@ -15,7 +15,7 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
-from airflow_provider_sms.core.number_plan import is_valid_national
+from airflow_provider_sms.core.number_plan import is_valid_national, own_code_is_international
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
 
 __all__ = [
@@ -62,6 +62,23 @@ def _country_code_split(digits: str) -> tuple[int, str] | None:
     return None
 
 
+def _own_calling_code_split(digits: str, region: str) -> tuple[int, str] | None:
+    """Bare digits that start with the default region's own calling code, read as international.
+
+    libphonenumber reads them so when the rest is a number of that country and the whole is not
+    (``447700100001`` with region GB); this takes that common case without its string parser.
+    Anything less clear-cut returns None and goes to ``phonenumbers.parse``.
+    """
+    code = phonenumbers.country_code_for_region(region)
+    prefix = str(code)
+    if not code or not digits.startswith(prefix) or digits.startswith("0"):
+        return None
+    national = digits[len(prefix):]
+    if national and own_code_is_international(region, code, digits) and is_valid_national(code, national):
+        return code, national
+    return None
+
+
 def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
     """``(calling code, national significant number)`` of ``raw``."""
     cleaned = _PUNCTUATION.sub("", raw)
@@ -72,6 +89,10 @@ def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
         if split is None:
             raise NumberProblem(raw, _POSSIBLE_REASONS[ValidationResult.INVALID_COUNTRY_CODE])
         return split
+    if international and default_region is not None:
+        own = _own_calling_code_split(international.group(1), default_region)
+        if own is not None:
+            return own
     try:
         number = phonenumbers.parse(raw, default_region)
     except NumberParseException as exc:

@@ -145,6 +145,7 @@ class SmsContactImportOperator(BaseOperator):
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
         from airflow_provider_sms.hooks.capabilities import Capability
+        from airflow_provider_sms.operators.send import gc_paused
 
         ti = context.get("ti")
         if self.duplicates == "allow" and getattr(ti, "try_number", 1) > 1:
@@ -153,7 +154,7 @@ class SmsContactImportOperator(BaseOperator):
         rejects = _Rejects(self.rejects_path)
         totals: dict[str, int] = {"rows": 0, "invalid": 0}
         try:
-            with airflow_errors():
+            with airflow_errors(), gc_paused():
                 hook = get_sms_hook(self.sms_conn_id)
                 hook.require(Capability.CONTACT_IMPORT)
                 settings = hook.settings

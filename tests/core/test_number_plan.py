@@ -57,3 +57,28 @@ def test_agrees_with_phonenumbers(seed: int) -> None:
 )
 def test_known_numbers(code: int, national: str, valid: bool) -> None:
     assert is_valid_national(code, national) is valid
+
+
+def test_bare_international_digits_read_as_phonenumbers_reads_them() -> None:
+    from airflow_provider_sms.core.recipients import NumberProblem, normalise_number
+
+    mismatches = []
+    for code, national in _samples(7, 8_000):
+        region = phonenumbers.region_code_for_country_code(code)
+        if region in ("001", "ZZ"):
+            continue
+        digits = f"{code}{national}"
+        try:
+            expected = phonenumbers.parse(digits, region)
+            want: str | None = phonenumbers.format_number(expected, phonenumbers.PhoneNumberFormat.E164)[1:]
+            if not phonenumbers.is_valid_number(expected):
+                want = None
+        except phonenumbers.NumberParseException:
+            want = None
+        try:
+            got: str | None = normalise_number(digits, region)
+        except NumberProblem:
+            got = None
+        if got != want:
+            mismatches.append((digits, region, got, want))
+    assert mismatches == []
