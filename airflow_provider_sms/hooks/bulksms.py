@@ -50,8 +50,10 @@ class BulkSmsHook(SmsHook):
     )
     _EAPI_ONLY: ClassVar[frozenset[Capability]] = frozenset({Capability.TEST_MODE, Capability.QUOTE, Capability.INBOX})
 
-    @property
+    @cached_property
     def api_name(self) -> str:
+        """``json`` or ``eapi``, from the connection's extra ``api``."""
+        # Read from the connection, not self.settings: the settings' default host depends on it.
         name = str(self.connection.extra_dejson.get("api") or "json").strip().lower()
         if name not in ("json", "eapi"):
             raise SmsConfigurationError(f"extra 'api' must be 'json' or 'eapi', got {name!r}", gateway=self.gateway)

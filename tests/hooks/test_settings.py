@@ -1,0 +1,66 @@
+"""Reading connections into hook settings (no network)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_sms.exceptions import SmsConfigurationError
+from airflow_provider_sms.hooks.base import get_sms_hook, hook_class_for
+from airflow_provider_sms.hooks.bulksms import BulkSmsHook
+from airflow_provider_sms.hooks.netmessenger import NetMessengerHook
+
+
+def _conn(monkeypatch: pytest.MonkeyPatch, value: dict[str, object] | str, conn_id: str = "x") -> str:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value if isinstance(value, str) else json.dumps(value))
+    return conn_id
+
+
+@pytest.mark.parametrize(("api", "host"), [("json", "https://api.bulksms.com"), ("eapi", "https://bulksms.vsms.net")])
+def test_bulksms_default_host_follows_the_api(monkeypatch: pytest.MonkeyPatch, api: str, host: str) -> None:
+    hook = get_sms_hook(_conn(monkeypatch, {"conn_type": "bulksms", "login": "u", "password": "secret-pw",
+                                            "extra": {"api": api}}))
+    assert isinstance(hook, BulkSmsHook)
+    assert hook.settings.base_url == host and hook.api_name == api
+    assert "secret-pw" not in repr(hook.settings)
+
+
+def test_uri_connections_and_legacy_extra_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn_id = _conn(monkeypatch, "bulksms://u:secret-pw@example.test?extra__bulksms__default_region=gb"
+                                 "&eapi_unicode_concat=true&retries=0&api=eapi")
+    settings = get_sms_hook(conn_id).settings
+    assert settings.base_url == "https://example.test"
+    assert settings.default_region == "GB"
+    assert settings.flag("eapi_unicode_concat") is True
+    assert settings.retry.max_attempts == 1
+
+
+def test_netmessenger_accepts_the_full_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    hook = get_sms_hook(_conn(monkeypatch, {"conn_type": "netmessenger", "host": "https://my.fastsms.co.uk/api/",
+                                            "password": "tok-123456"}))
+    assert isinstance(hook, NetMessengerHook)
+    assert hook.base_url() == "https://my.fastsms.co.uk"
+
+
+@pytest.mark.parametrize(
+    ("conn", "message"),
+    [
+        ({"conn_type": "bulksms", "login": "u", "password": "p12345", "extra": {"api": "soap"}}, "'json' or 'eapi'"),
+        ({"conn_type": "bulksms", "login": "u", "password": "p12345", "extra": {"number_check": "x"}}, "number_check"),
+        ({"conn_type": "bulksms", "login": "", "password": ""}, "needs login"),
+        ({"conn_type": "bulksms", "host": "https://api.bulksms.com/v1", "login": "u", "password": "p12345"},
+         "drop the trailing '/v1'"),
+        ({"conn_type": "netmessenger", "password": ""}, "API token"),
+    ],
+)
+def test_configuration_errors_name_the_setting(monkeypatch: pytest.MonkeyPatch, conn: dict[str, object],
+                                               message: str) -> None:
+    hook = get_sms_hook(_conn(monkeypatch, conn))
+    with pytest.raises(SmsConfigurationError, match=message):
+        _ = hook.api  # type: ignore[attr-defined]
+
+
+def test_unknown_connection_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SmsConfigurationError, match="not an SMS gateway"):
+        hook_class_for("http")
