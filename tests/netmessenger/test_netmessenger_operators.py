@@ -216,3 +216,39 @@ def test_report_to_object_storage(nm_conn: str, sms_simulator: SimulatorServer, 
     result = op.execute(context())
     assert result == {"path": target, "rows": 3, "report": "Messages", "gateway": "netmessenger"}
     assert len((tmp_path / "store" / "messages.csv").read_text().splitlines()) == 4
+
+
+def test_import_retried_after_failing_mid_way_imports_nothing_twice(nm_conn: str,
+                                                                    sms_simulator: SimulatorServer) -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    rows = [{"name": f"Member {i}", "number": f"+447700{100000 + i}"} for i in range(25)]
+
+    def source_that_breaks_the_gateway() -> Any:
+        for index, row in enumerate(rows):
+            if index == 10:  # the first chunk of 10 is in; every later upload gets HTTP 500
+                sms_simulator.faults.http_error(status=500, count=100, only="/api")
+            yield row
+
+    first = SmsContactImportOperator(task_id="i", sms_conn_id=nm_conn, source=source_that_breaks_the_gateway(),
+                                     chunk_size=10)
+    with pytest.raises(AirflowException):
+        first.execute(context())
+    assert len(sms_simulator.netmessenger.contacts()) == 10
+    sms_simulator.faults.clear()
+    retry = SmsContactImportOperator(task_id="i", sms_conn_id=nm_conn, source=rows, chunk_size=10)
+    result = retry.execute(context(FakeTaskInstance(try_number=2)))
+    assert result["success"] == 15 and result["duplicate_number"] + result["duplicate_name"] == 10
+    numbers = [c["number"] for c in sms_simulator.netmessenger.contacts()]
+    assert len(numbers) == 25 and len(set(numbers)) == 25
+
+
+def test_import_from_object_storage_and_rendered_xcom(nm_conn: str, sms_simulator: SimulatorServer,
+                                                      tmp_path: Path) -> None:
+    source = _write_contacts(tmp_path / "people.csv", _people(3))
+    columns = {"name": "Full name", "number": "Mobile"}
+    stored = SmsContactImportOperator(task_id="i", sms_conn_id=nm_conn, source=f"file://{source}", columns=columns)
+    assert stored.execute(context())["success"] == 3
+    rendered = str([{"name": "Zoe", "number": "+447700100050"}])  # what "{{ ti.xcom_pull(...) }}" renders
+    assert SmsContactImportOperator(task_id="i", sms_conn_id=nm_conn, source=rendered).execute(context())[
+        "success"] == 1
