@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from airflow_provider_sms.simulator import SimulatorServer
-from tests.conftest import PASSWORD, bulksms_connection
+from tests.conftest import NM_TOKEN, PASSWORD, bulksms_connection, netmessenger_connection
 
 
 def test_provider_and_hook_are_discovered() -> None:
@@ -22,6 +22,9 @@ def test_provider_and_hook_are_discovered() -> None:
     assert hook is not None
     assert hook.hook_class_name == "airflow_provider_sms.hooks.bulksms.BulkSmsHook"
     assert hook.connection_id_attribute_name == "sms_conn_id"
+    netmessenger = manager.hooks["netmessenger"]
+    assert netmessenger is not None
+    assert netmessenger.hook_class_name == "airflow_provider_sms.hooks.netmessenger.NetMessengerHook"
 
 
 _FORM_PROBE = """
@@ -70,7 +73,12 @@ def test_cli_lists_provider_and_tests_connection(sms_simulator: SimulatorServer,
         listing = json.loads(providers.stdout[providers.stdout.index("[{"):])
         assert "airflow-provider-sms" in {p["package_name"] for p in listing}
         hooks = _airflow("providers", "hooks", "-o", "json", env=env)
-        assert "bulksms" in hooks.stdout
+        assert "bulksms" in hooks.stdout and "netmessenger" in hooks.stdout
     tested = _airflow("connections", "test", "bulksms_default", env=env)
     assert "Connection success!" in tested.stdout, tested.stdout + tested.stderr
     assert PASSWORD not in tested.stdout + tested.stderr
+    if api == "json":
+        env["AIRFLOW_CONN_NETMESSENGER_DEFAULT"] = netmessenger_connection(sms_simulator)
+        tested = _airflow("connections", "test", "netmessenger_default", env=env)
+        assert "Connection success!" in tested.stdout, tested.stdout + tested.stderr
+        assert NM_TOKEN not in tested.stdout + tested.stderr
