@@ -11,6 +11,7 @@ task can skip the numbers that already got the text.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, partial
@@ -149,7 +150,14 @@ class NetMessengerHook(SmsHook):
 
     async def aget_statuses(self, refs: Sequence[MessageRef],
                             since: dt.datetime | None = None) -> list[MessageStatus]:
-        """Async twin of :meth:`get_statuses` (single messages are checked one by one)."""
+        """Async twin of :meth:`get_statuses`.
+
+        Many single messages with a known ``since`` are read from one streamed Messages report, in a
+        worker thread so the triggerer's event loop never waits on it.
+        """
+        singles = [r for r in refs if r.message_id]
+        if since is not None and len(singles) > _SINGLE_STATUS_LIMIT:
+            return await asyncio.to_thread(self.get_statuses, refs, since)
         transport = self.async_transport()
         found: list[MessageStatus] = []
         for ref in refs:

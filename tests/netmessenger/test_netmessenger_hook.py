@@ -188,3 +188,16 @@ def test_groups_listing_inbound_report_and_delete_all_groups(nm_conn: str, sms_s
     assert [dict(zip(header, r, strict=False)).get("Message") for r in rows] == ["STOP"]
     hook.delete_all_groups()
     assert sms_simulator.netmessenger.groups() == {}
+
+
+def test_async_statuses_of_many_messages_use_one_report(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+    hook = _hook()
+    numbers = [f"4477001000{i:02d}" for i in range(1, 21)]
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    result = hook.send(OutgoingMessage("Many", numbers=numbers, sender="Airflow"))
+    sms_simulator.clock.advance(600)
+    before = len(sms_simulator.netmessenger.requests)
+    refs = [MessageRef(message_id=r.message_id) for r in result.results]
+    statuses = asyncio.run(hook.aget_statuses(refs, since))
+    assert len(sms_simulator.netmessenger.requests) - before == 1
+    assert {s.status for s in statuses} == {DeliveryStatus.DELIVERED}
