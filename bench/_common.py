@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -304,3 +304,30 @@ def fmt_rate(rate: float) -> str:
 
 def fmt_mb(size: float) -> str:
     return f"{size / MB:,.1f} MB"
+
+
+@dataclass
+class Runs:
+    """Every run of one contender on one workload (an API, a file size, ...)."""
+
+    count: int
+    rates: list[float] = field(default_factory=list)
+    cpu_per_unit: list[float] = field(default_factory=list)
+    server_cpu_per_unit: list[float] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)
+    growths: list[int] = field(default_factory=list)
+    junk_imported: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def rate(self) -> float:
+        return median(self.rates)
+
+    def record(self, result: dict[str, Any], server_cpu: float) -> float:
+        """Add one child's measurements; returns its rate (units per second)."""
+        rate = self.count / float(result["elapsed"])
+        self.rates.append(rate)
+        self.cpu_per_unit.append(result["cpu"] / self.count)
+        self.server_cpu_per_unit.append(server_cpu / self.count)
+        self.peaks.append(int(result["lifetime_peak"]))
+        self.growths.append(int(result["peak"]) - int(result["rss_before"]))
+        return rate

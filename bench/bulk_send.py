@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 from _common import (
@@ -43,6 +42,7 @@ from _common import (
     PASSWORD,
     USERNAME,
     ChildFailed,
+    Runs,
     SimHost,
     SummaryRow,
     airflow_env,
@@ -179,20 +179,6 @@ def child_plain(api: str, url: str, count: int) -> None:
 # -- parent ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Runs:
-    """Every run of one contender on one API."""
-
-    count: int
-    rates: list[float] = field(default_factory=list)
-    cpu_per_msg: list[float] = field(default_factory=list)
-    server_cpu_per_msg: list[float] = field(default_factory=list)
-    peaks: list[int] = field(default_factory=list)
-    growths: list[int] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def rate(self) -> float:
-        return median(self.rates)
 
 
 def run_contender(name: str, api: str, sim: SimHost, env: dict[str, str], args: argparse.Namespace,
@@ -225,12 +211,7 @@ def run_contender(name: str, api: str, sim: SimHost, env: dict[str, str], args: 
                         f"{check['unexpected']} unexpected, {check['wrong_text']} wrong text {check['sample']}")
     if result.get("sent") != runs.count or result.get("rejected", 0):
         problems.append(f"client counted {result.get('sent')} sent, {result.get('rejected', 0)} rejected")
-    rate = runs.count / result["elapsed"]
-    runs.rates.append(rate)
-    runs.cpu_per_msg.append(result["cpu"] / runs.count)
-    runs.server_cpu_per_msg.append(server_cpu / runs.count)
-    runs.peaks.append(int(result["lifetime_peak"]))
-    runs.growths.append(int(result["peak"]) - int(result["rss_before"]))
+    rate = runs.record(result, server_cpu)
     status = "ok" if not problems else "WRONG COUNTS"
     print(f"  {api:4} {name:9} {runs.count:>7,} msgs {result['elapsed']:7.2f} s {fmt_rate(rate):>9} msg/s | client CPU "
           f"{result['cpu'] / runs.count * 1e6:6.1f} us/msg | server CPU {server_cpu / runs.count * 1e6:6.1f} us/msg | "
@@ -279,8 +260,8 @@ def bench_api(api: str, sim: SimHost, env: dict[str, str], args: argparse.Namesp
         f"peak RSS operator {fmt_mb(median(op.peaks))} (work +{fmt_mb(median(op.growths))}), "
         f"batched {fmt_mb(median(batched.peaks))} (+{fmt_mb(median(batched.growths))}), "
         f"validated {fmt_mb(median(validated.peaks))} (+{fmt_mb(median(validated.growths))}), "
-        f"plain {fmt_mb(median(plain.peaks))} | client CPU us/msg operator {median(op.cpu_per_msg) * 1e6:.1f}, "
-        f"batched {median(batched.cpu_per_msg) * 1e6:.1f}, validated {median(validated.cpu_per_msg) * 1e6:.1f} | "
+        f"plain {fmt_mb(median(plain.peaks))} | client CPU us/msg operator {median(op.cpu_per_unit) * 1e6:.1f}, "
+        f"batched {median(batched.cpu_per_unit) * 1e6:.1f}, validated {median(validated.cpu_per_unit) * 1e6:.1f} | "
         f"numbers given as {args.number_format} | rates: medians of {args.rounds} rounds, ratios: median "
         f"of per-round ratios | checks OK"
     )
@@ -291,9 +272,9 @@ def bench_api(api: str, sim: SimHost, env: dict[str, str], args: argparse.Namesp
         SummaryRow(label, "operator / plain loop (msg/s)", f"{vs_plain:.0f}x", f">= {TARGET_VS_PLAIN:.0f}x",
                    verdict(ok_p)),
         SummaryRow(label, "operator client CPU / batched",
-                   f"{median(op.cpu_per_msg) / median(batched.cpu_per_msg):.1f}x", "-", "info"),
+                   f"{median(op.cpu_per_unit) / median(batched.cpu_per_unit):.1f}x", "-", "info"),
         SummaryRow(label, "operator client CPU / validated",
-                   f"{median(op.cpu_per_msg) / median(validated.cpu_per_msg):.1f}x", "-", "info"),
+                   f"{median(op.cpu_per_unit) / median(validated.cpu_per_unit):.1f}x", "-", "info"),
         SummaryRow(label, "operator peak RSS (work growth)",
                    f"{fmt_mb(median(op.peaks))} (+{fmt_mb(median(op.growths))})", "-", "info"),
         SummaryRow(label, "correctness (1 msg per recipient)", "all runs", "exact", "OK"),

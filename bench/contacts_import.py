@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from _common import (
     NETMESSENGER_API,
     NETMESSENGER_TOKEN,
     ChildFailed,
+    Runs,
     SimHost,
     SummaryRow,
     airflow_env,
@@ -165,21 +165,6 @@ def child_handwritten(url: str, source: Path, chunk: int) -> None:
 # -- parent ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Runs:
-    """Every run of one contender on one file."""
-
-    count: int
-    rates: list[float] = field(default_factory=list)
-    cpu_per_row: list[float] = field(default_factory=list)
-    server_cpu_per_row: list[float] = field(default_factory=list)
-    growths: list[int] = field(default_factory=list)
-    peaks: list[int] = field(default_factory=list)
-    junk_imported: list[int] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def rate(self) -> float:
-        return median(self.rates)
 
 
 def check_rejects(path: Path, count: int) -> list[str]:
@@ -245,12 +230,7 @@ def run_contender(name: str, sim: SimHost, env: dict[str, str], work: Path, sour
         if check["missing"] or check["duplicated"] or check["wrong_fields"] or check["total"] != result.get("success"):
             problems.append(f"address book: {check}; client counted {result.get('success')} Success")
         runs.junk_imported.append(junk)
-    rate = runs.count / result["elapsed"]
-    runs.rates.append(rate)
-    runs.cpu_per_row.append(result["cpu"] / runs.count)
-    runs.server_cpu_per_row.append(server_cpu / runs.count)
-    runs.growths.append(int(result["peak"]) - int(result["rss_before"]))
-    runs.peaks.append(int(result["lifetime_peak"]))
+    rate = runs.record(result, server_cpu)
     status = "ok" if not problems else "WRONG"
     extra = f" ({junk} invalid numbers imported)" if name == "handwritten" else ""
     print(f"  {runs.count:>9,} {name:11} {result['elapsed']:7.2f} s {fmt_rate(rate):>8} rows/s | client CPU "
@@ -329,9 +309,9 @@ def report(sizes: list[int], files: dict[int, tuple[Path, int]], all_runs: dict[
             f"{size:,} rows ({fmt_mb(files[size][1])}): operator {fmt_rate(op.rate())} rows/s, hand-written "
             f"{fmt_rate(hand.rate())} rows/s, ratio {ratio:.2f}x (rounds {min(per_round):.2f}-{max(per_round):.2f}), "
             f"import growth operator +{fmt_mb(median(op.growths))}, hand-written +{fmt_mb(median(hand.growths))}, "
-            f"client CPU us/row operator {median(op.cpu_per_row) * 1e6:.1f}, hand-written "
-            f"{median(hand.cpu_per_row) * 1e6:.1f}, simulator {median(op.server_cpu_per_row) * 1e6:.1f}; hand-written "
-            f"imported {median(hand.junk_imported):.0f} invalid numbers"
+            f"client CPU us/row operator {median(op.cpu_per_unit) * 1e6:.1f}, hand-written "
+            f"{median(hand.cpu_per_unit) * 1e6:.1f}, simulator {median(op.server_cpu_per_unit) * 1e6:.1f}; "
+            f"hand-written imported {median(hand.junk_imported):.0f} invalid numbers"
         )
         rows += [
             SummaryRow(label, "operator rows/s", fmt_rate(op.rate()), "-", "info"),
