@@ -7,12 +7,19 @@ from contextlib import contextmanager
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_sms.exceptions import SmsConfigurationError, SmsError, SmsGatewayError, SmsValidationError
+from airflow_provider_sms.exceptions import (
+    SmsAmbiguousError,
+    SmsConfigurationError,
+    SmsError,
+    SmsGatewayError,
+    SmsValidationError,
+)
 
 __all__ = ["airflow_errors", "as_airflow_error"]
 
-# Retrying these can only repeat the failure (or, for ambiguous sends without dedupe, text twice).
-_FATAL = (SmsConfigurationError, SmsValidationError, SmsGatewayError)
+# Retrying these can only repeat the failure, or (ambiguous: the gateway may have acted) do twice
+# what must happen once. Operators that can resolve ambiguity themselves catch it before this.
+_FATAL = (SmsConfigurationError, SmsValidationError, SmsGatewayError, SmsAmbiguousError)
 
 
 def as_airflow_error(error: SmsError, *, fatal: bool | None = None) -> AirflowException:

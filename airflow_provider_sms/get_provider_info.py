@@ -29,8 +29,8 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-sms",
         "name": "SMS gateways",
-        "description": "Send SMS, wait for delivery, import contacts and pull reports through Bulletin Messenger, "
-        "BulkSMS, NetMessenger (FastSMS) and Skycore.",
+        "description": "Send SMS, wait for delivery, import contacts and pull reports through BulkSMS and "
+        "NetMessenger (FastSMS).",
         "integrations": [
             {"integration-name": generic, "tags": ["service"]},
             *({"integration-name": name, "external-doc-url": url, "tags": ["service"]}

@@ -109,7 +109,8 @@ class _TransportBase:
     def __init__(self, base_url: str, *, gateway: str, timeout: float = 30.0, connect_timeout: float = 10.0,
                  retry: RetryPolicy | None = None) -> None:
         if not base_url.startswith(("http://", "https://")):
-            raise SmsConfigurationError(f"host must start with http:// or https://, got {base_url!r}", gateway=gateway)
+            # Not echoing the value: a pasted URL may carry user:password@.
+            raise SmsConfigurationError("host must start with http:// or https://", gateway=gateway)
         self.base_url = base_url.rstrip("/")
         self.gateway = gateway
         self.timeout = timeout

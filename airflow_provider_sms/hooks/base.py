@@ -169,6 +169,10 @@ class SmsHook(BaseHook):
         value = _extra_value(extra, self.conn_type, name)
         return default if value is None or value == "" else value
 
+    def prepare(self) -> None:
+        """Read the connection into settings (and the gateway's protocol object) now, not lazily."""
+        _ = self.settings
+
     def base_url(self) -> str:
         """Scheme and host the gateway's paths are appended to (gateways may trim what users paste)."""
         return self.settings.base_url

@@ -92,6 +92,9 @@ class BulkSmsHook(SmsHook):
 
     # -- sending ----------------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        _ = self.api
+
     def protocol_check(self, message: OutgoingMessage) -> None:
         self.api.check(message)
 
@@ -231,7 +234,11 @@ def _select(statuses: list[MessageStatus], batch_id: str, wanted: list[MessageRe
     """The statuses asked for; a message the gateway does not list yet (scheduled) is pending."""
     if any(r.recipient is None and r.message_id is None for r in wanted):
         return statuses
-    by_key = {(s.message_id or s.recipient): s for s in statuses}
+    by_key: dict[str, MessageStatus] = {}
+    for status in statuses:  # asked for by message id or by recipient: index both
+        for key in (status.message_id, status.recipient):
+            if key:
+                by_key.setdefault(key, status)
     return [
         by_key.get(ref.message_id or ref.recipient or "")
         or MessageStatus(DeliveryStatus.PENDING, recipient=ref.recipient, message_id=ref.message_id, batch_id=batch_id)

@@ -78,6 +78,9 @@ class NetMessengerHook(SmsHook):
 
     # -- sending ----------------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        _ = self.api
+
     def protocol_check(self, message: OutgoingMessage) -> None:
         self.api.check(message)
 

@@ -34,8 +34,8 @@ class SmsNotifier(BaseNotifier):
 
     :param sms_conn_id: SMS connection. Templated.
     :param to: numbers (list or comma-separated string). Templated.
-    :param message: the alert text; cut to fit three SMS parts. Templated.
-    :param sender: sender id. Templated.
+    :param message: the alert text; shortened to what the gateway takes (at most three SMS parts). Templated.
+    :param sender: sender id (required by NetMessenger). Templated.
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "to", "message", "sender")
@@ -48,24 +48,42 @@ class SmsNotifier(BaseNotifier):
         self.message = message
         self.sender = sender
 
-    def _outgoing(self, hook: SmsHook) -> OutgoingMessage:
+    def _outgoing(self, hook: SmsHook, context: Any) -> OutgoingMessage:
+        """The alert as the gateway will take it: numbers normalised, text cut to the gateway's limit."""
+        from airflow_provider_sms.core.dedupe import dedupe_key
         from airflow_provider_sms.core.message import OutgoingMessage
         from airflow_provider_sms.core.recipients import normalise_numbers
-        from airflow_provider_sms.core.text import analyse
+        from airflow_provider_sms.exceptions import SmsValidationError
 
         settings = hook.settings
         numbers = list(dict.fromkeys(normalise_numbers(self.to, settings.default_region, settings.number_check,
                                                        gateway=hook.gateway)))
+        ti = context.get("ti") if isinstance(context, dict) else None
+        # The same callback firing twice for one try (e.g. a re-parsed DAG processor callback)
+        # sends once where the gateway deduplicates.
+        key = dedupe_key("notify", getattr(ti, "dag_id", ""), getattr(ti, "task_id", ""),
+                         context.get("run_id", "") if isinstance(context, dict) else "",
+                         getattr(ti, "try_number", ""), self.message) if ti is not None else None
         text = " ".join(str(self.message).split())
-        while len(text) > 20 and analyse(text).segments > _ALERT_MAX_PARTS:
-            text = text[: int(len(text) * 0.9)].rstrip() + "..."  # ASCII: keeps GSM text GSM
-        return OutgoingMessage(text, numbers=numbers, sender=self.sender or None, max_parts=_ALERT_MAX_PARTS)
+        for _ in range(12):
+            message = OutgoingMessage(text, numbers=numbers, sender=self.sender or None, max_parts=_ALERT_MAX_PARTS,
+                                      dedupe_key=key)
+            try:
+                hook.check_message(message)
+                return message
+            except SmsValidationError as error:
+                # Too long for this gateway (e.g. one 70-character UCS-2 part on BulkSMS EAPI):
+                # shorten, rather than drop the alert. Anything else is a real problem.
+                if len(text) <= 20 or {p.field for p in error.problems} != {"message"}:
+                    raise
+                text = text[: int(len(text) * 0.8)].rstrip() + "..."  # ASCII: keeps GSM text GSM
+        hook.check_message(message)
+        return message
 
-    def _send(self, hook: SmsHook) -> None:
+    def _send(self, hook: SmsHook, context: Any) -> None:
         from airflow_provider_sms.hooks.base import iter_chunks
 
-        message = self._outgoing(hook)
-        hook.check_message(message)
+        message = self._outgoing(hook, context)
         for chunk in iter_chunks(message.numbers, hook.max_recipients_per_request):
             result = hook.send(replace(message, numbers=chunk))
             if result.rejected:
@@ -77,7 +95,7 @@ class SmsNotifier(BaseNotifier):
         from airflow_provider_sms.hooks.base import get_sms_hook
 
         try:
-            self._send(get_sms_hook(self.sms_conn_id))
+            self._send(get_sms_hook(self.sms_conn_id), context)
         except SmsError as error:
             self.log.error("SMS alert not sent: %s", error)
 
@@ -91,7 +109,7 @@ class SmsNotifier(BaseNotifier):
         try:
             connection = await get_async_connection(self.sms_conn_id)
             hook = hook_class_for(connection.conn_type).for_connection(connection)
-            await asyncio.to_thread(self._send, hook)
+            await asyncio.to_thread(self._send, hook, context)
         except SmsError as error:
             self.log.error("SMS alert not sent: %s", error)
 

@@ -18,8 +18,9 @@ class SmsCreateSubAccountOperator(BaseOperator):
 
     :param sms_conn_id: SMS connection. Templated.
     :param username: the child's user name. Templated.
-    :param password: the child's password. Not templated (rendered fields are stored), masked in logs,
-        never returned; read it from a secret in the DAG file (e.g. ``Variable.get(...)``) at run time.
+    :param password: the child's password. Not templated (rendered fields are stored in the metadata
+        DB), masked in logs, never returned. Pass it from a secrets backend at run time, e.g. build
+        the operator inside a ``@task`` that reads ``Variable.get(...)``, not at DAG parse time.
     :param details: gateway-specific fields: ``first_name``, ``last_name``, ``email``, ``credits``,
         ``access_level`` (``Normal``/``Admin``), ``telephone``, ``credit_reminder``, ``alert``. Templated.
     :return: ``{"username", "created": True}``.
@@ -43,8 +44,12 @@ class SmsCreateSubAccountOperator(BaseOperator):
         from airflow_provider_sms.hooks.base import get_sms_hook
 
         mask_secret(self.password)
+        details = dict(self.details)
+        for name in ("credits", "credit_reminder", "alert"):  # templated values render as text
+            if isinstance(details.get(name), str) and str(details[name]).strip().lstrip("-").isdigit():
+                details[name] = int(details[name])
         with airflow_errors():
-            get_sms_hook(self.sms_conn_id).create_sub_account(self.username, self.password, **self.details)
+            get_sms_hook(self.sms_conn_id).create_sub_account(self.username, self.password, **details)
         self.log.info("created child account %s", self.username)
         return {"username": self.username, "created": True}
 

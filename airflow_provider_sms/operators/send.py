@@ -156,14 +156,15 @@ class _SmsSendBase(BaseOperator):
             SmsAmbiguousError,
             SmsConfigurationError,
             SmsError,
+            SmsPartialFailure,
         )
-        from airflow_provider_sms.hooks.capabilities import Capability
 
         self._started = dt.datetime.now(dt.UTC)
         key_base = self._key_base(context) if run_id_known(context) else None
         total = SendResult(gateway=hook.gateway)
         in_doubt: list[str] = []
         self._retry_may_help = False
+        replay_safe = _retry_safe(hook) and key_base is not None
         for index, chunk in enumerate(chunks):
             recipients = [*chunk.numbers, *chunk.groups]
             key = None
@@ -172,23 +173,30 @@ class _SmsSendBase(BaseOperator):
             try:
                 total.extend(hook.send(replace(chunk, dedupe_key=key)))
             except SmsConfigurationError as error:
-                raise AirflowFailException(str(error)) from error  # nothing else will work either
+                self._push(context, total)  # who was texted before the failure stays on record
+                accepted = len(total.accepted)
+                raise AirflowFailException(f"{error} ({accepted} recipients were texted before it)") from error
+            except SmsPartialFailure as error:
+                # Part of a group/list send failed: what the gateway accepted is in the error.
+                log.error("chunk %d: %s", index, error)
+                total.extend(SendResult.from_dict(error.result) if isinstance(error.result, dict)
+                             else SendResult(hook.gateway))
             except SmsAmbiguousError as error:
                 in_doubt.extend(error.recipients_in_doubt or recipients)
                 log.error("chunk %d: %s", index, error)
             except SmsError as error:
                 log.error("chunk %d of %d recipients refused: %s", index, len(recipients), error)
-                self._retry_may_help |= error.retryable and Capability.DEDUPE in hook.capabilities
+                self._retry_may_help |= error.retryable and replay_safe
                 total.results.extend(
                     RecipientResult(r, accepted=False, code=str(error.code) if error.code is not None else None,
                                     text=str(error)) for r in recipients)
         if in_doubt:
-            can_replay = Capability.DEDUPE in hook.capabilities and key_base is not None
             self._push(context, total)
             message = (f"{len(in_doubt)} recipients may or may not have been texted (the gateway's answer was "
                        f"lost): {', '.join(in_doubt[:20])}")
-            if can_replay:
-                raise AirflowException(message + "; a task retry re-sends under the same dedupe keys")
+            if replay_safe:
+                raise AirflowException(message + "; a task retry will not text them twice (dedupe ids, or a "
+                                       "look-up of what was sent)")
             raise AirflowFailException(message + "; not retried, to avoid texting anyone twice")
         return total
 
@@ -222,6 +230,28 @@ class _SmsSendBase(BaseOperator):
         return data
 
 
+def _run_began(context: Context) -> dt.datetime:
+    """A time before any try of this run sent anything, that clearing the task does not move.
+
+    ``dag_run.start_date`` is reset when a task is cleared, so it cannot bound the look-up of what
+    earlier tries sent; ``run_after`` (or the logical date) stays put. An hour of slack covers
+    clock differences with the gateway.
+    """
+    dag_run = context.get("dag_run")
+    for name in ("run_after", "logical_date", "queued_at"):
+        value = getattr(dag_run, name, None) or context.get(name)  # type: ignore[misc]
+        if isinstance(value, dt.datetime):
+            return value - dt.timedelta(hours=1)
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+
+
+def _retry_safe(hook: SmsHook) -> bool:
+    """Can a retried task re-send without texting anyone twice on this gateway?"""
+    from airflow_provider_sms.hooks.capabilities import Capability
+
+    return bool({Capability.DEDUPE, Capability.SENT_LOOKUP} & hook.capabilities)
+
+
 def run_id_known(context: Context) -> bool:
     ti = context.get("ti")
     return bool(context.get("run_id") or getattr(ti, "run_id", None))
@@ -250,6 +280,11 @@ class SmsSendOperator(_SmsSendBase):
         counts, batch ids, message ids and the rejected recipients only; ``auto`` (default) is
         ``per_recipient`` up to 10,000 recipients and ``summary`` above.
     :return: ``{"gateway", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"|"rejected", ...}``
+
+    Retries: BulkSMS drops a repeated chunk within its dedupe window (EAPI: a few hours; JSON API:
+    about 12 hours), so a retry or a cleared task inside that window texts nobody twice; after it,
+    a re-run is a new send. NetMessenger has no such window: a retry reads the MessagesWithBodies
+    report (from the run's ``run_after``) and skips numbers that already got the text.
     """
 
     template_fields: Sequence[str] = (*_SmsSendBase.template_fields, "to")
@@ -294,8 +329,7 @@ class SmsSendOperator(_SmsSendBase):
             raise AirflowFailException(
                 f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
                 "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
-        dag_run = context.get("dag_run")
-        since = getattr(dag_run, "start_date", None) or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        since = _run_began(context)
         done = hook.already_sent(numbers, text, since)
         log.info("retry: %d of %d recipients already got this text from an earlier try", len(done), len(numbers))
         earlier = [RecipientResult(n, accepted=True, code="already_sent", text="sent by an earlier try")
@@ -306,7 +340,9 @@ class SmsSendOperator(_SmsSendBase):
 class SmsGroupSendOperator(_SmsSendBase):
     """Send ``message`` to gateway-side groups (BulkSMS phonebook groups, NetMessenger groups/lists).
 
-    :param group: a group id or name, or a list of them. Templated.
+    :param group: a group id or name, or a list of them (NetMessenger: one group or list per send,
+        written ``group:Name`` or ``list:Name``). Templated.
+
     Other parameters as for :class:`SmsSendOperator`.
     """
 

@@ -7,7 +7,13 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseSensorOperator, PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -64,5 +70,8 @@ class SmsDeferrableSensor(BaseSensorOperator):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger: its event becomes the task's result (or failure)."""
         if not event or event.get("status") != "done":
-            raise AirflowFailException(f"waiting failed: {(event or {}).get('message', 'no event')}")
+            text = f"waiting failed: {(event or {}).get('message', 'no event')}"
+            if event and event.get("retryable"):
+                raise AirflowException(text)  # the gateway kept failing for now: a task retry may do
+            raise AirflowFailException(text)
         return self.conclude_event(context, event)

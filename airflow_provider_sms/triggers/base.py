@@ -55,6 +55,9 @@ class GatewayPollingTrigger(BaseTrigger):
         try:
             connection = await get_async_connection(self.sms_conn_id)
             hook = hook_class_for(connection.conn_type).for_connection(connection)
+            # Reading the connection's extras may call the task supervisor synchronously (secret
+            # masking): do it once, off the event loop.
+            await asyncio.to_thread(hook.prepare)
         except SmsError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
             return
@@ -66,7 +69,7 @@ class GatewayPollingTrigger(BaseTrigger):
                 errors += 1
                 log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
                 if not error.retryable or errors >= self.max_consecutive_errors:
-                    yield TriggerEvent({"status": "error", "message": str(error)})
+                    yield TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
                     return
             else:
                 errors = 0

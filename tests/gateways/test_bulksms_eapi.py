@@ -478,14 +478,14 @@ def test_password_half_at_the_cut_does_not_leak(api: BulkSmsEapi) -> None:
 @pytest.mark.parametrize("status", [201, 301, 400, 401, 404, 500, 502, 503, 504])
 def test_parse_send_non_200_is_transient(api: BulkSmsEapi, status: int) -> None:
     with pytest.raises(SmsTransientError, match=f"HTTP {status}") as excinfo:
-        api.parse_send(ok(f"<html>{PASSWORD}</html>", status=status), msg())
+        api.parse_send(ok(f"<html>{PASSWORD}</html>", status=status), msg(dedupe_key=7))
     assert excinfo.value.retryable
     assert_no_secret(excinfo.value, repr(excinfo.value))
 
 
 def test_parse_send_non_200_honours_retry_after(api: BulkSmsEapi) -> None:
     with pytest.raises(SmsTransientError) as excinfo:
-        api.parse_send(ok("", status=503, headers={"retry-after": "120"}), msg())
+        api.parse_send(ok("", status=503, headers={"retry-after": "120"}), msg(dedupe_key=7))
     assert excinfo.value.retry_after == 120.0
 
 
@@ -853,3 +853,13 @@ def test_no_error_text_carries_the_password(api: BulkSmsEapi, code: int) -> None
             call()
         assert_no_secret(str(excinfo.value), repr(excinfo.value), excinfo.value.message, excinfo.value.args)
         assert USERNAME not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_error_to_a_send_without_dedupe_id_is_ambiguous(api: BulkSmsEapi, status: int) -> None:
+    from airflow_provider_sms.exceptions import SmsAmbiguousError
+
+    with pytest.raises(SmsAmbiguousError) as excinfo:
+        api.parse_send(ok("", status=status), msg())
+    assert excinfo.value.recipients_in_doubt == ["447700900001", "447700900002"]
+    assert not excinfo.value.retryable

@@ -296,7 +296,7 @@ ERROR_STATUSES: list[tuple[int, type[SmsError]]] = [
 def test_parse_send_http_errors(api: BulkSmsJsonApi, status: int, error: type[SmsError]) -> None:
     body = {"type": "https://developer.bulksms.com/json/v1/errors#x", "title": "Some Title", "status": status}
     with pytest.raises(error) as excinfo:
-        api.parse_send(answer(status, body), msg())
+        api.parse_send(answer(status, body), msg(dedupe_key=7))
     assert type(excinfo.value) is error
     assert excinfo.value.code == status
     assert f"HTTP {status}" in str(excinfo.value)
@@ -343,7 +343,7 @@ def test_retry_after_http_date() -> None:
 def test_error_bodies_are_never_copied_whole(api: BulkSmsJsonApi) -> None:
     html = f"<html><body>Bad gateway {PASSWORD} {'y' * 1000}</body></html>".encode()
     with pytest.raises(SmsTransientError) as excinfo:
-        api.parse_send(answer(502, html), msg())
+        api.parse_send(answer(502, html), msg(dedupe_key=7))
     assert "<html>" not in str(excinfo.value)
     assert PASSWORD not in str(excinfo.value)
 
@@ -474,7 +474,7 @@ def test_parse_credits_errors(api: BulkSmsJsonApi, response: HttpResponse, error
 def test_no_error_text_carries_the_password(api: BulkSmsJsonApi, status: int, error: type[SmsError]) -> None:
     body = {"title": f"Denied for {USERNAME}", "status": status, "detail": f"password {PASSWORD} is wrong"}
     calls: list[Callable[[], object]] = [
-        lambda: api.parse_send(answer(status, body), msg()),
+        lambda: api.parse_send(answer(status, body), msg(dedupe_key=7)),
         lambda: api.parse_status(answer(status, body), "2-1"),
         lambda: api.parse_credits(answer(status, body)),
     ]
@@ -489,3 +489,12 @@ def test_no_error_text_carries_the_password(api: BulkSmsJsonApi, status: int, er
 
 def test_api_repr_hides_password(api: BulkSmsJsonApi) -> None:
     assert PASSWORD not in repr(api)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_error_to_a_send_without_dedupe_id_is_ambiguous(api: BulkSmsJsonApi, status: int) -> None:
+    from airflow_provider_sms.exceptions import SmsAmbiguousError
+
+    with pytest.raises(SmsAmbiguousError) as excinfo:
+        api.parse_send(answer(status, b""), msg())
+    assert excinfo.value.recipients_in_doubt == ["27821234567", "27821234568"]

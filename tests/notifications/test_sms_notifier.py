@@ -41,3 +41,11 @@ def test_async_notify_for_deadline_alerts(nm_conn: str, sms_simulator: Simulator
     notifier = SmsNotifier(sms_conn_id=nm_conn, to=[A], message="Run is late", sender="Alerts")
     asyncio.run(notifier.async_notify({}))
     assert sms_simulator.netmessenger.received_count(A) == 1
+
+
+def test_unicode_alert_is_shortened_to_what_the_gateway_takes(bulksms_conn: str,
+                                                               sms_simulator: SimulatorServer) -> None:
+    # BulkSMS EAPI takes UCS-2 text in a single part of 70 characters; the JSON API concatenates.
+    SmsNotifier(sms_conn_id=bulksms_conn, to=[A], message="Загрузка данных не удалась " * 20).notify({})
+    [received] = sms_simulator.bulksms.received(A)
+    assert received["message"].startswith("Загрузка данных")

@@ -14,6 +14,7 @@ from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import MessageStatus
 from airflow_provider_sms.exceptions import (
     Problem,
+    SmsAmbiguousError,
     SmsError,
     SmsRetryableError,
     SmsValidationError,
@@ -27,6 +28,7 @@ from airflow_provider_sms.gateways.answers import (
     scrub,
 )
 from airflow_provider_sms.gateways.checks import number_problems
+from airflow_provider_sms.gateways.http import HttpResponse
 
 __all__ = [
     "DEDUPE_KEY_MAX",
@@ -182,6 +184,16 @@ class BulkSmsApiBase:
         if key is None or (not isinstance(key, bool) and isinstance(key, int) and 1 <= key <= DEDUPE_KEY_MAX):
             return []
         return [Problem("dedupe_key", f"must be an integer from 1 to {DEDUPE_KEY_MAX}", str(key))]
+
+    def _unprotected_server_error(self, response: HttpResponse, message: OutgoingMessage) -> None:
+        """A 5xx (or timeout status) to a send without a dedupe id may hide an accepted send: raise it
+        as ambiguous so it is never blindly repeated. With a dedupe id, a repeat is harmless and the
+        caller's transient handling (retry) applies."""
+        status = response.status
+        if message.dedupe_key is None and message.test_mode is None and (status >= 500 or status in (408, 425)):
+            raise SmsAmbiguousError(
+                f"send answered HTTP {status}; it may have been accepted, and it carries no dedupe id",
+                gateway=self.gateway, recipients_in_doubt=[*message.numbers, *message.groups])
 
     def _raise_problems(self, problems: Iterable[Problem]) -> None:
         found = list(problems)

@@ -544,6 +544,7 @@ class BulkSmsEapi(BulkSmsApiBase):
         :raises SmsGatewayError: codes 22, 24, 25, 27, 201 and undocumented codes.
         :raises SmsAmbiguousError: a 200 answer that does not start with a code.
         """
+        self._unprotected_server_error(response, message)
         return self._parse_submission(response, [*message.numbers, *message.groups], "send_sms")
 
     def parse_batch(self, response: HttpResponse, rows: Sequence[tuple[str, str]]) -> SendResult:

@@ -281,6 +281,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
         :raises SmsAmbiguousError: a 2xx answer that is not a readable array of messages.
         """
         recipients = [*message.numbers, *message.groups]
+        self._unprotected_server_error(response, message)
         if json_http_error(response.status) is not None:
             raise self._http_error(response, "send")
         try:
