@@ -109,8 +109,12 @@ class SendResult:
             "rejected_count": len(rejected),
             "batch_ids": list(self.batch_ids),
             "background_send_ids": list(self.background_send_ids),
-            "message_ids": [r.message_id for r in self.results if r.accepted and r.message_id],
         }
+        if per_recipient or not (self.batch_ids or self.background_send_ids):
+            # Statuses are read per batch where there are batches; only then are ids redundant.
+            data["message_ids"] = [r.message_id for r in self.results if r.accepted and r.message_id]
+        else:
+            data["message_ids"] = []
         if per_recipient:
             data["results"] = [r.to_dict() for r in self.results]
         else:
