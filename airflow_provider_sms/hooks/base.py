@@ -105,6 +105,7 @@ class SmsHook(BaseHook):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     default_host: ClassVar[str] = ""
     max_recipients_limit: ClassVar[int] = 1000
+    max_groups_per_request: ClassVar[int] = 100
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

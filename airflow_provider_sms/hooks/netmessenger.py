@@ -58,6 +58,7 @@ class NetMessengerHook(SmsHook):
         Capability.SENT_LOOKUP,
     })
     max_recipients_limit = NetMessengerApi.max_recipients_per_request
+    max_groups_per_request = 1  # DestinationAddress=Group|List names one group or list
 
     @cached_property
     def api(self) -> NetMessengerApi:

@@ -340,8 +340,8 @@ class SmsSendOperator(_SmsSendBase):
 class SmsGroupSendOperator(_SmsSendBase):
     """Send ``message`` to gateway-side groups (BulkSMS phonebook groups, NetMessenger groups/lists).
 
-    :param group: a group id or name, or a list of them (NetMessenger: one group or list per send,
-        written ``group:Name`` or ``list:Name``). Templated.
+    :param group: a group id or name, or a list of them; gateways that take one group per request
+        (NetMessenger, names written ``group:Name`` or ``list:Name``) get one request per group. Templated.
 
     Other parameters as for :class:`SmsSendOperator`.
     """
@@ -356,6 +356,7 @@ class SmsGroupSendOperator(_SmsSendBase):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.core.recipients import split_recipients
+        from airflow_provider_sms.hooks.base import iter_chunks
         from airflow_provider_sms.hooks.capabilities import Capability
 
         with airflow_errors():
@@ -364,7 +365,9 @@ class SmsGroupSendOperator(_SmsSendBase):
             groups = list(dict.fromkeys(split_recipients(_as_items(self.group))))
             if not groups:
                 raise AirflowFailException("group: no group given")
-            message = replace(self._template(), groups=groups)
-            hook.check_message(message)
-            result = self._send_chunks(hook, message, [message], context)
+            template = self._template()
+            chunks = [replace(template, groups=part) for part in iter_chunks(groups, hook.max_groups_per_request)]
+            for chunk in chunks:  # every group is checked before the first is sent
+                hook.check_message(chunk)
+            result = self._send_chunks(hook, template, chunks, context)
             return self._finish(context, result)

@@ -253,3 +253,13 @@ def test_import_from_object_storage_and_rendered_xcom(nm_conn: str, sms_simulato
     rendered = str([{"name": "Zoe", "number": "+447700100050"}])  # what "{{ ti.xcom_pull(...) }}" renders
     assert SmsContactImportOperator(task_id="i", sms_conn_id=nm_conn, source=rendered).execute(context())[
         "success"] == 1
+
+
+def test_group_send_to_several_groups_makes_one_request_each(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+    sms_simulator.netmessenger.add_contacts([{"name": "A", "number": "447700100001", "groups": ["Red"]},
+                                             {"name": "B", "number": "447700100002", "groups": ["Blue"]}])
+    sms_simulator.netmessenger.add_list("Night shift", ["447700100003"])
+    sent = SmsGroupSendOperator(task_id="g", sms_conn_id=nm_conn, group=["group:Red", "group:Blue", "list:Night shift"],
+                                message="Rota changed", sender="Office").execute(context())
+    assert sent["accepted_count"] == 3 and len(sent["background_send_ids"]) == 3
+    assert [sms_simulator.netmessenger.received_count(f"4477001000{i:02d}") for i in (1, 2, 3)] == [1, 1, 1]
