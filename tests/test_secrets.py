@@ -66,15 +66,23 @@ def test_secret_absent_everywhere(secret_accounts: SimulatorServer, conn_id: str
         "exception": str(failure.value) + repr(failure.value) + str(failure.value.__cause__),
         "request paths": json.dumps([list(r) for r in seen]),
     }
+    url_params = {name.lower() for _, _, names in secret_accounts.url_params for name in names}
+    assert secret_accounts.url_params  # requests were seen
+    assert not url_params & {"password", "username", "token", "apikey"}, url_params
     for where, text in exposed.items():
         assert SECRET not in text, f"the secret leaked into {where}"
 
 
-def test_airflow_masks_the_connection_password(secret_accounts: SimulatorServer) -> None:
+def test_airflow_masks_the_connection_password(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from uuid import uuid4
+
     from airflow.sdk.log import redact
 
     from airflow_provider_sms.hooks.base import get_sms_hook
 
+    fresh = f"Zq9-{uuid4().hex}"  # never seen by the masker before this test
+    monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator).replace(PASSWORD, fresh))
+    assert fresh in str(redact(f"token is {fresh}"))
     hook = get_sms_hook("bulksms_default")
-    assert hook.settings.password == SECRET  # fetched through the SDK, which registers it with the masker
-    assert SECRET not in str(redact(f"token is {SECRET}"))
+    assert hook.settings.password == fresh  # fetched through the SDK, which registers it with the masker
+    assert fresh not in str(redact(f"token is {fresh}"))

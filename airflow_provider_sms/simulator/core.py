@@ -30,6 +30,9 @@ class Simulator:
         self.config = self.initial_config
         self.clock = VirtualClock()
         self.faults = FaultSwitches()
+        #: (method, path, names of the URL query parameters) of every gateway request: names only,
+        #: so tests can assert no credential travels in a URL without the log holding one.
+        self.url_params: list[tuple[str, str, tuple[str, ...]]] = []
         factories = builtin_gateway_factories() if gateway_factories is None else gateway_factories
         self.gateways: dict[str, SimulatedGateway] = {}
         for factory in factories:
@@ -58,6 +61,7 @@ class Simulator:
     def reset(self, config: SimulatorConfig | None = None) -> None:
         """Back to a fresh state: ``config`` if given, else the configuration it started with."""
         self.config = config if config is not None else self.initial_config
+        self.url_params.clear()
         self.faults.clear()
         self.clock.reset()
         for gateway in self.gateways.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import parse_qsl
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,8 @@ class GatewayMiddleware:
             await self.app(scope, receive, send)
             return
         gateway.note_request(scope["method"], path)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        self.simulator.url_params.append((scope["method"], path, tuple(name for name, _ in query)))
         decision = self.simulator.faults.decide(path)
         if decision.latency > 0:
             await asyncio.sleep(decision.latency)

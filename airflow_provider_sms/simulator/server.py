@@ -156,6 +156,11 @@ class SimulatorServer:
         return self.simulator.faults
 
     @property
+    def url_params(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """Every gateway request as (method, path, names of its URL query parameters)."""
+        return self.simulator.url_params
+
+    @property
     def bulksms(self) -> BulkSmsState:
         """The BulkSMS accounts, messages and request log, for inspection in tests."""
         gateway = self.simulator.gateways["bulksms"]

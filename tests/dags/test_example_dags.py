@@ -62,7 +62,8 @@ def test_nightly_reports_dag_writes_dated_files(airflow_db: None, sms_simulator:
 
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
-    yesterday_noon = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    yesterday_noon = dt.datetime.combine(yesterday, dt.time(12), tzinfo=dt.UTC)
     sms_simulator.netmessenger.seed_messages(40, 447700300001, yesterday_noon.timestamp(), body="Yesterday")
     sms_simulator.netmessenger.seed_messages(5, 447700300101, dt.datetime.now(dt.UTC).timestamp(), body="Today")
     sms_simulator.clock.advance(600)
@@ -71,7 +72,7 @@ def test_nightly_reports_dag_writes_dated_files(airflow_db: None, sms_simulator:
     run = dag.test()
 
     assert run.state == "success"
-    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
     folder = tmp_path / "netmessenger" / day
     files = {p.name for p in folder.glob("*.csv")}
     assert files == {f"{r}.csv" for r in ("Messages", "MessagesWithBodies", "FailedMessages", "InboundMessages",

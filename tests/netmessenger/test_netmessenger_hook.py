@@ -75,9 +75,11 @@ def test_bad_token_is_an_authentication_error(sms_simulator: SimulatorServer, mo
         hook.get_credits()
     ok, message = hook.test_connection()
     assert not ok
+    assert "POST" in caplog.text  # the calls were logged: the checks below can bite
     for text in (str(exc.value), repr(exc.value), message, caplog.text, repr(hook.api)):
         assert secret not in text
     assert all(secret not in str(r) for r in sms_simulator.netmessenger.requests)
+    assert sms_simulator.url_params and all(not names for _, _, names in sms_simulator.url_params)
 
 
 def test_credits_and_test_connection(nm_conn: str) -> None:

@@ -43,9 +43,12 @@ def test_async_notify_for_deadline_alerts(nm_conn: str, sms_simulator: Simulator
     assert sms_simulator.netmessenger.received_count(A) == 1
 
 
-def test_unicode_alert_is_shortened_to_what_the_gateway_takes(bulksms_conn: str,
-                                                               sms_simulator: SimulatorServer) -> None:
+def test_unicode_alert_is_shortened_to_what_the_gateway_takes(bulksms_conn: str, sms_simulator: SimulatorServer,
+                                                               api: str) -> None:
     # BulkSMS EAPI takes UCS-2 text in a single part of 70 characters; the JSON API concatenates.
     SmsNotifier(sms_conn_id=bulksms_conn, to=[A], message="Загрузка данных не удалась " * 20).notify({})
     [received] = sms_simulator.bulksms.received(A)
-    assert received["message"].startswith("Загрузка данных")
+    text = received["message"]
+    assert text.startswith("Загрузка данных") and text.endswith("...")
+    assert received["parts"] == (1 if api == "eapi" else 3)
+    assert len(text) <= (70 if api == "eapi" else 3 * 67)
