@@ -68,13 +68,26 @@ def _region(region_code: str, calling_code: int) -> _Region | None:
     return _Region(leading, _desc(metadata.general_desc), types)
 
 
+_SINGLE: dict[int, _Region | None] = {}
+
+
+def _single_region(calling_code: int) -> _Region | None:
+    # A plain dict in front of the lru cache: this runs once per number of a bulk send.
+    try:
+        return _SINGLE[calling_code]
+    except KeyError:
+        found = _SINGLE[calling_code] = _region(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[calling_code][0],
+                                                 calling_code)
+        return found
+
+
 def is_valid_national(calling_code: int, national: str) -> bool:
     """True when ``national`` (the national significant number, leading zeros kept) is valid under
     ``calling_code``: the answer ``phonenumbers.is_valid_number`` gives, faster."""
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ())
     chosen: _Region | None = None
     if len(regions) == 1:
-        chosen = _region(regions[0], calling_code)
+        chosen = _single_region(calling_code)
     else:
         for code in regions:
             candidate = _region(code, calling_code)

@@ -51,12 +51,15 @@ class NumberProblem(ValueError):
         return f"{self.raw!r}: {self.reason}"
 
 
+_CALLING_CODES = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+
+
 def _country_code_split(digits: str) -> tuple[int, str] | None:
     # Country calling codes are prefix-free (ITU E.164), so the first 1-3 digit prefix that
     # libphonenumber knows is the country code.
     for size in (1, 2, 3):
-        code = int(digits[:size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        code = _CALLING_CODES.get(digits[:size])
+        if code is not None:
             national = digits[size:]
             return (code, national) if national else None
     return None
@@ -183,11 +186,13 @@ def normalise_numbers(
     """
     numbers: list[str] = []
     problems: list[Problem] = []
-    for item in iter_recipients(value, default_region, check, field=field):
-        if isinstance(item, Problem):
-            problems.append(item)
-        else:
-            numbers.append(item)
+    region = default_region.upper() if default_region else None
+    append = numbers.append  # a plain loop: this runs once per recipient of a bulk send
+    for index, raw in enumerate(split_recipients(value)):
+        try:
+            append(normalise_number(raw, region, check))
+        except NumberProblem as problem:
+            problems.append(Problem(field=field, reason=problem.reason, value=problem.raw, index=index))
     if not numbers and not problems:
         problems.append(Problem(field=field, reason="no recipients given"))
     if problems:
