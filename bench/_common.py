@@ -331,3 +331,20 @@ class Runs:
         self.peaks.append(int(result["lifetime_peak"]))
         self.growths.append(int(result["peak"]) - int(result["rss_before"]))
         return rate
+
+
+class BenchTaskInstance:
+    """The little of a task instance that ``execute`` reads (the benchmarks call it directly)."""
+
+    run_id = "manual__bench"
+    map_index = -1
+    try_number = 1
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        """XCom is not measured: drop it."""
+
+
+def bench_context() -> dict[str, Any]:
+    """A minimal execution context for ``operator.execute``."""
+    ti = BenchTaskInstance()
+    return {"ti": ti, "run_id": ti.run_id}

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from _common import (
     EAPI_SEND_SMS,
@@ -46,6 +45,7 @@ from _common import (
     SimHost,
     SummaryRow,
     airflow_env,
+    bench_context,
     bulksms_connection,
     emit_result,
     fmt_mb,
@@ -85,17 +85,8 @@ def child_operator(api: str, count: int, fmt: str, xcom_results: str) -> None:
     op = SmsSendOperator(task_id="bulk_send", sms_conn_id="bulksms_default", to=to, message=TEXT,
                          xcom_results=xcom_results)  # type: ignore[arg-type]
 
-    class FakeTaskInstance:
-        run_id = "manual__bench"
-        map_index = -1
-        try_number = 1
-
-        def xcom_push(self, key: str, value: Any) -> None:
-            pass
-
-    ti = FakeTaskInstance()
     with measured() as m:
-        result = op.execute({"ti": ti, "run_id": ti.run_id})  # type: ignore[arg-type,typeddict-item]
+        result = op.execute(bench_context())  # type: ignore[arg-type]
     emit_result(m, sent=int(result["accepted_count"]), rejected=int(result["rejected_count"]),
                 batches=len(result["batch_ids"]))
 

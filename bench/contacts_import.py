@@ -38,7 +38,6 @@ import argparse
 import csv
 import sys
 from pathlib import Path
-from typing import Any
 
 from _common import (
     MB,
@@ -49,6 +48,7 @@ from _common import (
     SimHost,
     SummaryRow,
     airflow_env,
+    bench_context,
     emit_result,
     fmt_mb,
     fmt_rate,
@@ -118,17 +118,8 @@ def child_operator(source: Path, rejects: Path, chunk: int) -> None:
     op = SmsContactImportOperator(task_id="contacts_import", sms_conn_id="netmessenger_default", source=str(source),
                                   columns=COLUMNS, chunk_size=chunk, rejects_path=str(rejects))
 
-    class FakeTaskInstance:
-        run_id = "manual__bench"
-        map_index = -1
-        try_number = 1
-
-        def xcom_push(self, key: str, value: Any) -> None:
-            pass
-
-    ti = FakeTaskInstance()
     with measured() as m:
-        result = op.execute({"ti": ti, "run_id": ti.run_id})  # type: ignore[arg-type,typeddict-item]
+        result = op.execute(bench_context())  # type: ignore[arg-type]
     counts = {k: v for k, v in result.items() if isinstance(v, int)}
     emit_result(m, **counts)
 
