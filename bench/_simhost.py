@@ -27,7 +27,7 @@ from collections import Counter
 from typing import Any
 
 from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
-from airflow_provider_sms.simulator.bulksms_state import Batch, Content
+from airflow_provider_sms.simulator.bulksms.state import Batch, Content
 from airflow_provider_sms.simulator.server import SimulatorServer
 
 MAX_COMMANDS = 100_000  # bounded command loop

@@ -23,11 +23,11 @@ from airflow_provider_sms.simulator.config import BulkSmsAccount, NetMessengerAc
 
 if TYPE_CHECKING:
     from airflow_provider_sms.simulator.app import build_app
-    from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
+    from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
     from airflow_provider_sms.simulator.clock import VirtualClock
     from airflow_provider_sms.simulator.core import Simulator
     from airflow_provider_sms.simulator.faults import FaultSwitches
-    from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
+    from airflow_provider_sms.simulator.netmessenger.state import NetMessengerState
     from airflow_provider_sms.simulator.server import SimulatorServer
 
 __all__ = [
@@ -45,8 +45,8 @@ __all__ = [
 
 _LAZY = {
     "build_app": "airflow_provider_sms.simulator.app",
-    "BulkSmsState": "airflow_provider_sms.simulator.bulksms_state",
-    "NetMessengerState": "airflow_provider_sms.simulator.netmessenger_state",
+    "BulkSmsState": "airflow_provider_sms.simulator.bulksms.state",
+    "NetMessengerState": "airflow_provider_sms.simulator.netmessenger.state",
     "VirtualClock": "airflow_provider_sms.simulator.clock",
     "Simulator": "airflow_provider_sms.simulator.core",
     "FaultSwitches": "airflow_provider_sms.simulator.faults",

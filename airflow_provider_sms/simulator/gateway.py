@@ -67,7 +67,7 @@ GatewayFactory = Callable[["SimulatorConfig", "VirtualClock"], SimulatedGateway]
 def builtin_gateway_factories() -> list[GatewayFactory]:
     """Factories of every gateway the simulator ships with."""
     # Imported here so importing this module stays cheap and free of cycles.
-    from airflow_provider_sms.simulator.bulksms import BulkSmsGateway
-    from airflow_provider_sms.simulator.netmessenger import NetMessengerGateway
+    from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
+    from airflow_provider_sms.simulator.netmessenger.gateway import NetMessengerGateway
 
     return [BulkSmsGateway, NetMessengerGateway]

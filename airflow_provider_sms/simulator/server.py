@@ -13,16 +13,16 @@ from typing import Any
 import uvicorn
 
 from airflow_provider_sms.simulator.app import build_app
-from airflow_provider_sms.simulator.bulksms import BulkSmsGateway
-from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
+from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
+from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.core import Simulator
 from airflow_provider_sms.simulator.faults import FaultSwitches
 from airflow_provider_sms.simulator.gateway import GatewayFactory
 from airflow_provider_sms.simulator.middleware import QuietDroppedResponses
-from airflow_provider_sms.simulator.netmessenger import NetMessengerGateway
-from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
+from airflow_provider_sms.simulator.netmessenger.gateway import NetMessengerGateway
+from airflow_provider_sms.simulator.netmessenger.state import NetMessengerState
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 

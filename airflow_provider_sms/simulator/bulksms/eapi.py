@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from airflow_provider_sms.simulator.bulksms_csv import parse_batch_data
-from airflow_provider_sms.simulator.bulksms_state import (
+from airflow_provider_sms.simulator.bulksms.batch_csv import parse_batch_data
+from airflow_provider_sms.simulator.bulksms.state import (
     DAILY_QUOTA_EXCEEDED,
     FINAL,
     AccountState,
@@ -30,7 +30,7 @@ from airflow_provider_sms.simulator.bulksms_state import (
     Content,
     ReportMode,
 )
-from airflow_provider_sms.simulator.bulksms_text import (
+from airflow_provider_sms.simulator.bulksms.text import (
     SINGLE_OCTETS,
     SINGLE_TEXT_CHARS,
     binary_parts,

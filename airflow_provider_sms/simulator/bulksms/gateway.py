@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from airflow_provider_sms.simulator.bulksms_eapi import THROTTLED_ANSWER, Eapi, text_response
-from airflow_provider_sms.simulator.bulksms_json import JsonApi, throttled
-from airflow_provider_sms.simulator.bulksms_state import BulkSmsState
+from airflow_provider_sms.simulator.bulksms.eapi import THROTTLED_ANSWER, Eapi, text_response
+from airflow_provider_sms.simulator.bulksms.json_api import JsonApi, throttled
+from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.push import PushDispatcher

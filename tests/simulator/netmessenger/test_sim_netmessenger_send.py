@@ -7,7 +7,7 @@ import pytest
 from airflow_provider_sms.simulator import SimulatorConfig
 from airflow_provider_sms.simulator.config import NetMessengerAccount
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.test_sim_netmessenger_units import NmClient, stamp
+from tests.simulator.netmessenger.test_sim_netmessenger_units import NmClient, stamp
 
 NUMBER = "447700900001"
 OTHER = "447700900002"

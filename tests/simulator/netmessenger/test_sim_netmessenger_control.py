@@ -14,7 +14,7 @@ from airflow_provider_sms.simulator import SimulatorConfig
 from airflow_provider_sms.simulator.__main__ import main
 from airflow_provider_sms.simulator.config import NetMessengerAccount
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.test_sim_netmessenger_units import TOKEN, NmClient
+from tests.simulator.netmessenger.test_sim_netmessenger_units import TOKEN, NmClient
 
 NUMBER = "447700900001"
 

@@ -24,7 +24,7 @@ from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from airflow_provider_sms.simulator.netmessenger_codes import (
+from airflow_provider_sms.simulator.netmessenger.codes import (
     BLACKLISTED,
     BLANK_BODY,
     BODY_TOO_LONG,
@@ -40,9 +40,9 @@ from airflow_provider_sms.simulator.netmessenger_codes import (
     UNKNOWN_LIST,
     NetMessengerError,
 )
-from airflow_provider_sms.simulator.netmessenger_messages import SendRecord
-from airflow_provider_sms.simulator.netmessenger_state import AccountState, BackgroundSend, ListKind, NetMessengerState
-from airflow_provider_sms.simulator.netmessenger_text import (
+from airflow_provider_sms.simulator.netmessenger.messages import SendRecord
+from airflow_provider_sms.simulator.netmessenger.state import AccountState, BackgroundSend, ListKind, NetMessengerState
+from airflow_provider_sms.simulator.netmessenger.text import (
     MAX_BODY_CHARS,
     body_parts,
     normalize_number,

@@ -41,17 +41,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from airflow_provider_sms.simulator.netmessenger_codes import BAD_FROM, BAD_TO, UNKNOWN_REPORT, NetMessengerError
-from airflow_provider_sms.simulator.netmessenger_contacts import MAX_GROUPS_PER_CONTACT
-from airflow_provider_sms.simulator.netmessenger_messages import (
+from airflow_provider_sms.simulator.netmessenger.codes import BAD_FROM, BAD_TO, UNKNOWN_REPORT, NetMessengerError
+from airflow_provider_sms.simulator.netmessenger.contacts import MAX_GROUPS_PER_CONTACT
+from airflow_provider_sms.simulator.netmessenger.messages import (
     CANCELLED,
     DELIVERED,
     PENDING,
     SENT,
     SendRecord,
 )
-from airflow_provider_sms.simulator.netmessenger_state import AccountState, NetMessengerState
-from airflow_provider_sms.simulator.netmessenger_text import csv_line, format_date, parse_stamp, quote
+from airflow_provider_sms.simulator.netmessenger.state import AccountState, NetMessengerState
+from airflow_provider_sms.simulator.netmessenger.text import csv_line, format_date, parse_stamp, quote
 
 #: Message rows per yielded chunk (bounded memory whatever the report size).
 CHUNK_ROWS = 5000

@@ -10,11 +10,11 @@ Actions (see the sibling modules for the details of the bigger ones):
 
 * ``CheckCredits`` - the balance, a whole number.
 * ``CheckMessageStatus`` (``MessageID``, any part's id) - the status word; -503 unknown/foreign.
-* ``Send`` - :mod:`.netmessenger_send`.
+* ``Send`` - :mod:`.send`.
 * cancel (``netmessenger_cancel_actions``, default ``CancelMessage`` and ``Cancel``;
   ``MessageID``) - ``1`` and the credits back; -503 when unknown, foreign, sent or cancelled.
 * ``Report`` (``ReportType``, ``From``, ``To``), ``GetAllContacts``, ``GetAllGroups`` - streamed
-  CSV, :mod:`.netmessenger_reports`.
+  CSV, :mod:`.reports`.
 * ``CreateUser`` - ``1``; -507 (missing or invalid details: a detail line per problem, always
   shown as the page says for this action), -508 (username taken), -100 (``Credits`` above the
   parent's balance). ``CreditReminder`` is also accepted as ``Credit Reminder`` (the page's
@@ -22,7 +22,7 @@ Actions (see the sibling modules for the details of the bigger ones):
 * ``UpdateCredits`` (``ChildUsername``, ``Quantity``) - ``1``; -509 unknown child, -702 not a
   non-zero whole number, -510 the child would go below 0, -100 the parent has too few credits.
 * ``ImportContactsCSV`` (``ContactsCSV``, ``IgnoreDupes``, ``OverwriteDupes``) - per-line
-  results, :mod:`.netmessenger_contacts`; -507 when ``ContactsCSV`` is blank or unreadable.
+  results, :mod:`.contacts`; -507 when ``ContactsCSV`` is blank or unreadable.
 * ``DeleteAllContacts``, ``DeleteAllGroups`` - ``1``; ``EmptyGroup``, ``DeleteGroup`` (``Group``)
   - ``1``, -414 blank name, -520 unknown group.
 * ``GetBGMessages`` (``BGSendID``) - ``[{"MessageID":"..","Destination":"..","Status":".."},...]``
@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from airflow_provider_sms.simulator.netmessenger_codes import (
+from airflow_provider_sms.simulator.netmessenger.codes import (
     BAD_TOKEN,
     BG_NOT_FINISHED,
     CREATE_USER_FAILED,
@@ -63,9 +63,9 @@ from airflow_provider_sms.simulator.netmessenger_codes import (
     bg_error_json,
     error_answer,
 )
-from airflow_provider_sms.simulator.netmessenger_reports import contacts_csv, groups_csv, report, report_type, window
-from airflow_provider_sms.simulator.netmessenger_send import send
-from airflow_provider_sms.simulator.netmessenger_state import AccountState, ChildUser, NetMessengerState
+from airflow_provider_sms.simulator.netmessenger.reports import contacts_csv, groups_csv, report, report_type, window
+from airflow_provider_sms.simulator.netmessenger.send import send
+from airflow_provider_sms.simulator.netmessenger.state import AccountState, ChildUser, NetMessengerState
 
 API_PATH = "/api"
 #: What a throttled request gets (the fault switch): the table's "try later" code, with its text

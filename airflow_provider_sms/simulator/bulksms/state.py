@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_sms.simulator.bulksms_text import normalize_msisdn
+from airflow_provider_sms.simulator.bulksms.text import normalize_msisdn
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import BulkSmsAccount, SimulatorConfig
 from airflow_provider_sms.simulator.timeutil import format_local

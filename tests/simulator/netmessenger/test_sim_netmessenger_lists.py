@@ -8,7 +8,7 @@ import pytest
 
 from airflow_provider_sms.simulator import SimulatorConfig
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.test_sim_netmessenger_units import NmClient, stamp
+from tests.simulator.netmessenger.test_sim_netmessenger_units import NmClient, stamp
 
 MEMBERS = [f"4477009{i:05d}" for i in range(3)]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.test_sim_netmessenger_units import NmClient
+from tests.simulator.netmessenger.test_sim_netmessenger_units import NmClient
 
 CHILD = {
     "ChildUsername": "kid",

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from airflow_provider_sms.simulator.netmessenger_codes import ERROR_TEXTS, bg_error_json, error_answer
-from airflow_provider_sms.simulator.netmessenger_columns import IntIndex, TextColumn
-from airflow_provider_sms.simulator.netmessenger_contacts import AddressBook
-from airflow_provider_sms.simulator.netmessenger_text import (
+from airflow_provider_sms.simulator.netmessenger.codes import ERROR_TEXTS, bg_error_json, error_answer
+from airflow_provider_sms.simulator.netmessenger.columns import IntIndex, TextColumn
+from airflow_provider_sms.simulator.netmessenger.contacts import AddressBook
+from airflow_provider_sms.simulator.netmessenger.text import (
     body_parts,
     normalize_number,
     parse_stamp,

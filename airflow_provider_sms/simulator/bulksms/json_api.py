@@ -11,7 +11,7 @@ HTTP Basic auth on every route (401 problem JSON otherwise). Errors are "problem
   400 validation, 403 insufficient credits or daily quota.
 * ``GET /v1/messages?filter=...&limit=N&sortOrder=ASCENDING`` - newest first unless
   ``sortOrder=ASCENDING``; at most 1000 messages (``limit`` default 1000). ``filter`` is the
-  vendor's ``name=value`` clauses joined by ``&`` (see :mod:`.bulksms_query`), e.g.
+  vendor's ``name=value`` clauses joined by ``&`` (see :mod:`.query`), e.g.
   ``submission.id=1-00000000000000012345`` then ``submission.id=...&id<<smallest id seen>``.
 * ``GET /v1/messages/{id}`` and ``GET /v1/profile``.
 
@@ -33,8 +33,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from airflow_provider_sms.simulator.bulksms_query import format_submission_id, parse_filter
-from airflow_provider_sms.simulator.bulksms_state import (
+from airflow_provider_sms.simulator.bulksms.query import format_submission_id, parse_filter
+from airflow_provider_sms.simulator.bulksms.state import (
     DAILY_QUOTA_EXCEEDED,
     AccountState,
     Batch,
@@ -42,7 +42,7 @@ from airflow_provider_sms.simulator.bulksms_state import (
     Content,
     ReportMode,
 )
-from airflow_provider_sms.simulator.bulksms_text import (
+from airflow_provider_sms.simulator.bulksms.text import (
     binary_parts,
     decode_hex,
     is_gsm,

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import requests
 
-from airflow_provider_sms.simulator.netmessenger_reports import REPORT_TYPES
+from airflow_provider_sms.simulator.netmessenger.reports import REPORT_TYPES
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.test_sim_netmessenger_units import LONDON, TOKEN, NmClient, stamp
+from tests.simulator.netmessenger.test_sim_netmessenger_units import LONDON, TOKEN, NmClient, stamp
 
 NUMBER = "447700900001"
 OTHER = "447700900002"

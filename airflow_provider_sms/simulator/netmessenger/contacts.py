@@ -1,7 +1,7 @@
 """A NetMessenger address book: contacts, the groups they belong to, and ``ImportContactsCSV``.
 
 Contacts are columns, not objects (a million contacts must fit comfortably, about 100 bytes
-each): names and emails in :class:`~.netmessenger_columns.TextColumn` buffers, numbers in an
+each): names and emails in :class:`~.columns.TextColumn` buffers, numbers in an
 ``array('q')``, each contact's groups as the index of an interned tuple of group ids (so a million
 contacts of the same group share one tuple). Two array-backed hash indexes find duplicates by
 number and by name. A group keeps the ids of the contacts that joined it (joining order; contact order once
@@ -38,8 +38,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from airflow_provider_sms.simulator.netmessenger_columns import IntIndex, TextColumn
-from airflow_provider_sms.simulator.netmessenger_text import normalize_number
+from airflow_provider_sms.simulator.netmessenger.columns import IntIndex, TextColumn
+from airflow_provider_sms.simulator.netmessenger.text import normalize_number
 
 MAX_GROUP_NAME = 50
 #: Groups per import line (columns 4-6); contacts never hold more, so exports fit the same layout.

@@ -16,7 +16,7 @@ import datetime as dt
 import math
 import re
 
-from airflow_provider_sms.simulator.netmessenger_codes import (
+from airflow_provider_sms.simulator.netmessenger.codes import (
     BAD_SOURCE,
     SOURCE_INVALID_NUMBER,
     SOURCE_TOO_LONG,

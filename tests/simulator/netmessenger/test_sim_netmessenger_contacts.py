@@ -7,7 +7,7 @@ import time
 import pytest
 
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.test_sim_netmessenger_units import VENDOR_IMPORT, VENDOR_IMPORT_ANSWER, NmClient
+from tests.simulator.netmessenger.test_sim_netmessenger_units import VENDOR_IMPORT, VENDOR_IMPORT_ANSWER, NmClient
 
 CONTACT_HEADER = ["Name", "Number", "Email", "Group1", "Group2", "Group3"]
 

@@ -12,10 +12,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from airflow_provider_sms.simulator import SimulatorConfig
-from airflow_provider_sms.simulator.bulksms import BulkSmsGateway
-from airflow_provider_sms.simulator.bulksms_csv import parse_batch_data
-from airflow_provider_sms.simulator.bulksms_json import json_status
-from airflow_provider_sms.simulator.bulksms_text import (
+from airflow_provider_sms.simulator.bulksms.batch_csv import parse_batch_data
+from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
+from airflow_provider_sms.simulator.bulksms.json_api import json_status
+from airflow_provider_sms.simulator.bulksms.text import (
     binary_parts,
     decode_hex,
     gsm_length,

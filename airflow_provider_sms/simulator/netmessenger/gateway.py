@@ -1,7 +1,7 @@
 """The simulated NetMessenger (FastSMS) gateway: ``/api`` plus its control routes.
 
 Control routes (under ``/_sim/netmessenger``, JSON; the Python equivalents are methods of
-:class:`~airflow_provider_sms.simulator.netmessenger_state.NetMessengerState`, reachable as
+:class:`~airflow_provider_sms.simulator.netmessenger.state.NetMessengerState`, reachable as
 ``server.netmessenger``). Accounts are named by ``username``, never by token.
 
 * ``GET received[?number=&include_scheduled=1]`` - what each number received (message_id, number,
@@ -30,8 +30,8 @@ from starlette.routing import BaseRoute, Route
 
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
-from airflow_provider_sms.simulator.netmessenger_api import API_PATH, THROTTLED_ANSWER, NetMessengerApi, text_response
-from airflow_provider_sms.simulator.netmessenger_state import NetMessengerState
+from airflow_provider_sms.simulator.netmessenger.api import API_PATH, THROTTLED_ANSWER, NetMessengerApi, text_response
+from airflow_provider_sms.simulator.netmessenger.state import NetMessengerState
 from airflow_provider_sms.simulator.routes import Endpoint, json_body
 
 

@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import NetMessengerAccount, SimulatorConfig
-from airflow_provider_sms.simulator.netmessenger_contacts import AddressBook
-from airflow_provider_sms.simulator.netmessenger_messages import FINAL_WORDS, MessageStore, SendRecord
-from airflow_provider_sms.simulator.netmessenger_text import normalize_number
+from airflow_provider_sms.simulator.netmessenger.contacts import AddressBook
+from airflow_provider_sms.simulator.netmessenger.messages import FINAL_WORDS, MessageStore, SendRecord
+from airflow_provider_sms.simulator.netmessenger.text import normalize_number
 
 ListKind = Literal["List", "Group"]
 

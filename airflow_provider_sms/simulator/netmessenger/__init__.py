@@ -1,0 +1,4 @@
+"""Simulated NetMessenger (FastSMS) HTTP API.
+
+Actions are in :mod:`.api`, account state in :mod:`.state`, routes in :mod:`.gateway`.
+"""
