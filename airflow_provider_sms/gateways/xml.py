@@ -1,0 +1,89 @@
+"""Reading and writing XML for the gateways that speak it (Bulletin Messenger, Skycore, their callbacks).
+
+Answers and callbacks come from the network, so the parser is hardened: no DTDs (a ``<!DOCTYPE``
+is refused outright, which rules out entity-expansion bombs and external entities), no network
+access, no huge-tree mode, and a cap on the body size. Whatever goes wrong comes out as the error
+the caller chose, so a protocol module decides whether an unreadable answer is ambiguous (a send)
+or transient (a status poll).
+
+Requests are built with :func:`element`/:func:`to_bytes` (lxml), never by string concatenation, so
+text with ``<``, ``&``, quotes and emoji round-trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from lxml import etree
+
+from airflow_provider_sms.exceptions import SmsError
+
+__all__ = ["MAX_XML_BYTES", "child_text", "element", "parse_xml", "to_bytes"]
+
+MAX_XML_BYTES = 1_000_000
+"""Answers and callbacks larger than this are refused unread (the gateways' documents are a few KB)."""
+
+_CONTROL = {c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)}
+
+
+def _parser() -> etree.XMLParser:
+    # A new parser per call: lxml parsers are not safe to share between threads.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_blank_text=True, recover=False)
+
+
+def parse_xml(body: bytes | str, error: Callable[[str], SmsError], *,
+              limit: int = MAX_XML_BYTES) -> etree._Element:
+    """The root element of ``body``, or ``error(reason)`` raised for anything that is not safe, small XML.
+
+    :param error: builds the exception to raise from a short reason (never the body itself).
+    :param limit: the largest body accepted, in bytes.
+    """
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    if len(data) > limit:
+        raise error(f"an XML document of {len(data)} bytes (the limit is {limit})")
+    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        raise error("an XML document with a DTD (refused: entities are never expanded)")
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise error(f"unreadable XML ({type(exc).__name__})") from None
+    if root is None:
+        raise error("an empty XML document")
+    return root
+
+
+def child_text(parent: etree._Element, name: str) -> str | None:
+    """Text of the first child called ``name`` (case-insensitive), stripped; ``None`` when absent."""
+    wanted = name.lower()
+    for child in parent:
+        if isinstance(child.tag, str) and etree.QName(child).localname.lower() == wanted:
+            return (child.text or "").strip()
+    return None
+
+
+def element(tag: str, text: str | None = None, attributes: Mapping[str, str] | None = None,
+            children: Mapping[str, str | None] | None = None) -> etree._Element:
+    """An element with optional text, attributes and simple text children (``None`` children are left out).
+
+    :raises ValueError: text holding a control character XML 1.0 cannot carry (callers validate
+        message text before building requests, so this only guards against programming errors).
+    """
+    node = etree.Element(tag, attrib=dict(attributes or {}))
+    if text is not None:
+        node.text = _xml_text(text)
+    for name, value in (children or {}).items():
+        if value is not None:
+            etree.SubElement(node, name).text = _xml_text(value)
+    return node
+
+
+def _xml_text(text: str) -> str:
+    if any(ord(ch) in _CONTROL for ch in text):
+        raise ValueError("text holds a control character that XML 1.0 cannot carry")
+    return text
+
+
+def to_bytes(root: etree._Element) -> bytes:
+    """UTF-8 bytes of ``root`` with an XML declaration."""
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
