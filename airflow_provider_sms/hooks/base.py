@@ -217,6 +217,8 @@ class SmsHook(BaseHook):
         """
         if message.test_mode is not None:
             self.require(Capability.TEST_MODE, self.test_mode_hint)
+        if message.validity is not None:
+            self.require(Capability.VALIDITY, "leave validity unset to use the gateway's own")
         problems = schedule_problems(message.send_at, now or dt.datetime.now(dt.UTC))
         try:
             self.protocol_check(message)

@@ -55,7 +55,7 @@ class NetMessengerHook(SmsHook):
         Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.STATUS,
         Capability.DELIVERY_REPORT, Capability.INBOX, Capability.CREDITS, Capability.CONTACT_IMPORT,
         Capability.ADDRESS_BOOK, Capability.BACKGROUND_SEND, Capability.CANCEL, Capability.SUB_ACCOUNTS,
-        Capability.SENT_LOOKUP,
+        Capability.SENT_LOOKUP, Capability.VALIDITY,
     })
     max_recipients_limit = NetMessengerApi.max_recipients_per_request
     max_groups_per_request = 1  # DestinationAddress=Group|List names one group or list

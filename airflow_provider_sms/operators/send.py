@@ -102,6 +102,7 @@ class _SmsSendBase(BaseOperator):
         want_report: bool = True,
         client_ref: str | None = None,
         test_mode: TestMode | None = None,
+        validity: int | dt.timedelta | None = None,
         extras: dict[str, str] | None = None,
         allow_partial_failure: bool = False,
         xcom_results: Literal["auto", "per_recipient", "summary"] = "auto",
@@ -117,6 +118,7 @@ class _SmsSendBase(BaseOperator):
         self.want_report = want_report
         self.client_ref = client_ref
         self.test_mode = test_mode
+        self.validity = validity
         self.extras = extras or {}
         self.allow_partial_failure = allow_partial_failure
         self.xcom_results = xcom_results
@@ -127,7 +129,7 @@ class _SmsSendBase(BaseOperator):
         return get_sms_hook(self.sms_conn_id)
 
     def _template(self) -> OutgoingMessage:
-        from airflow_provider_sms.core.message import OutgoingMessage
+        from airflow_provider_sms.core.message import OutgoingMessage, validity_seconds
 
         return OutgoingMessage(
             text=self.message,
@@ -138,6 +140,7 @@ class _SmsSendBase(BaseOperator):
             send_at=_as_datetime(self.send_at),
             client_ref=self.client_ref or None,
             test_mode=self.test_mode,
+            validity=validity_seconds(self.validity),
             extras={str(k): str(v) for k, v in self.extras.items()},
         )
 
@@ -273,6 +276,9 @@ class SmsSendOperator(_SmsSendBase):
     :param want_report: ask for delivery reports.
     :param client_ref: your own reference, where the gateway keeps one (BulkSMS ``source_id``/``userSuppliedId``).
     :param test_mode: ``"succeed"``/``"fail"``: gateway test flags (validate, deliver nothing).
+    :param validity: how long the gateway keeps trying to deliver, in seconds or as a
+        ``datetime.timedelta`` (NetMessenger: at most 86,400 s, its default when unset). A gateway
+        without a validity setting (BulkSMS) refuses it before anything is sent.
     :param extras: gateway-specific parameters passed through as they are (e.g. ``{"routing_group": "2"}``).
     :param allow_partial_failure: succeed even when some recipients were rejected (default: fail
         after sending to the rest).

@@ -16,6 +16,7 @@ from airflow_provider_sms.core.results import DeliveryStatus
 from airflow_provider_sms.exceptions import (
     SmsAmbiguousError,
     SmsAuthenticationError,
+    SmsCapabilityError,
     SmsError,
     SmsGatewayError,
     SmsRateLimitedError,
@@ -863,3 +864,11 @@ def test_server_error_to_a_send_without_dedupe_id_is_ambiguous(api: BulkSmsEapi,
         api.parse_send(ok("", status=status), msg())
     assert excinfo.value.recipients_in_doubt == ["447700900001", "447700900002"]
     assert not excinfo.value.retryable
+
+
+def test_validity_is_a_capability_error_naming_the_gateway(api: BulkSmsEapi) -> None:
+    # send_sms has no validity parameter (seed 001): refuse rather than silently ignore it.
+    with pytest.raises(SmsCapabilityError, match="gateway 'bulksms' does not support validity"):
+        api.send_request(msg(validity=3600))
+    with pytest.raises(SmsCapabilityError, match="validity"):
+        api.batch_request([("447700900001", "Hi")], msg(validity=60))

@@ -498,3 +498,10 @@ def test_server_error_to_a_send_without_dedupe_id_is_ambiguous(api: BulkSmsJsonA
     with pytest.raises(SmsAmbiguousError) as excinfo:
         api.parse_send(answer(status, b""), msg())
     assert excinfo.value.recipients_in_doubt == ["27821234567", "27821234568"]
+
+
+def test_validity_is_a_capability_error_naming_the_gateway(api: BulkSmsJsonApi) -> None:
+    # SubmissionEntry has no validity field: ignoring it would deliver after the caller's deadline.
+    with pytest.raises(SmsCapabilityError, match="gateway 'bulksms' does not support validity") as excinfo:
+        api.send_request(msg(validity=3600))
+    assert excinfo.value.capability == "validity"

@@ -145,7 +145,6 @@ def test_scheduled_send_is_scheduled(api: NetMessengerApi) -> None:
         ("-511,-511", (N1, N2), SmsTransientError, -511),  # every destination, one request-level code
         ("-404\nBlank Body", (N1,), SmsGatewayError, -404),
         ("-402", (N1,), SmsGatewayError, -402),
-        ("-400", (N1, N2), SmsPartialFailure, -400),
     ],
 )
 def test_send_whole_request_errors(api: NetMessengerApi, body: str, numbers: tuple[str, ...],
@@ -155,6 +154,18 @@ def test_send_whole_request_errors(api: NetMessengerApi, body: str, numbers: tup
     assert type(exc.value) is error
     assert exc.value.code == code
     assert exc.value.gateway == "netmessenger"
+
+
+@pytest.mark.parametrize(
+    ("body", "numbers"),
+    [("-400", (N1, N2)), ("-400\nSome numbers in list failed", (N1, N2)), ("-400", (N1,)), ("-400,-400", (N1, N2))],
+)
+def test_bare_partial_failure_to_numbers_leaves_every_number_in_doubt(api: NetMessengerApi, body: str,
+                                                                      numbers: tuple[str, ...]) -> None:
+    # Seed 002: -400 "Some numbers in list failed" -- some were texted, the answer says not which.
+    with pytest.raises(SmsAmbiguousError) as exc:
+        api.parse_send(resp(body), numbers_msg(*numbers))
+    assert list(exc.value.recipients_in_doubt) == list(numbers)
 
 
 @pytest.mark.parametrize(
@@ -231,6 +242,9 @@ def test_all_message_ids_that_cannot_line_up_are_ambiguous() -> None:
         ("3509001", "list:Staff", ["3509001"]),
         ("3509001,3509002", "list:Staff", ["3509001", "3509002"]),
         ("1,3509001", "group:VIP", ["3509001"]),
+        # The success flag and the id(s) on separate lines: every answer line is read.
+        ("1\n3509001", "list:Staff", ["3509001"]),
+        ("1\r\n3509001,3509002\r\n", "list:Staff", ["3509001", "3509002"]),
     ],
 )
 def test_group_and_list_sends(api: NetMessengerApi, body: str, group: str, ids: list[str]) -> None:
@@ -384,6 +398,17 @@ def test_import_vendor_example(api: NetMessengerApi) -> None:
     assert result.notes == ()
     assert result.to_dict()["rejects"][1] == {"line": 5, "outcome": "failed", "result": "Failed",
                                               "reasons": ["Invalid number (mynumber)"]}
+
+
+def test_import_one_blank_line_before_the_details(api: NetMessengerApi) -> None:
+    # The page's prose: "there will be a blank line, followed by text with details".
+    result = api.parse_import(resp(IMPORT_ANSWER.replace("\n\n\n", "\n\n")))
+    assert [(line.line, line.outcome) for line in result.lines] == [
+        (1, ImportOutcome.SUCCESS), (2, ImportOutcome.SUCCESS), (3, ImportOutcome.SUCCESS),
+        (4, ImportOutcome.FAILED), (5, ImportOutcome.FAILED)]
+    assert [(line.line, line.reasons) for line in result.rejects] == [
+        (4, ("No name",)), (5, ("Invalid number (mynumber)",))]
+    assert result.notes == ()
 
 
 def test_import_every_outcome(api: NetMessengerApi) -> None:

@@ -194,6 +194,9 @@ def test_background_send_not_finished_is_retryable() -> None:
         ("COMMAND_FAILED", DeliveryStatus.FAILED, True),
         ("Unknown", DeliveryStatus.UNKNOWN, True),
         (" delivered ", DeliveryStatus.DELIVERED, True),
+        ("Rejected", DeliveryStatus.REJECTED, True),
+        ("Cancelled", DeliveryStatus.CANCELLED, True),
+        ("CANCELED", DeliveryStatus.CANCELLED, True),
         ("Queued?", DeliveryStatus.UNKNOWN, True),
     ],
 )

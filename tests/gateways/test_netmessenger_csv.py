@@ -121,8 +121,30 @@ def test_report_statuses(api: NetMessengerApi) -> None:
         ("3509593", "447777777778", DeliveryStatus.FAILED, "Undeliverable"),
         ("3509594", "447777777779", DeliveryStatus.PENDING, "Pending"),
     ]
-    with pytest.raises(SmsGatewayError):
+    with pytest.raises(SmsGatewayError, match="its columns: 'Status', 'Messages'"):
         api.report_statuses(["Status", "Messages"], [])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Message ID", "Username", "Number", "Message Status"],
+        ["message_id", "username", "To", "Delivery Status"],
+        ["\ufeffMsgID", "Username", "Recipient", "STATUS"],
+        ["ID", "Username", "Destination Address", "Status"],
+    ],
+)
+def test_report_statuses_tolerate_column_name_variants(api: NetMessengerApi, header: list[str]) -> None:
+    # The vendor page does not name the Messages report's columns: variants are read alike.
+    rows = [["3509592", "demo", "447777777777", "Delivered"], ["3509593", "demo", "447777777778", "Rejected"]]
+    statuses = list(api.report_statuses(header, rows))
+    assert [(s.message_id, s.recipient, s.status) for s in statuses] == [
+        ("3509592", "447777777777", DeliveryStatus.DELIVERED), ("3509593", "447777777778", DeliveryStatus.REJECTED)]
+
+
+def test_report_statuses_without_an_id_column_fail_naming_the_columns(api: NetMessengerApi) -> None:
+    with pytest.raises(SmsGatewayError, match="no message id and status columns.*'Reference', 'State'"):
+        api.report_statuses(["Reference", "State"], [["1", "Delivered"]])
 
 
 # --------------------------------------------------------------------------- contact uploads

@@ -41,16 +41,16 @@ REQUEST_CASES: list[tuple[str, Callable[[NetMessengerApi], HttpRequest], str, li
      [("MessageID", "3509592")], False),
     ("send-numbers", lambda a: a.send_request(msg(numbers=["447777777771", "447777777772"])), "Send",
      [("DestinationAddress", "447777777771,447777777772"), ("SourceAddress", "API"), ("Body", "Hello World"),
-      ("SourceTON", "5")], True),
+      ("SourceTON", "5"), ("ValidityPeriod", "86400")], True),
     ("send-list", lambda a: a.send_request(msg(numbers=[], groups=["list:Staff"])), "Send",
      [("DestinationAddress", "List"), ("ListName", "Staff"), ("SourceAddress", "API"), ("Body", "Hello World"),
-      ("SourceTON", "5"), ("GetBGSendID", "1")], True),
+      ("SourceTON", "5"), ("ValidityPeriod", "86400"), ("GetBGSendID", "1")], True),
     ("send-group", lambda a: a.send_request(msg(numbers=[], groups=["Customers"])), "Send",
      [("DestinationAddress", "Group"), ("GroupName", "Customers"), ("SourceAddress", "API"),
-      ("Body", "Hello World"), ("SourceTON", "5"), ("GetBGSendID", "1")], True),
+      ("Body", "Hello World"), ("SourceTON", "5"), ("ValidityPeriod", "86400"), ("GetBGSendID", "1")], True),
     ("send-group-no-bgid", lambda a: a.send_request(msg(numbers=[], groups=["group:VIP"]), get_bg_send_id=False),
      "Send", [("DestinationAddress", "Group"), ("GroupName", "VIP"), ("SourceAddress", "API"),
-              ("Body", "Hello World"), ("SourceTON", "5")], True),
+              ("Body", "Hello World"), ("SourceTON", "5"), ("ValidityPeriod", "86400")], True),
     ("send-all-options",
      lambda a: a.send_request(msg(sender="+447700900123", send_at=JUL, extras={"Foo": "bar"}),
                               validity_period=3600),
@@ -59,14 +59,25 @@ REQUEST_CASES: list[tuple[str, Callable[[NetMessengerApi], HttpRequest], str, li
               ("Foo", "bar")], True),
     ("send-short-numeric-sender-ton5", lambda a: a.send_request(msg(sender="12345")), "Send",
      [("DestinationAddress", "447777777771"), ("SourceAddress", "12345"), ("Body", "Hello World"),
-      ("SourceTON", "5")], True),
+      ("SourceTON", "5"), ("ValidityPeriod", "86400")], True),
     ("send-ton-override", lambda a: a.send_request(msg(sender="12345"), source_ton=1), "Send",
      [("DestinationAddress", "447777777771"), ("SourceAddress", "12345"), ("Body", "Hello World"),
-      ("SourceTON", "1")], True),
+      ("SourceTON", "1"), ("ValidityPeriod", "86400")], True),
+    # Seed 002 lists ValidityPeriod without "(optional)": sent always, from the message's validity.
+    ("send-message-validity", lambda a: a.send_request(msg(validity=600)), "Send",
+     [("DestinationAddress", "447777777771"), ("SourceAddress", "API"), ("Body", "Hello World"),
+      ("SourceTON", "5"), ("ValidityPeriod", "600")], True),
+    # A national number is not an international one (TON 1): it goes as written, TON 5.
+    ("send-national-numeric-sender", lambda a: a.send_request(msg(sender="07911123456")), "Send",
+     [("DestinationAddress", "447777777771"), ("SourceAddress", "07911123456"), ("Body", "Hello World"),
+      ("SourceTON", "5"), ("ValidityPeriod", "86400")], True),
+    ("send-international-numeric-sender", lambda a: a.send_request(msg(sender="447911123456")), "Send",
+     [("DestinationAddress", "447777777771"), ("SourceAddress", "447911123456"), ("Body", "Hello World"),
+      ("SourceTON", "1"), ("ValidityPeriod", "86400")], True),
     ("send-all-message-ids",
      lambda a: NetMessengerApi(TOKEN, get_all_message_ids=True).send_request(msg()), "Send",
      [("DestinationAddress", "447777777771"), ("SourceAddress", "API"), ("Body", "Hello World"),
-      ("SourceTON", "5"), ("GetAllMessageIDs", "1")], True),
+      ("SourceTON", "5"), ("ValidityPeriod", "86400"), ("GetAllMessageIDs", "1")], True),
     ("cancel-default", lambda a: a.cancel_request("55379665"), "CancelMessage", [("MessageID", "55379665")], False),
     ("cancel-configured", lambda a: NetMessengerApi(TOKEN, cancel_action="Cancel").cancel_request("55379665"),
      "Cancel", [("MessageID", "55379665")], False),
@@ -82,7 +93,7 @@ REQUEST_CASES: list[tuple[str, Callable[[NetMessengerApi], HttpRequest], str, li
                                                telephone="447700900001", credit_reminder=10, alert=30)),
      "CreateUser", [("ChildUsername", "child2"), ("ChildPassword", "pw-2"), ("AccessLevel", "Admin"),
                     ("FirstName", "Bo"), ("LastName", "Ng"), ("Email", "bo@example.com"),
-                    ("Telephone", "447700900001"), ("Credits", "0"), ("CreditReminder", "10"), ("Alert", "30")], True),
+                    ("Telephone", "447700900001"), ("Credits", "0"), ("Credit Reminder", "10"), ("Alert", "30")], True),
     ("update-credits-to-child", lambda a: a.update_credits_request("child1", 5), "UpdateCredits",
      [("ChildUsername", "child1"), ("Quantity", "5")], True),
     ("update-credits-back", lambda a: a.update_credits_request("child1", -3), "UpdateCredits",
@@ -144,7 +155,7 @@ def test_dedupe_key_and_options_the_api_lacks_are_not_sent(api: NetMessengerApi)
     assert request.dedupe_key is None
     assert request.form is not None
     assert {k for k, _ in request.form} == {"Token", "Action", "DestinationAddress", "SourceAddress", "Body",
-                                            "SourceTON", "ShowErrorMessage"}
+                                            "SourceTON", "ValidityPeriod", "ShowErrorMessage"}
 
 
 def test_base_path_is_configurable() -> None:
@@ -200,6 +211,9 @@ def _fields(exc: pytest.ExceptionInfo[SmsValidationError]) -> list[str]:
         (msg(extras={"Body": "x"}), "extras", "clashes"),
         (msg(extras={"token": "x"}), "extras", "clashes"),
         (msg(extras={"Foo": 1}), "extras", "must be a string"),
+        (msg(validity=86401), "validity", "from 1 to 86400"),
+        (msg(validity=0), "validity", "from 1 to 86400"),
+        (msg(sender="079111234567"), "sender", "national form"),
     ],
 )
 def test_check_problems(api: NetMessengerApi, message: OutgoingMessage, field: str, reason: str) -> None:
@@ -213,9 +227,9 @@ def test_check_problems(api: NetMessengerApi, message: OutgoingMessage, field: s
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"validity_period": 0}, "validity_period"),
-        ({"validity_period": 86401}, "validity_period"),
-        ({"validity_period": True}, "validity_period"),
+        ({"validity_period": 0}, "validity"),
+        ({"validity_period": 86401}, "validity"),
+        ({"validity_period": True}, "validity"),
         ({"source_ton": 2}, "source_ton"),
         ({"source_ton": 1}, "source_ton"),  # alphanumeric sender "API"
     ],
@@ -224,6 +238,12 @@ def test_option_problems(api: NetMessengerApi, kwargs: dict[str, int], field: st
     with pytest.raises(SmsValidationError) as exc:
         api.send_request(msg(), **kwargs)  # type: ignore[arg-type]
     assert _fields(exc) == [field]
+
+
+def test_source_ton_1_refuses_a_national_number(api: NetMessengerApi) -> None:
+    with pytest.raises(SmsValidationError) as exc:
+        api.send_request(msg(sender="07911123456"), source_ton=1)
+    assert _fields(exc) == ["source_ton"]
 
 
 def test_every_problem_is_listed_at_once(api: NetMessengerApi) -> None:

@@ -15,6 +15,7 @@ from airflow_provider_sms.core.results import MessageStatus
 from airflow_provider_sms.exceptions import (
     Problem,
     SmsAmbiguousError,
+    SmsCapabilityError,
     SmsError,
     SmsRetryableError,
     SmsValidationError,
@@ -117,6 +118,11 @@ class BulkSmsApiBase:
 
         :param recipients: False when the recipients come from elsewhere (EAPI send_batch rows).
         """
+        if message.validity is not None:
+            # Neither send_sms nor SubmissionEntry has a validity field: ignoring it would deliver
+            # after the time the caller asked for.
+            raise SmsCapabilityError(self.gateway, "validity", f"the {self.api_label} has no validity-period "
+                                     "parameter; leave validity unset")
         problems: list[Problem] = []
         if recipients:
             problems += self._recipient_problems(message.numbers, message.groups)

@@ -147,6 +147,18 @@ def _same(a: str, b: str) -> bool:
     return "".join(c for c in a.lower() if c.isalnum()) == "".join(c for c in b.lower() if c.isalnum())
 
 
+REPORT_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "message_id": ("messageid", "msgid", "id"),
+    "status": ("status", "messagestatus", "deliverystatus", "state"),
+    "destination": ("destination", "destinationaddress", "number", "to", "recipient", "mobile", "msisdn"),
+}
+"""Report column names (keys as compared by :func:`_column_key`) for each value a status needs."""
+
+
+def _column_key(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
 def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -183,8 +195,13 @@ class NetMessengerApi:
     sender_numeric_max: int = 15
     numeric_ton_min_digits: int = 11
     """A numeric sender of at least this many digits goes as ``SourceTON=1`` (international);
-    anything else as 5 (alphanumeric) -- the official PHP SDK's rule."""
+    anything else as 5 (alphanumeric) -- the official PHP SDK's rule -- and so does a number in
+    national form (a leading ``0``, e.g. ``07911123456``), which is not an international number."""
     validity_period_max: int = 86_400
+    validity_period_default: int = 86_400
+    """Sent when the message sets no validity: the vendor page lists ``ValidityPeriod`` without
+    "(optional)" under "all parameters are mandatory unless otherwise stated", and the official
+    SDKs always send 86400."""
 
     def __init__(
         self,
@@ -362,7 +379,13 @@ class NetMessengerApi:
         digits = sender[1:] if sender.startswith("+") else sender
         problems: list[Problem] = []
         numeric = digits.isascii() and digits.isdigit()
-        if numeric:
+        national = numeric and not sender.startswith("+") and digits.startswith("0")
+        if national:
+            if len(sender) > self.sender_alnum_max:
+                problems.append(Problem("sender", f"a number in national form goes as written (SourceTON 5), at most "
+                                                  f"{self.sender_alnum_max} digits, got {len(sender)}: give it in "
+                                                  "international form", sender))
+        elif numeric:
             if len(digits) > self.sender_numeric_max:
                 problems.append(Problem("sender", f"a numeric sender has at most {self.sender_numeric_max} "
                                                   f"digits, got {len(digits)}", sender))
@@ -376,8 +399,9 @@ class NetMessengerApi:
             if source_ton not in (1, 5) or not _is_int(source_ton):
                 problems.append(Problem("source_ton", "must be 1 (international number) or 5 (alphanumeric)",
                                         str(source_ton)))
-            elif source_ton == 1 and not numeric:
-                problems.append(Problem("source_ton", "1 (international number) needs a numeric sender", sender))
+            elif source_ton == 1 and (not numeric or national):
+                problems.append(Problem("source_ton", "1 (international number) needs a number in international "
+                                                      "form (no leading 0)", sender))
         return problems
 
     def _text_problems(self, message: OutgoingMessage) -> tuple[list[Problem], TextInfo | None]:
@@ -401,14 +425,18 @@ class NetMessengerApi:
             return problems + exc.problems, None
         return problems, info
 
+    def _validity(self, message: OutgoingMessage, validity_period: int | None) -> Any:
+        if validity_period is not None:
+            return validity_period
+        return message.validity if message.validity is not None else self.validity_period_default
+
     def _option_problems(self, message: OutgoingMessage, validity_period: int | None,
                          own: Iterable[str]) -> list[Problem]:
         problems: list[Problem] = []
-        if validity_period is not None and not (
-            _is_int(validity_period) and 1 <= validity_period <= self.validity_period_max
-        ):
-            problems.append(Problem("validity_period", f"must be whole seconds from 1 to {self.validity_period_max}",
-                                    str(validity_period)))
+        validity = self._validity(message, validity_period)
+        if not (_is_int(validity) and 1 <= validity <= self.validity_period_max):
+            problems.append(Problem("validity", f"must be whole seconds from 1 to {self.validity_period_max} "
+                                                "(NetMessenger ValidityPeriod)", str(validity)))
         if message.send_at is not None and (message.send_at.tzinfo is None or message.send_at.utcoffset() is None):
             problems.append(Problem("send_at", f"must be timezone-aware (it is sent as {self.time_zone} time)",
                                     str(message.send_at)))
@@ -446,7 +474,8 @@ class NetMessengerApi:
         digits; numbers as international digits, no repeats, at most
         :attr:`max_recipients_per_request`; or exactly one group/list (``"list:Name"``,
         ``"group:Name"`` or ``"Name"``), never both; ``send_at`` timezone-aware;
-        ``validity_period`` 1..86400 s; ``source_ton`` 1 or 5; ``extras`` strings that do not clash
+        the validity (``validity_period`` or ``message.validity``) 1..86400 s; ``source_ton`` 1 or 5
+        (1 only for an international number); ``extras`` strings that do not clash
         with the parameters set here.
 
         :raises SmsCapabilityError: ``test_mode`` is set (NetMessenger cannot test-send).
@@ -459,7 +488,8 @@ class NetMessengerApi:
     def _source(self, sender: str, source_ton: int | None) -> tuple[str, int]:
         digits = sender[1:] if sender.startswith("+") else sender
         if digits.isascii() and digits.isdigit():
-            ton = source_ton or (1 if len(digits) >= self.numeric_ton_min_digits else 5)
+            international = sender.startswith("+") or not digits.startswith("0")
+            ton = source_ton or (1 if international and len(digits) >= self.numeric_ton_min_digits else 5)
             return digits, ton
         return sender, source_ton or 5
 
@@ -474,8 +504,10 @@ class NetMessengerApi:
         """Build ``Action=Send`` for numbers (``DestinationAddress=n1,n2,..``) or one group/list
         (``DestinationAddress=Group&GroupName=..`` / ``List&ListName=..``), validated first.
 
-        :param validity_period: ``ValidityPeriod`` in seconds (omitted when ``None``).
-        :param source_ton: ``SourceTON``; default 1 for numeric senders of 11+ digits, else 5.
+        :param validity_period: ``ValidityPeriod`` in seconds; when ``None``, ``message.validity``,
+            else 86400 (always sent: the vendor page does not mark it optional).
+        :param source_ton: ``SourceTON``; default 1 for international numeric senders of 11+
+            digits, else 5 (a national number such as ``07911123456`` goes as written, TON 5).
         :param get_bg_send_id: for group/list sends, ask for the background-send id(s).
         """
         self._checked(message, validity_period, source_ton)
@@ -493,8 +525,7 @@ class NetMessengerApi:
         if message.send_at is not None:
             fields.append(("ScheduleDate", self.schedule_date(message.send_at)))
         fields.append(("SourceTON", str(ton)))
-        if validity_period is not None:
-            fields.append(("ValidityPeriod", str(validity_period)))
+        fields.append(("ValidityPeriod", str(self._validity(message, validity_period))))
         if message.numbers and self.get_all_message_ids:
             fields.append(("GetAllMessageIDs", "1"))
         if message.groups and get_bg_send_id:
@@ -504,12 +535,27 @@ class NetMessengerApi:
 
     # ================================================================ Send: answer
 
-    def _send_tokens(self, response: HttpResponse, recipients: Sequence[str]) -> tuple[list[int], list[str]]:
+    def _send_tokens(self, response: HttpResponse, recipients: Sequence[str], *,
+                     every_line: bool = False) -> tuple[list[int], list[str]]:
+        """The ids/codes of a Send answer and the text lines after them.
+
+        ``every_line``: read ids from every line that holds only ids (a group/list answer may put
+        the success flag ``1`` and the background-send id on separate lines); otherwise only the
+        first line holds ids and the rest is error text.
+        """
         answer = self._answer(response, "Send", recipients)
-        tokens = [t.strip() for t in answer.first.split(",") if t.strip()]
-        if not tokens or not all(_ITEM.fullmatch(t) for t in tokens) or any(int(t) == 0 for t in tokens):
+        filled = answer.filled
+        taken = 0
+        tokens: list[str] = []
+        while taken < len(filled) and (taken == 0 or every_line):
+            line = [t.strip() for t in filled[taken].split(",") if t.strip()]
+            if not line or not all(_ITEM.fullmatch(t) for t in line):
+                break
+            tokens += line
+            taken += 1
+        if not tokens or any(int(t) == 0 for t in tokens):
             raise self._unreadable("Send", "without readable message ids or codes", recipients)
-        return [int(t) for t in tokens], answer.after_first
+        return [int(t) for t in tokens], filled[taken:]
 
     def _rejection_text(self, code: int, texts: Sequence[str]) -> str:
         entry = error_code(code)
@@ -546,6 +592,14 @@ class NetMessengerApi:
         """
         numbers = list(message.numbers)
         items, texts = self._send_tokens(response, numbers)
+        if all(i == PARTIAL_FAILURE for i in items):
+            # "Some numbers in list failed" without ids: some numbers were texted, nobody says which.
+            raise SmsAmbiguousError(
+                f"Send answered {items[0]} ({error_code(items[0]).meaning}) without message ids; which of the "
+                f"{len(numbers)} numbers were texted is unknown",
+                gateway=self.gateway,
+                recipients_in_doubt=numbers,
+            )
         if len(items) == 1 and items[0] < 0 and (len(numbers) > 1 or error_code(items[0]).scope == "request"):
             raise self._code_error(items[0], texts, "Send")
         parts = max(1, self._parts(message))
@@ -583,12 +637,13 @@ class NetMessengerApi:
 
         Groups/lists: ``1`` accepted; with ``GetBGSendID`` the background-send id(s) (comma
         separated, "for future proofing") go to ``background_send_ids`` (an answer ``1,<ids>`` is
-        read as the success flag followed by ids -- UNCERTAIN, not documented).
+        read as the success flag followed by ids -- UNCERTAIN, not documented -- and so is ``1``
+        with the ids on the following lines).
 
         :raises SmsPartialFailure: -400 (some numbers of the list failed); ``result`` is the
             :meth:`SendResult.to_dict` of the accepted group.
-        :raises SmsAmbiguousError: an unreadable 200 answer, or ids that do not line up with
-            the numbers.
+        :raises SmsAmbiguousError: an unreadable 200 answer, ids that do not line up with the
+            numbers, or a bare -400 to numbers (some were texted, the answer does not say which).
         :raises SmsTransientError: -300, -511, -513, -515, -517 and 503/429 (rate limited).
         :raises SmsAuthenticationError: -501, -512, -514.
         :raises SmsGatewayError: the other codes of the table and undocumented ones.
@@ -605,7 +660,7 @@ class NetMessengerApi:
             ]
             return SendResult(gateway=self.gateway, results=results)
         label = message.groups[0] if message.groups else ""
-        items, texts = self._send_tokens(response, [label])
+        items, texts = self._send_tokens(response, [label], every_line=True)
         positives = [str(i) for i in items if i > 0]
         ids = positives[1:] if positives[:1] == ["1"] else positives
         accepted = SendResult(
@@ -768,18 +823,23 @@ class NetMessengerApi:
     def report_statuses(self, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[MessageStatus]:
         """Turn the rows of a Messages/Outbox/FailedMessages report into statuses, lazily.
 
-        Columns are found by name, ignoring case: ``MessageID``, ``Status`` and ``Destination``
-        (or ``Number``).
+        UNCERTAIN: the vendor page does not name these columns (the names come from the .NET
+        SDK's field names), so they are found ignoring case, spaces, ``_`` and ``-``, under the
+        variants in :data:`REPORT_COLUMNS` (``MessageID``/``Message ID``/``Msg_ID``/``ID``,
+        ``Status``/``Message Status``/``Delivery Status``, ``Destination``/``Number``/``To``/...).
 
-        :raises SmsGatewayError: the header has no ``MessageID`` or ``Status`` column.
+        :raises SmsGatewayError: no id or no status column, naming the columns the report has.
         """
-        names = [h.strip().lower() for h in header]
-        try:
-            id_at, status_at = names.index("messageid"), names.index("status")
-        except ValueError:
-            raise SmsGatewayError("the report has no MessageID and Status columns", gateway=self.gateway) from None
-        to_at = next((names.index(n) for n in ("destination", "number") if n in names), None)
-        return self._statuses(rows, id_at, status_at, to_at)
+        names = [_column_key(h) for h in header]
+        found = {role: next((names.index(n) for n in variants if n in names), None)
+                 for role, variants in REPORT_COLUMNS.items()}
+        id_at, status_at = found["message_id"], found["status"]
+        if id_at is None or status_at is None:
+            shown = ", ".join(repr(self.safe_text(h)) for h in header[:20]) or "none"
+            raise SmsGatewayError(
+                f"the Messages report has no message id and status columns that this provider recognises "
+                f"(its columns: {shown}); statuses cannot be read from it", gateway=self.gateway)
+        return self._statuses(rows, id_at, status_at, found["destination"])
 
     @staticmethod
     def _statuses(rows: Iterable[Sequence[str]], id_at: int, status_at: int,
@@ -920,8 +980,9 @@ class NetMessengerApi:
             fields.append(("Telephone", user.telephone.strip()))
         fields.append(("Credits", str(user.credits)))
         if user.credit_reminder is not None:
-            # The vendor page writes "Credit Reminder"; the official SDKs send CreditReminder.
-            fields.append(("CreditReminder", str(user.credit_reminder)))
+            # The vendor page spells the parameter "Credit Reminder" (with the space); the official
+            # .NET SDK sends CreditReminder. The document is the contract we follow.
+            fields.append(("Credit Reminder", str(user.credit_reminder)))
         if user.alert is not None:
             fields.append(("Alert", str(user.alert)))
         return self._request("CreateUser", fields)

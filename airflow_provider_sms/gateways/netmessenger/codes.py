@@ -215,6 +215,11 @@ _STATUS_LIST = (
         "Command_Failed", "Failed (like undeliverable, international routes)", DeliveryStatus.FAILED
     ),
     NetMessengerStatus("Unknown", "The network gave no final status", DeliveryStatus.UNKNOWN),
+    # Not on the vendor's status page, but answered by the simulator (and plausible from the
+    # gateway: a message refused by the network, a scheduled message cancelled before it left).
+    NetMessengerStatus("Rejected", "Rejected by the network", DeliveryStatus.REJECTED),
+    NetMessengerStatus("Cancelled", "Cancelled before it was sent", DeliveryStatus.CANCELLED),
+    NetMessengerStatus("Canceled", "Cancelled before it was sent", DeliveryStatus.CANCELLED),
 )
 
 MESSAGE_STATUSES: Mapping[str, NetMessengerStatus] = {_key(s.word): s for s in _STATUS_LIST}
