@@ -27,6 +27,11 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
     :param deferrable: wait in the triggerer instead of a worker slot.
     :return: ``{"background_send_id", "total", "messages": [{"message_id", "destination",
         "status_word", "status", "final"}, ...]}``.
+
+    A group or list small enough for the gateway to send in the foreground (NetMessenger: at most
+    200 members) may come back without a background-send id: its messages went out with the
+    request, so the sensor finishes at once with ``"foreground": True``, the groups it sent to,
+    and no per-message entries (the gateway gave none).
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "background_send_id")
@@ -53,10 +58,26 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
         return {"background_send_id": data["background_send_id"], "total": len(data["messages"]),
                 "messages": data["messages"]}
 
+    def _foreground_groups(self) -> list[str] | None:
+        """The groups of a send result that ran in the foreground (accepted, no background id), else None."""
+        value = load_xcom(self.background_send_id)
+        if not isinstance(value, dict) or value.get("background_send_ids"):
+            return None
+        results = value.get("results") or []
+        groups = [r.get("recipient") for r in results if isinstance(r, dict) and r.get("accepted")]
+        if not groups or value.get("message_ids") or len(groups) != value.get("accepted_count", len(groups)):
+            return None  # a numbers send, or nothing accepted: _id() explains
+        return [str(g) for g in groups]
+
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
 
+        groups = self._foreground_groups()
+        if groups is not None:
+            self.log.info("the send to %s ran in the foreground (no background send id): finished", groups)
+            return PokeReturnValue(is_done=True, xcom_value={"background_send_id": None, "foreground": True,
+                                                             "groups": groups, "total": 0, "messages": []})
         background_send_id = self._id()
         with airflow_errors():
             answer = get_sms_hook(self.sms_conn_id).background_send(background_send_id)

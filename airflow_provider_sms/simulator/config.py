@@ -92,6 +92,12 @@ class SimulatorConfig:
             (the vendor page shows the section but not the name; case-insensitive).
         netmessenger_archive_after: virtual seconds after sending when a message counts as
             archived (it moves from the ``Messages`` reports to the ``Archived*`` ones).
+        netmessenger_foreground_bg_id: whether a list/group send small enough to run in the
+            foreground still answers a background-send id to ``GetBGSendID=1`` (the page promises
+            one "if you send to a distlist"); False answers ``1`` alone, as a gateway may.
+        netmessenger_bare_partial_failure: answer a send to numbers in which some destinations
+            fail with a bare ``-400`` ("Some numbers in list failed", seed 002) instead of one
+            item per destination; the good numbers are still texted.
     """
 
     bulksms_accounts: list[BulkSmsAccount] = field(default_factory=_default_accounts)
@@ -108,3 +114,5 @@ class SimulatorConfig:
     netmessenger_background_threshold: int = 200
     netmessenger_cancel_actions: tuple[str, ...] = ("CancelMessage", "Cancel")
     netmessenger_archive_after: float = 90 * 86400.0
+    netmessenger_foreground_bg_id: bool = True
+    netmessenger_bare_partial_failure: bool = False

@@ -13,12 +13,13 @@ Actions (see the sibling modules for the details of the bigger ones):
 * ``Send`` - :mod:`.send`.
 * cancel (``netmessenger_cancel_actions``, default ``CancelMessage`` and ``Cancel``;
   ``MessageID``) - ``1`` and the credits back; -503 when unknown, foreign, sent or cancelled.
-* ``Report`` (``ReportType``, ``From``, ``To``), ``GetAllContacts``, ``GetAllGroups`` - streamed
-  CSV, :mod:`.reports`.
+* ``Report`` (``ReportType``, ``From``, ``To``; all three mandatory, -601/-504/-505 when missing,
+  except the dates of Outbox, which the page says are ignored), ``GetAllContacts``,
+  ``GetAllGroups`` - streamed CSV, :mod:`.reports`.
 * ``CreateUser`` - ``1``; -507 (missing or invalid details: a detail line per problem, always
   shown as the page says for this action), -508 (username taken), -100 (``Credits`` above the
-  parent's balance). ``CreditReminder`` is also accepted as ``Credit Reminder`` (the page's
-  spelling).
+  parent's balance). The low-credit threshold is read from ``Credit Reminder``, as the page
+  spells it; ``CreditReminder`` (the .NET SDK's spelling) is an unknown parameter, ignored.
 * ``UpdateCredits`` (``ChildUsername``, ``Quantity``) - ``1``; -509 unknown child, -702 not a
   non-zero whole number, -510 the child would go below 0, -100 the parent has too few credits.
 * ``ImportContactsCSV`` (``ContactsCSV``, ``IgnoreDupes``, ``OverwriteDupes``) - per-line
@@ -63,7 +64,14 @@ from airflow_provider_sms.simulator.netmessenger.codes import (
     bg_error_json,
     error_answer,
 )
-from airflow_provider_sms.simulator.netmessenger.reports import contacts_csv, groups_csv, report, report_type, window
+from airflow_provider_sms.simulator.netmessenger.reports import (
+    Window,
+    contacts_csv,
+    groups_csv,
+    report,
+    report_type,
+    window,
+)
 from airflow_provider_sms.simulator.netmessenger.send import send
 from airflow_provider_sms.simulator.netmessenger.state import AccountState, ChildUser, NetMessengerState
 
@@ -202,7 +210,7 @@ class NetMessengerApi:
         """``Report``: validated here, generated while streaming."""
         kind = report_type(params.get("ReportType", ""))
         if kind == "Outbox":
-            period = window("", "", account.time_zone)  # documented: From and To are ignored
+            period = Window()  # documented: From and To are ignored
         else:
             period = window(params.get("From", ""), params.get("To", ""), account.time_zone)
         return csv_response(report(self.state, account, kind, period))
@@ -229,7 +237,7 @@ class NetMessengerApi:
         credits = _whole(values["Credits"]) if values["Credits"] else 0
         if credits is None or credits < 0:
             problems.append("Credits must be a whole number of at least 0")
-        reminder_raw = params.get("CreditReminder", params.get("Credit Reminder", "")).strip()
+        reminder_raw = params.get("Credit Reminder", "").strip()
         alert_raw = params.get("Alert", "").strip()
         reminder, alert = _whole(reminder_raw), _whole(alert_raw)
         if (reminder_raw and (reminder is None or reminder < 0)) or (alert_raw and (alert is None or alert < 0)):

@@ -25,9 +25,10 @@ Import rules (the vendor page plus the choices the page leaves open):
 * groups named in columns 4-6 are created on the fly; a group name longer than 50 characters
   cannot be created, so the contact is stored without it and the line answers ``Partial`` with
   the detail ``Group name too long (<name>)``;
-* when any line is ``Partial`` or ``Failed``, the result lines are followed by two empty lines
-  (the vendor's example shows two, its prose says "a blank line") and one detail line
-  ``<n> : <reason>`` per problem, in line order; every line ends with ``\\n``.
+* when any line is ``Partial`` or ``Failed``, the result lines are followed by one empty line
+  (the page's prose: "there will be a blank line, followed by text with details"; its example
+  as captured shows two) and one detail line ``<n> : <reason>`` per problem, in line order;
+  every line ends with ``\\n``.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ class AddressBook:
             details.extend(f"{line_no} : {reason}" for reason in reasons)
         answer = "\n".join(results) + "\n"
         if details:
-            answer += "\n\n" + "\n".join(details) + "\n"
+            answer += "\n" + "\n".join(details) + "\n"
         return answer
 
     def _import_row(self, row: Sequence[str], *, ignore_dupes: bool, overwrite_dupes: bool) -> tuple[str, list[str]]:

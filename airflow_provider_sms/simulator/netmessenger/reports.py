@@ -111,18 +111,19 @@ def report_type(raw: str) -> str:
 
 
 def window(start: str, end: str, tz_name: str) -> Window:
-    """The filter for ``From``/``To``; -504/-505 when one is malformed."""
-    lower, upper = -math.inf, math.inf
-    if start.strip():
-        try:
-            lower = parse_stamp(start, tz_name)
-        except ValueError:
-            raise NetMessengerError(BAD_FROM) from None
-    if end.strip():
-        try:
-            upper = parse_stamp(end, tz_name) + 1.0
-        except ValueError:
-            raise NetMessengerError(BAD_TO) from None
+    """The filter for ``From``/``To``; -504/-505 when one is missing or malformed.
+
+    Both are mandatory (the page: "all parameters are mandatory unless otherwise stated"); only
+    Outbox, whose dates "are ignored", does without them (its caller uses ``Window()``).
+    """
+    try:
+        lower = parse_stamp(start, tz_name)
+    except ValueError:
+        raise NetMessengerError(BAD_FROM) from None
+    try:
+        upper = parse_stamp(end, tz_name) + 1.0
+    except ValueError:
+        raise NetMessengerError(BAD_TO) from None
     return Window(lower, upper)
 
 

@@ -2,7 +2,8 @@
 
 Check order: ``DestinationAddress`` present (-401) -> ``SourceAddress``/``SourceTON`` (-518, -402,
 -403) -> ``Body`` (-404 blank, -507 over 459 characters) -> ``ValidityPeriod`` (-405 unless a
-whole number 1..86400) -> ``ScheduleDate`` (-407 unless ``YYYYMMDDHHMMSS`` in the account's time
+whole number 1..86400; missing is -405 too: the page does not mark it optional, and "all
+parameters are mandatory unless otherwise stated") -> ``ScheduleDate`` (-407 unless ``YYYYMMDDHHMMSS`` in the account's time
 zone; a past date sends at once) -> recipients -> credits (-100: nothing is sent).
 
 * Numbers: one answer item per comma-separated destination, in order - the message id (every
@@ -14,7 +15,10 @@ zone; a past date sends at once) -> recipients -> credits (-100: nothing is sent
   when nobody is left). Answers ``1``, or with ``GetBGSendID=1`` the background-send id. More
   than ``netmessenger_background_threshold`` members run in the background: the messages leave
   ``netmessenger_background_delay`` virtual seconds later (``GetBGMessages`` answers -522 until
-  then); smaller ones leave at once but still get a background-send id.
+  then); smaller ones leave at once but still get a background-send id (unless
+  ``netmessenger_foreground_bg_id`` is off: then they answer ``1``).
+* ``netmessenger_bare_partial_failure``: a numbers send with failed destinations answers a bare
+  -400 instead of an item per destination (the good numbers are still sent).
 * Credits: one per part per message, charged at acceptance.
 """
 
@@ -36,6 +40,7 @@ from airflow_provider_sms.simulator.netmessenger.codes import (
     INVALID_VALIDITY,
     LIST_EMPTY,
     NOT_ENOUGH_CREDITS,
+    PARTIAL_FAILURE,
     UNKNOWN_GROUP,
     UNKNOWN_LIST,
     NetMessengerError,
@@ -108,14 +113,10 @@ def _message(state: NetMessengerState, account: AccountState, params: Params) ->
             raise NetMessengerError(INVALID_SCHEDULE) from None
         send_at, scheduled = max(when, now), when > now
     delay = state.config.delivery_delay
-    return _Message(
-        body, source.strip(), body_parts(body), send_at, scheduled, validity is not None and validity < delay
-    )
+    return _Message(body, source.strip(), body_parts(body), send_at, scheduled, validity < delay)
 
 
-def _validity(raw: str) -> int | None:
-    if not raw:
-        return None
+def _validity(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
@@ -143,6 +144,8 @@ def _send_to_numbers(
     if not valid:
         return SendAnswer(",".join(str(a) for a in answers), codes)
     record = _store(state, account, message, valid, bg_send_id=None)
+    if codes and state.config.netmessenger_bare_partial_failure:
+        return SendAnswer(str(PARTIAL_FAILURE), (PARTIAL_FAILURE,))
     all_parts = params.get("GetAllMessageIDs", "").strip() == "1"
     out: list[str] = []
     position = 0
@@ -196,7 +199,10 @@ def _send_to_list(
     )
     record = _store(state, account, timed, allowed, bg_send_id=bg_send_id)
     state.add_bg_send(BackgroundSend(bg_send_id, account.username, kind, name, now, ready_at, record))
-    return SendAnswer(str(bg_send_id) if params.get("GetBGSendID", "").strip() == "1" else "1")
+    wants_id = params.get("GetBGSendID", "").strip() == "1"
+    if not background and not state.config.netmessenger_foreground_bg_id:
+        wants_id = False
+    return SendAnswer(str(bg_send_id) if wants_id else "1")
 
 
 def _store(

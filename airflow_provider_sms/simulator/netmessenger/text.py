@@ -55,14 +55,17 @@ def source_error(source: str, ton: str) -> int | None:
     """The error code for a ``SourceAddress`` (with its ``SourceTON``), or None when it is fine.
 
     -518 blank or characters outside GSM (or a TON other than 1/5), -402 alphanumeric longer
-    than 11, -403 a number that is too long or a TON 1 (international) source that is no number.
+    than 11, -403 a number that is too long or a TON 1 (international) source that is no
+    international number (not digits, or a national number with a leading 0).
     """
     value = source.strip()
     if not value or any(char not in _GSM for char in value) or ton not in ("", "1", "5"):
         return BAD_SOURCE
     digits = value[1:] if value.startswith("+") else value
     if digits.isdigit():
-        return SOURCE_INVALID_NUMBER if len(digits) > MAX_NUMERIC_SOURCE else None
+        national = not value.startswith("+") and digits.startswith("0")
+        too_long = len(digits) > MAX_NUMERIC_SOURCE
+        return SOURCE_INVALID_NUMBER if too_long or (ton == "1" and national) else None
     if ton == "1":
         return SOURCE_INVALID_NUMBER
     return SOURCE_TOO_LONG if len(value) > MAX_ALPHA_SOURCE else None

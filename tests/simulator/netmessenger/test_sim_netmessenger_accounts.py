@@ -30,7 +30,7 @@ def create(nm: NmClient, **overrides: Any) -> str:
 
 
 def test_create_user_takes_its_credits_from_the_parent(nm: NmClient, sms_simulator: SimulatorServer) -> None:
-    assert create(nm, Telephone="447700900001", CreditReminder="10", Alert="30", AccessLevel="admin") == "1"
+    assert create(nm, Telephone="447700900001", Alert="30", AccessLevel="admin", **{"Credit Reminder": "10"}) == "1"
     assert nm.call("CheckCredits") == "900"
     (child,) = sms_simulator.netmessenger.child_users()
     assert child["username"] == "kid"
@@ -38,9 +38,13 @@ def test_create_user_takes_its_credits_from_the_parent(nm: NmClient, sms_simulat
     assert "kid-pass-123" not in repr(child)
 
 
-def test_create_user_accepts_the_pages_credit_reminder_spelling(nm: NmClient, sms_simulator: SimulatorServer) -> None:
+def test_create_user_reads_credit_reminder_as_the_page_spells_it(nm: NmClient,
+                                                                 sms_simulator: SimulatorServer) -> None:
     assert create(nm, **{"Credit Reminder": "5"}) == "1"
     assert sms_simulator.netmessenger.child_users()[0]["credit_reminder"] == 5
+    # The .NET SDK's "CreditReminder" is not the page's parameter: like any unknown one, ignored.
+    assert create(nm, ChildUsername="kid2", CreditReminder="7") == "1"
+    assert sms_simulator.netmessenger.child_users()[1]["credit_reminder"] is None
 
 
 def test_create_user_missing_or_invalid_details_is_507_with_details(nm: NmClient) -> None:

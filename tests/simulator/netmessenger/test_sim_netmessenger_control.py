@@ -84,7 +84,7 @@ def test_the_token_never_appears_in_inspection_output(nm: NmClient, sms_simulato
     secret = "nm-TOKEN-7f3a-91bd-SECRET"
     sms_simulator.reset(SimulatorConfig(netmessenger_accounts=[NetMessengerAccount(token=secret)]))
     nm.post("CheckCredits", token=secret)
-    nm.post("Send", token=secret, DestinationAddress=NUMBER, SourceAddress="Shop", Body="x")
+    nm.post("Send", token=secret, DestinationAddress=NUMBER, SourceAddress="Shop", Body="x", ValidityPeriod="60")
     nm.post(
         "CreateUser",
         token=secret,

@@ -9,7 +9,7 @@ import requests
 
 from airflow_provider_sms.simulator.netmessenger.reports import REPORT_TYPES
 from airflow_provider_sms.simulator.server import SimulatorServer
-from tests.simulator.netmessenger.test_sim_netmessenger_units import LONDON, TOKEN, NmClient, stamp
+from tests.simulator.netmessenger.test_sim_netmessenger_units import EARLIEST, LATEST, LONDON, TOKEN, NmClient, stamp
 
 NUMBER = "447700900001"
 OTHER = "447700900002"
@@ -62,6 +62,15 @@ def test_report_errors(nm: NmClient) -> None:
     assert nm.call("Report", ReportType="usage", To="20241301000000", ShowErrorMessage="1") == (
         "-505\nInvalid To Timestamp"
     )
+
+
+def test_report_dates_are_mandatory_except_for_outbox(nm: NmClient) -> None:
+    # "All parameters are mandatory unless otherwise stated": a missing From/To is -504/-505,
+    # except for Outbox, whose dates the page says are ignored.
+    assert nm.post("Report", ReportType="Messages", To=LATEST, ShowErrorMessage="1").text == (
+        "-504\nInvalid From Timestamp")
+    assert nm.post("Report", ReportType="Messages", From=EARLIEST).text == "-505"
+    assert nm.post("Report", ReportType="Outbox").text.startswith('"MessageID"')
 
 
 def test_messages_report_rows_and_date_filter(nm: NmClient, sms_simulator: SimulatorServer) -> None:
@@ -160,7 +169,7 @@ def test_a_million_row_report_streams(sms_simulator: SimulatorServer) -> None:
     first = state.seed_messages(1_000_000, 447000000000, sms_simulator.clock.now() - 60)
     answer = requests.post(
         sms_simulator.url + "/api",
-        data={"Token": TOKEN, "Action": "Report", "ReportType": "Messages"},
+        data={"Token": TOKEN, "Action": "Report", "ReportType": "Messages", "From": EARLIEST, "To": LATEST},
         stream=True,
         timeout=60,
     )

@@ -69,17 +69,19 @@ def test_blacklist_from_the_account_configuration(nm: NmClient, sms_simulator: S
         ({"SourceAddress": "TwelveCharss"}, "-402"),
         ({"SourceAddress": "4477009000011234"}, "-403"),
         ({"SourceAddress": "Shop", "SourceTON": "1"}, "-403"),
+        ({"SourceAddress": "07911123456", "SourceTON": "1"}, "-403"),  # national form is no international number
         ({"Body": "   "}, "-404"),
         ({"Body": "x" * 460}, "-507"),
         ({"ValidityPeriod": "86401"}, "-405"),
         ({"ValidityPeriod": "0"}, "-405"),
         ({"ValidityPeriod": "a day"}, "-405"),
+        ({"ValidityPeriod": ""}, "-405"),
         ({"ScheduleDate": "2024-01-01 10:00"}, "-407"),
         ({"ScheduleDate": "20241340000000"}, "-407"),
     ],
 )
 def test_send_errors(nm: NmClient, sms_simulator: SimulatorServer, fields: dict[str, str], code: str) -> None:
-    base = {"DestinationAddress": NUMBER, "SourceAddress": "Shop", "Body": "Hello"}
+    base = {"DestinationAddress": NUMBER, "SourceAddress": "Shop", "Body": "Hello", "ValidityPeriod": "86400"}
     assert nm.call("Send", **{**base, **fields}) == code
     assert sms_simulator.netmessenger.received() == []
     assert sms_simulator.netmessenger.credits() == 1000
@@ -87,6 +89,25 @@ def test_send_errors(nm: NmClient, sms_simulator: SimulatorServer, fields: dict[
 
 def test_missing_body_field_is_blank(nm: NmClient) -> None:
     assert nm.call("Send", DestinationAddress=NUMBER, SourceAddress="Shop", ShowErrorMessage="1") == "-404\nBlank Body"
+
+
+def test_every_parameter_the_page_does_not_mark_optional_is_insisted_on(nm: NmClient,
+                                                                       sms_simulator: SimulatorServer) -> None:
+    # Seed 002: "All parameters are mandatory unless otherwise stated"; each missing one answers
+    # the table's code for that parameter, and nothing is sent.
+    full = {"DestinationAddress": NUMBER, "SourceAddress": "Shop", "Body": "Hello", "ValidityPeriod": "3600"}
+    for name, code in (("DestinationAddress", "-401\nInvalid Destination Address"),
+                       ("SourceAddress", "-518\nBlank or Invalid Source Address"), ("Body", "-404\nBlank Body"),
+                       ("ValidityPeriod", "-405\nInvalid Validity Period")):
+        fields = {k: v for k, v in full.items() if k != name}
+        assert nm.call("Send", ShowErrorMessage="1", **fields) == code, name
+    assert nm.call("Send", ShowErrorMessage="1", **{**full, "DestinationAddress": "List"}) == (
+        "-410\nInvalid Distribution List")
+    assert nm.call("Send", ShowErrorMessage="1", **{**full, "DestinationAddress": "Group"}) == "-414\nInvalid Group"
+    assert nm.call("CheckMessageStatus", ShowErrorMessage="1") == "-503\nUnknown Message ID"
+    assert nm.call("CancelMessage", ShowErrorMessage="1") == "-503\nUnknown Message ID"
+    assert sms_simulator.netmessenger.received() == []
+    assert nm.send(NUMBER, ValidityPeriod="3600").isdigit()
 
 
 def test_numeric_source_and_ton(nm: NmClient, sms_simulator: SimulatorServer) -> None:

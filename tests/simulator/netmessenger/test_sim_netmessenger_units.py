@@ -36,8 +36,11 @@ VENDOR_IMPORT = (
 )
 # "Gives the reponse:" - verbatim from the page (two empty lines before the details, as shown).
 VENDOR_IMPORT_ANSWER = (
-    "1 : Success\n2 : Success\n3 : Success\n4 : Failed\n5 : Failed\n\n\n4 : No name\n5 : Invalid number (mynumber)\n"
+    "1 : Success\n2 : Success\n3 : Success\n4 : Failed\n5 : Failed\n\n4 : No name\n5 : Invalid number (mynumber)\n"
 )
+
+
+EARLIEST, LATEST = "20000101000000", "20991231235959"
 
 
 class NmClient:
@@ -56,12 +59,14 @@ class NmClient:
         return self.session.post(self.url, data=data, timeout=30)
 
     def call(self, action: str, **fields: Any) -> str:
+        if action == "Report":  # From and To are mandatory: default to "any time" when a test does not care
+            fields = {"From": EARLIEST, "To": LATEST, **fields}
         answer = self.post(action, **fields)
         assert answer.status_code == 200
         return answer.text
 
     def send(self, to: str = "447700900001", **fields: Any) -> str:
-        fields = {"SourceAddress": "Shop", "Body": "Hello", **fields}
+        fields = {"SourceAddress": "Shop", "Body": "Hello", "ValidityPeriod": "86400", **fields}
         return self.call("Send", DestinationAddress=to, **fields)
 
     def send_one(self, to: str = "447700900001", **fields: Any) -> int:
