@@ -4,20 +4,29 @@ HTTP Basic auth on every route (401 problem JSON otherwise). Errors are "problem
 ``{"type", "title", "status", "detail"}``.
 
 * ``POST /v1/messages`` - body: one SubmissionEntry or a list. ``to`` is a number, a list, or
-  ``{"type": "INTERNATIONAL", "address": ...}`` / ``{"type": "GROUP", "id"|"name": ...}``
-  objects. Query: ``deduplication-id`` (int32; a repeat within ``json_dedupe_window`` answers
-  the original 201 body and sends nothing), ``auto-unicode``, ``schedule-date`` (ISO-8601 with
-  offset, at most two years ahead), ``schedule-description``. 201 with a list of Messages;
-  400 validation, 403 insufficient credits or daily quota.
+  ``{"type": "INTERNATIONAL", "address": ..., "fields": [...]}`` / ``{"type": "GROUP",
+  "id"|"name": ...}`` objects. Query: ``deduplication-id`` (int32; a repeat within
+  ``json_dedupe_window`` answers the original 201 body and sends nothing), ``auto-unicode``,
+  ``schedule-date`` (ISO-8601 with offset, at most two years ahead), ``schedule-description``,
+  ``longMessageMaxParts`` (the default for entries that do not set it, as in the vendor's PHP
+  sample). Entries may set ``messageClass``, ``protocolId`` and use body templates
+  (:mod:`.entries`). 201 with a list of Messages; 400 validation, 403 insufficient credits or
+  daily quota. A form-encoded body (``to``, ``body``, ``deduplication-id``) is taken too.
+* ``GET /v1/messages/send?to=..&body=..[&deduplication-id=..]`` - the vendor's "really simple"
+  single-message send; answers like ``POST /v1/messages``.
 * ``GET /v1/messages?filter=...&limit=N&sortOrder=ASCENDING`` - newest first unless
   ``sortOrder=ASCENDING``; at most 1000 messages (``limit`` default 1000). ``filter`` is the
   vendor's ``name=value`` clauses joined by ``&`` (see :mod:`.query`), e.g.
   ``submission.id=1-00000000000000012345`` then ``submission.id=...&id<<smallest id seen>``.
 * ``GET /v1/messages/{id}`` and ``GET /v1/profile``.
 
-Status types come from the same numeric outcome the EAPI reports: 0 ACCEPTED, 10 SENT,
-11 DELIVERED, 53 FAILED.EXPIRED, 51/57 FAILED.HANDSET_ERROR, 32/55 FAILED.BLOCKED, other failures
-FAILED.NOT_SENT; a message whose scheduled time has not come is SCHEDULED.
+Status types come from the same numeric outcome the EAPI reports: 10 SENT, 11 DELIVERED,
+53 FAILED.EXPIRED, 51/57 FAILED.HANDSET_ERROR, 32/55 FAILED.BLOCKED, other failures
+FAILED.NOT_SENT. ``ACCEPTED`` and ``SCHEDULED`` are "only returned for initial message
+submissions" (the vendor's ``status.type``): the 201 answer says ACCEPTED (SCHEDULED for a future
+``schedule-date``); later reads show a message still in progress as SENT and leave out one whose
+scheduled time has not come (as the EAPI, where its status cannot be asked "until after it has
+actually been sent"; ``GET /v1/messages/{id}`` answers 404 for it).
 """
 
 from __future__ import annotations
@@ -26,13 +35,15 @@ import base64
 import binascii
 import json
 from array import array
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from airflow_provider_sms.simulator.bulksms.entries import fill_template, has_template, message_class, protocol_id
 from airflow_provider_sms.simulator.bulksms.query import format_submission_id, parse_filter
 from airflow_provider_sms.simulator.bulksms.state import (
     DAILY_QUOTA_EXCEEDED,
@@ -126,7 +137,10 @@ def message_json(batch: Batch, index: int, now: float, *, in_submission: bool = 
     ``creditCost`` "do not have a value"; later reads carry them.
     """
     content = batch.content(index)
-    kind, subtype = json_status(batch.status(index, now))
+    code = batch.status(index, now)
+    if not in_submission and code == 0:
+        code = 10  # ACCEPTED is for the submission answer only; in progress reads as SENT
+    kind, subtype = json_status(code)
     return {
         "id": str(batch.message_id(index)),
         "type": "SENT",
@@ -134,8 +148,8 @@ def message_json(batch: Batch, index: int, now: float, *, in_submission: bool = 
         "to": batch.msisdns[index],
         "body": content.text,
         "encoding": _DCA_TO_ENCODING.get(content.dca, "TEXT"),
-        "protocolId": 0,
-        "messageClass": 2,
+        "protocolId": content.protocol_id,
+        "messageClass": content.message_class,
         "numberOfParts": None if in_submission else content.parts,
         "creditCost": None if in_submission else float(content.parts),
         "submission": {"id": format_submission_id(batch.batch_id), "date": iso_utc(batch.created_at)},
@@ -156,6 +170,7 @@ class JsonApi:
         return [
             Route(MESSAGES, self._guard(self.post_messages), methods=["POST"]),
             Route(MESSAGES, self._guard(self.list_messages), methods=["GET"]),
+            Route(MESSAGES + "/send", self._guard(self.simple_send), methods=["GET"]),
             Route(MESSAGES + "/{message_id}", self._guard(self.get_message), methods=["GET"]),
             Route(PROFILE, self._guard(self.profile), methods=["GET"]),
         ]
@@ -193,21 +208,33 @@ class JsonApi:
     # -- POST /v1/messages ----------------------------------------------------------------------
 
     async def post_messages(self, request: Request, account: AccountState) -> Response:
-        """Submit messages."""
-        query = request.query_params
-        dedupe_id = _int32(query.get("deduplication-id"), "deduplication-id")
-        if dedupe_id is not None:
-            original = self.state.recall_json(account, dedupe_id)
-            if original is not None:
-                return Response(original, status_code=201, media_type="application/json")
+        """Submit messages: a JSON body, or the simple form-encoded ``to``/``body``."""
+        body = await request.body()
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            return self._submit(account, {**request.query_params, **form}, [_simple_entry(form)])
         try:
-            payload = json.loads(await request.body())
+            payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise bad_request("the body is not valid JSON") from None
         entries = payload if isinstance(payload, list) else [payload]
         if not entries or not all(isinstance(entry, dict) for entry in entries):
             raise bad_request("the body must be a SubmissionEntry object or a non-empty list of them")
+        return self._submit(account, request.query_params, entries)
+
+    async def simple_send(self, request: Request, account: AccountState) -> Response:
+        """``GET /v1/messages/send?to=..&body=..``: one message, the URI read as UTF-8."""
+        query = request.query_params
+        return self._submit(account, query, [_simple_entry(query)])
+
+    def _submit(self, account: AccountState, query: Mapping[str, str], entries: list[Any]) -> Response:
+        dedupe_id = _int32(query.get("deduplication-id"), "deduplication-id")
+        if dedupe_id is not None:
+            original = self.state.recall_json(account, dedupe_id)
+            if original is not None:
+                return Response(original, status_code=201, media_type="application/json")
         auto_unicode = query.get("auto-unicode", "false").lower() == "true"
+        default_parts = _positive(query.get("longMessageMaxParts", DEFAULT_MAX_PARTS), "longMessageMaxParts")
         now = self.state.clock.now()
         send_at = _schedule(query.get("schedule-date"), now)
 
@@ -216,10 +243,12 @@ class JsonApi:
         owners = array("I")
         modes: set[str] = set()
         for position, entry in enumerate(entries):
-            content, numbers, mode = self._entry(entry, position, auto_unicode)
-            contents.append(content)
+            entry_contents, numbers, mode = self._entry(entry, position, auto_unicode, default_parts)
+            distinct = list(dict.fromkeys(entry_contents))
+            at = {c: len(contents) + i for i, c in enumerate(distinct)}
+            contents.extend(distinct)
+            owners.extend(at[c] for c in entry_contents)
             msisdns.extend(numbers)
-            owners.extend([position] * len(numbers))
             modes.add(mode)
             if len(msisdns) > self.state.config.max_batch_size:
                 raise bad_request(f"too many messages: at most {self.state.config.max_batch_size} per request")
@@ -246,33 +275,23 @@ class JsonApi:
             self.state.remember_json(account, dedupe_id, body)
         return Response(body, status_code=201, media_type="application/json")
 
-    def _entry(self, entry: dict[str, Any], position: int, auto_unicode: bool) -> tuple[Content, list[str], str]:
+    def _entry(self, entry: dict[str, Any], position: int, auto_unicode: bool,
+               default_parts: int) -> tuple[list[Content], list[str], str]:
+        """One Content per recipient (the same object for all unless a body template differs) and the numbers."""
         where = f"entry {position}: "
-        numbers = self._recipients(entry.get("to"), where)
+        recipients = self._recipients(entry.get("to"), where)
         body = entry.get("body")
         if not isinstance(body, str) or not body:
             raise bad_request(where + "body must be a non-empty string")
         encoding = entry.get("encoding", "TEXT")
         if encoding not in _ENCODING_TO_DCA:
             raise bad_request(where + "encoding must be TEXT, UNICODE or BINARY")
-        if encoding == "TEXT" and not is_gsm(body):
-            if auto_unicode:
-                encoding = "UNICODE"
-            else:
-                # The vendor: "non-GSM 03.38 characters will be replaced by the ? character".
-                body = "".join(char if is_gsm(char) else "?" for char in body)
-        max_parts = entry.get("longMessageMaxParts", DEFAULT_MAX_PARTS)
-        if not isinstance(max_parts, int) or isinstance(max_parts, bool) or max_parts < 1:
-            raise bad_request(where + "longMessageMaxParts must be a positive integer")
-        if encoding == "BINARY":
-            octets = decode_hex(body)
-            if octets is None:
-                raise bad_request(where + "a BINARY body must be hex octets")
-            parts = binary_parts(len(octets))
-        else:
-            parts = text_parts(body) if encoding == "TEXT" else unicode_parts(body)
-        if parts > max_parts:
-            raise bad_request(where + f"the body needs {parts} parts, more than longMessageMaxParts={max_parts}")
+        max_parts = _positive(entry.get("longMessageMaxParts", default_parts), where + "longMessageMaxParts")
+        klass, pid = message_class(entry.get("messageClass")), protocol_id(entry.get("protocolId"))
+        if klass is None:
+            raise bad_request(where + "messageClass must be 0-3 or FLASH_SMS, ME_SPECIFIC, SIM_SPECIFIC, TE_SPECIFIC")
+        if pid is None:
+            raise bad_request(where + "protocolId must be 0-255 or one of the documented names")
         user_id = entry.get("userSuppliedId")
         if user_id is not None and (not isinstance(user_id, str) or len(user_id) > 20):
             raise bad_request(where + "userSuppliedId must be a string of at most 20 characters")
@@ -282,21 +301,56 @@ class JsonApi:
         routing = entry.get("routingGroup", "STANDARD")
         if routing not in ("ECONOMY", "STANDARD", "PREMIUM"):
             raise bad_request(where + "routingGroup must be ECONOMY, STANDARD or PREMIUM")
-        content = Content(body, _ENCODING_TO_DCA[encoding], parts, _sender(entry.get("from"), where), user_id)
-        return content, numbers, mode
+        sender = _sender(entry.get("from"), where)
 
-    def _recipients(self, to: Any, where: str) -> list[str]:
+        def content(text: str) -> Content:
+            kind = encoding
+            if kind == "TEXT" and not is_gsm(text):
+                if auto_unicode:
+                    kind = "UNICODE"
+                else:
+                    # The vendor: "non-GSM 03.38 characters will be replaced by the ? character".
+                    text = "".join(char if is_gsm(char) else "?" for char in text)
+            if kind == "BINARY":
+                octets = decode_hex(text)
+                if octets is None:
+                    raise bad_request(where + "a BINARY body must be hex octets")
+                parts = binary_parts(len(octets))
+            else:
+                parts = text_parts(text) if kind == "TEXT" else unicode_parts(text)
+            if parts > max_parts:
+                raise bad_request(where + f"the body needs {parts} parts, more than longMessageMaxParts={max_parts}")
+            return Content(text, _ENCODING_TO_DCA[kind], parts, sender, user_id, klass, pid)
+
+        numbers = [number for number, _ in recipients]
+        if encoding == "BINARY" or not has_template(body):
+            shared = content(body)
+            return [shared] * len(numbers), numbers, mode
+        filled: dict[str, Content] = {}  # recipients whose filled bodies are alike share one Content
+        per_recipient = []
+        for _, fields in recipients:
+            text = fill_template(body, fields)
+            if text not in filled:
+                filled[text] = content(text)
+            per_recipient.append(filled[text])
+        return per_recipient, numbers, mode
+
+    def _recipients(self, to: Any, where: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Each number with its template ``fields`` (group members have none)."""
         items = to if isinstance(to, list) else [to]
         if to is None or not items:
             raise bad_request(where + "'to' is required")
-        numbers: list[str] = []
+        numbers: list[tuple[str, tuple[str, ...]]] = []
         for item in items:
             if isinstance(item, str):
-                numbers.append(_number(item, where))
+                numbers.append((_number(item, where), ()))
             elif isinstance(item, dict) and item.get("type", "INTERNATIONAL") == "INTERNATIONAL":
-                numbers.append(_number(item.get("address"), where))
+                fields = item.get("fields", [])
+                if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+                    raise bad_request(where + "'fields' must be a list of strings")
+                numbers.append((_number(item.get("address"), where), tuple(fields)))
             elif isinstance(item, dict) and item.get("type") == "GROUP":
-                numbers.extend(self._group_members(item, where))
+                numbers.extend((member, ()) for member in self._group_members(item, where))
             else:
                 raise bad_request(where + "each 'to' must be a number or an INTERNATIONAL/GROUP address")
         return numbers
@@ -344,6 +398,8 @@ class JsonApi:
             start = max(0, wanted.id_low - batch.first_message_id)
             stop = min(len(batch.msisdns), wanted.id_high - batch.first_message_id)
             indices = range(start, stop) if ascending else range(stop - 1, start - 1, -1)
+            if now < batch.send_at:
+                continue  # not sent yet: no status to read before it is (see the module docstring)
             for index in indices:
                 message = message_json(batch, index, now)
                 if wanted.accepts(message, batch.created_at):
@@ -356,9 +412,10 @@ class JsonApi:
         """One message by id."""
         raw = request.path_params["message_id"]
         hit = self.state.find_message(int(raw)) if raw.isdigit() else None
-        if hit is None or hit[0].username != account.username:
+        now = self.state.clock.now()
+        if hit is None or hit[0].username != account.username or now < hit[0].send_at:
             raise ProblemError(404, "Not Found", f"No message with id {raw}", "not-found")
-        return JSONResponse(message_json(hit[0], hit[1], self.state.clock.now()))
+        return JSONResponse(message_json(hit[0], hit[1], now))
 
     async def profile(self, request: Request, account: AccountState) -> Response:
         """The account profile with its credit balance."""
@@ -419,6 +476,24 @@ def _sender(raw: Any, where: str) -> str | None:
     if kind not in ("INTERNATIONAL", "SHORTCODE", "ALPHANUMERIC"):
         raise bad_request(where + "'from.type' must be INTERNATIONAL, ALPHANUMERIC, SHORTCODE or REPLIABLE")
     return address
+
+
+def _simple_entry(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The SubmissionEntry of the simple send (``to`` and ``body`` fields, both required)."""
+    to, body = fields.get("to"), fields.get("body")
+    if not to:
+        raise bad_request("'to' is required")
+    if not body:
+        raise bad_request("body must be a non-empty string")
+    return {"to": to, "body": body}
+
+
+def _positive(raw: Any, name: str) -> int:
+    """A positive integer from JSON (an int) or a query string (digits)."""
+    value = int(raw) if isinstance(raw, str) and raw.strip().isdigit() else raw
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise bad_request(f"{name} must be a positive integer")
+    return value
 
 
 def _int32(raw: str | None, name: str) -> int | None:

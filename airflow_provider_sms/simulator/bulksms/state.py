@@ -51,6 +51,8 @@ class Content:
     parts: int = 1
     sender: str | None = None
     user_supplied_id: str | None = None
+    message_class: int = 2  # GSM 03.38 class; 2 (SIM specific) is the vendors' default
+    protocol_id: int = 0  # TP-PID; 0 is "implicit"
 
     @property
     def wire_body(self) -> str:

@@ -171,7 +171,11 @@ def test_schedule_date(sms_simulator: SimulatorServer) -> None:
     messages = post(sms_simulator, {"to": NUMBER, "body": "later"}, query={"schedule-date": when.isoformat()}).json()
     assert messages[0]["status"]["type"] == "SCHEDULED"
     assert sms_simulator.bulksms.received_count(NUMBER) == 0
+    # SCHEDULED is for the submission answer only: before it is sent, later reads do not list it.
+    assert get(sms_simulator, "/v1/messages").json() == []
+    assert get(sms_simulator, f"/v1/messages/{messages[0]['id']}").status_code == 404
     sms_simulator.clock.advance(601)
+    assert get(sms_simulator, f"/v1/messages/{messages[0]['id']}").json()["status"]["type"] == "SENT"
     assert sms_simulator.bulksms.received_count(NUMBER) == 1
     far = dt.datetime.now(dt.UTC) + dt.timedelta(days=3 * 365)
     assert post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"schedule-date": far.isoformat()}).status_code == 400
@@ -190,7 +194,8 @@ def test_statuses_by_submission_filter(sms_simulator: SimulatorServer) -> None:
         listed = get(sms_simulator, "/v1/messages", filter=f"submission.id={submission}", limit=1000).json()
         return {m["to"]: m["status"]["id"] for m in listed}
 
-    assert set(statuses().values()) == {"ACCEPTED.null"}
+    # ACCEPTED is "only returned for initial message submissions": a later read says SENT.
+    assert set(statuses().values()) == {"SENT.null"}
     sms_simulator.clock.advance(2.5)
     assert set(statuses().values()) == {"SENT.null"}
     sms_simulator.clock.advance(2.5)
@@ -266,3 +271,84 @@ def test_single_message_and_profile(sms_simulator: SimulatorServer, eapi: EapiCl
     assert get(sms_simulator, "/v1/profile").json()["credits"]["balance"] == 998.0
     listed = get(sms_simulator, "/v1/messages", filter=f"submission.id={batch}").json()
     assert [m["to"] for m in listed] == [OTHER]
+
+
+# -- what the vendor's API description accepts beyond the provider's own requests ---------------
+
+
+def test_form_encoded_post_sends_one_message(sms_simulator: SimulatorServer) -> None:
+    # "You can also use the same parameters to POST form encoded fields to /messages."
+    answer = requests.post(sms_simulator.url + "/v1/messages", data={"to": "+" + NUMBER, "body": "Hello World"},
+                           auth=AUTH, timeout=10)
+    assert answer.status_code == 201
+    (message,) = answer.json()
+    assert (message["to"], message["body"], message["status"]["type"]) == (NUMBER, "Hello World", "ACCEPTED")
+    again = requests.post(sms_simulator.url + "/v1/messages", data={"to": NUMBER, "body": "x", "deduplication-id": "7"},
+                          auth=AUTH, timeout=10)
+    repeat = requests.post(sms_simulator.url + "/v1/messages", data={"to": NUMBER, "body": "x", "deduplication-id": "7"},
+                           auth=AUTH, timeout=10)
+    assert again.json() == repeat.json()
+    assert sms_simulator.bulksms.received_count(NUMBER) == 2
+    missing = requests.post(sms_simulator.url + "/v1/messages", data={"to": NUMBER}, auth=AUTH, timeout=10)
+    assert missing.status_code == 400
+
+
+def test_simple_get_send(sms_simulator: SimulatorServer) -> None:
+    answer = get(sms_simulator, "/v1/messages/send", to="+" + NUMBER, body="Dobrá práce")
+    assert answer.status_code == 201
+    assert answer.json()[0]["to"] == NUMBER
+    assert [m["message"] for m in sms_simulator.bulksms.received(NUMBER)] == ["Dobr? pr?ce"]  # TEXT, no auto-unicode
+    assert get(sms_simulator, "/v1/messages/send", body="no recipient").status_code == 400
+    unauthorised = requests.get(sms_simulator.url + "/v1/messages/send", params={"to": NUMBER, "body": "x"}, timeout=10)
+    assert unauthorised.status_code == 401
+    assert sms_simulator.bulksms.received_count(NUMBER) == 1
+
+
+def test_long_message_max_parts_in_the_query_is_the_default(sms_simulator: SimulatorServer) -> None:
+    # The vendor's PHP sample posts to /messages?auto-unicode=true&longMessageMaxParts=30.
+    long_text = "a" * 700  # 5 parts of 153
+    assert post(sms_simulator, {"to": NUMBER, "body": long_text}).status_code == 400  # default 3
+    assert post(sms_simulator, {"to": NUMBER, "body": long_text}, query={"longMessageMaxParts": 30}).status_code == 201
+    entry_wins = {"to": NUMBER, "body": long_text, "longMessageMaxParts": 2}
+    assert post(sms_simulator, entry_wins, query={"longMessageMaxParts": 30}).status_code == 400
+    assert post(sms_simulator, {"to": NUMBER, "body": "x"}, query={"longMessageMaxParts": "many"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("entry", "klass", "pid"),
+    [
+        ({}, 2, 0),
+        ({"messageClass": "FLASH_SMS", "protocolId": "REPLACE_MESSAGE_1"}, 0, 65),
+        ({"messageClass": 1, "protocolId": 127}, 1, 127),
+    ],
+)
+def test_message_class_and_protocol_id(sms_simulator: SimulatorServer, entry: dict[str, Any], klass: int,
+                                       pid: int) -> None:
+    (message,) = post(sms_simulator, {"to": NUMBER, "body": "x", **entry}).json()
+    assert (message["messageClass"], message["protocolId"]) == (klass, pid)
+    assert get(sms_simulator, f"/v1/messages/{message['id']}").json()["messageClass"] == klass
+
+
+@pytest.mark.parametrize("entry", [{"messageClass": 4}, {"messageClass": "LOUD"}, {"protocolId": 256},
+                                   {"protocolId": "REPLACE_MESSAGE_9"}, {"messageClass": True}])
+def test_bad_message_class_or_protocol_id_is_400(sms_simulator: SimulatorServer, entry: dict[str, Any]) -> None:
+    assert post(sms_simulator, {"to": NUMBER, "body": "x", **entry}).status_code == 400
+    assert sms_simulator.bulksms.received_count(NUMBER) == 0
+
+
+def test_body_templates_are_filled_per_recipient(sms_simulator: SimulatorServer) -> None:
+    # The vendor's example: {F0######} is at most 10 characters (braces, name and hashes count).
+    body = "Good morning {F0######}, your balance is {F1######}"
+    to = [{"address": NUMBER, "fields": ["Harry", "$1345.23"]},
+          {"address": OTHER, "fields": ["Bartholomew-Smith", "$2345.58"]},
+          {"address": "447700900003"}]
+    messages = post(sms_simulator, {"body": body, "to": to}).json()
+    assert [m["body"] for m in messages] == [
+        "Good morning Harry, your balance is $1345.23",
+        "Good morning Bartholome, your balance is $2345.58",
+        "Good morning , your balance is ",
+    ]
+    assert [m["message"] for m in sms_simulator.bulksms.received()] == [m["body"] for m in messages]
+    phonebook = post(sms_simulator, {"body": "Hi {fn######} {sn######}!", "to": NUMBER}).json()
+    assert phonebook[0]["body"] == "Hi  !"  # the simulated phonebook keeps no names
+    assert post(sms_simulator, {"body": body, "to": [{"address": NUMBER, "fields": [1]}]}).status_code == 400
