@@ -143,7 +143,7 @@ def test_report_statuses_tolerate_column_name_variants(api: NetMessengerApi, hea
 
 
 def test_report_statuses_without_an_id_column_fail_naming_the_columns(api: NetMessengerApi) -> None:
-    with pytest.raises(SmsGatewayError, match="no message id and status columns.*'Reference', 'State'"):
+    with pytest.raises(SmsGatewayError, match=r"no message id and status columns.*'Reference', 'State'"):
         api.report_statuses(["Reference", "State"], [["1", "Delivered"]])
 
 

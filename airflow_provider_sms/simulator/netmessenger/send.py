@@ -3,8 +3,9 @@
 Check order: ``DestinationAddress`` present (-401) -> ``SourceAddress``/``SourceTON`` (-518, -402,
 -403) -> ``Body`` (-404 blank, -507 over 459 characters) -> ``ValidityPeriod`` (-405 unless a
 whole number 1..86400; missing is -405 too: the page does not mark it optional, and "all
-parameters are mandatory unless otherwise stated") -> ``ScheduleDate`` (-407 unless ``YYYYMMDDHHMMSS`` in the account's time
-zone; a past date sends at once) -> recipients -> credits (-100: nothing is sent).
+parameters are mandatory unless otherwise stated") -> ``ScheduleDate`` (-407 unless
+``YYYYMMDDHHMMSS`` in the account's time zone; a past date sends at once) -> recipients ->
+credits (-100: nothing is sent).
 
 * Numbers: one answer item per comma-separated destination, in order - the message id (every
   part's id with ``GetAllMessageIDs=1``, comma separated), or -401 for something that is no

@@ -283,10 +283,9 @@ def test_form_encoded_post_sends_one_message(sms_simulator: SimulatorServer) -> 
     assert answer.status_code == 201
     (message,) = answer.json()
     assert (message["to"], message["body"], message["status"]["type"]) == (NUMBER, "Hello World", "ACCEPTED")
-    again = requests.post(sms_simulator.url + "/v1/messages", data={"to": NUMBER, "body": "x", "deduplication-id": "7"},
-                          auth=AUTH, timeout=10)
-    repeat = requests.post(sms_simulator.url + "/v1/messages", data={"to": NUMBER, "body": "x", "deduplication-id": "7"},
-                           auth=AUTH, timeout=10)
+    form = {"to": NUMBER, "body": "x", "deduplication-id": "7"}
+    again = requests.post(sms_simulator.url + "/v1/messages", data=form, auth=AUTH, timeout=10)
+    repeat = requests.post(sms_simulator.url + "/v1/messages", data=form, auth=AUTH, timeout=10)
     assert again.json() == repeat.json()
     assert sms_simulator.bulksms.received_count(NUMBER) == 2
     missing = requests.post(sms_simulator.url + "/v1/messages", data={"to": NUMBER}, auth=AUTH, timeout=10)
