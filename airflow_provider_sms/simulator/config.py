@@ -95,6 +95,8 @@ class SimulatorConfig:
         netmessenger_foreground_bg_id: whether a list/group send small enough to run in the
             foreground still answers a background-send id to ``GetBGSendID=1`` (the page promises
             one "if you send to a distlist"); False answers ``1`` alone, as a gateway may.
+        netmessenger_bg_id_on_next_line: answer a list/group send's background-send id as ``1``
+            (the documented success flag) with the id on the next line, as a gateway may.
         netmessenger_bare_partial_failure: answer a send to numbers in which some destinations
             fail with a bare ``-400`` ("Some numbers in list failed", seed 002) instead of one
             item per destination; the good numbers are still texted.
@@ -115,4 +117,5 @@ class SimulatorConfig:
     netmessenger_cancel_actions: tuple[str, ...] = ("CancelMessage", "Cancel")
     netmessenger_archive_after: float = 90 * 86400.0
     netmessenger_foreground_bg_id: bool = True
+    netmessenger_bg_id_on_next_line: bool = False
     netmessenger_bare_partial_failure: bool = False

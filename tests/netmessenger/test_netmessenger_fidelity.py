@@ -121,6 +121,19 @@ def test_a_group_sent_in_the_foreground_does_not_fail_the_background_send_sensor
     assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1, 1, 1]
 
 
+def test_a_background_send_id_on_the_line_after_the_success_flag_is_kept(nm_conn: str,
+                                                                        sms_simulator: SimulatorServer) -> None:
+    sms_simulator.reset(SimulatorConfig(netmessenger_bg_id_on_next_line=True))
+    sms_simulator.netmessenger.add_list("Staff", [f"447700{300000 + i}" for i in range(250)])
+    sent = SmsGroupSendOperator(task_id="g", sms_conn_id=nm_conn, group="list:Staff", message="Fire drill at 3",
+                                sender="Office").execute(context())
+    (bg_send,) = sms_simulator.netmessenger.bg_sends()
+    assert sent["background_send_ids"] == [str(bg_send.bg_send_id)]
+    sms_simulator.clock.advance(3600)
+    done = SmsBackgroundSendSensor(task_id="w", sms_conn_id=nm_conn, background_send_id=sent).poke(context())
+    assert done.is_done and done.xcom_value["total"] == 250
+
+
 def test_a_numbers_send_still_has_no_background_send(nm_conn: str) -> None:
     sent = SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS[:1], message="Hi",
                            sender="Airflow").execute(context())

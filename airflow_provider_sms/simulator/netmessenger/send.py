@@ -17,7 +17,8 @@ credits (-100: nothing is sent).
   than ``netmessenger_background_threshold`` members run in the background: the messages leave
   ``netmessenger_background_delay`` virtual seconds later (``GetBGMessages`` answers -522 until
   then); smaller ones leave at once but still get a background-send id (unless
-  ``netmessenger_foreground_bg_id`` is off: then they answer ``1``).
+  ``netmessenger_foreground_bg_id`` is off: then they answer ``1``); with
+  ``netmessenger_bg_id_on_next_line`` the id follows ``1`` on the next line.
 * ``netmessenger_bare_partial_failure``: a numbers send with failed destinations answers a bare
   -400 instead of an item per destination (the good numbers are still sent).
 * Credits: one per part per message, charged at acceptance.
@@ -203,6 +204,8 @@ def _send_to_list(
     wants_id = params.get("GetBGSendID", "").strip() == "1"
     if not background and not state.config.netmessenger_foreground_bg_id:
         wants_id = False
+    if wants_id and state.config.netmessenger_bg_id_on_next_line:
+        return SendAnswer(f"1\n{bg_send_id}")
     return SendAnswer(str(bg_send_id) if wants_id else "1")
 
 

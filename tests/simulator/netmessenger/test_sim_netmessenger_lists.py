@@ -131,3 +131,15 @@ def test_archived_background_messages_are_out_of_reach(nm: NmClient, sms_simulat
     bg_send_id = nm.send("List", ListName="one", GetBGSendID="1")
     sms_simulator.clock.advance(sms_simulator.config.netmessenger_archive_after)
     assert json.loads(nm.call("GetBGMessages", BGSendID=bg_send_id))["error"] == "-523"
+
+
+def test_answer_layout_switches_for_list_sends(nm: NmClient, sms_simulator: SimulatorServer) -> None:
+    members = [f"44770090{i:04d}" for i in range(3)]
+    sms_simulator.reset(SimulatorConfig(netmessenger_foreground_bg_id=False))
+    sms_simulator.netmessenger.add_list("Small", members)
+    assert nm.send("List", ListName="Small", GetBGSendID="1") == "1"  # ran in the foreground: no id
+    sms_simulator.reset(SimulatorConfig(netmessenger_bg_id_on_next_line=True))
+    sms_simulator.netmessenger.add_list("Small", members)
+    flag, bg_id = nm.send("List", ListName="Small", GetBGSendID="1").split("\n")
+    assert flag == "1" and bg_id == str(sms_simulator.netmessenger.bg_sends()[0].bg_send_id)
+    assert [sms_simulator.netmessenger.received_count(n) for n in members] == [1, 1, 1]

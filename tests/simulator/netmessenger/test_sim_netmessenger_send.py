@@ -231,3 +231,12 @@ def test_the_cancel_action_name_is_configurable(nm: NmClient, sms_simulator: Sim
     message_id = nm.send_one(ScheduleDate=stamp(sms_simulator.clock.now() + 60))
     assert nm.call("CancelMessage", MessageID=message_id) == "-502"
     assert nm.call("CancelScheduled", MessageID=message_id) == "1"
+
+
+def test_bare_partial_failure_switch(nm: NmClient, sms_simulator: SimulatorServer) -> None:
+    sms_simulator.reset(SimulatorConfig(netmessenger_bare_partial_failure=True))
+    sms_simulator.netmessenger.blacklist(OTHER)
+    # Seed 002's -400 "Some numbers in list failed": the good number is still texted.
+    assert nm.send(f"{NUMBER},{OTHER}", ShowErrorMessage="1") == "-400\nSome numbers in list failed"
+    assert [r["number"] for r in sms_simulator.netmessenger.received()] == [NUMBER]
+    assert nm.send(NUMBER).isdigit()  # nothing failed: ids as usual
