@@ -581,7 +581,7 @@ class SkycoreApi:
         error = self._failure(root, action)
         code = str(error.code or "")
         if code.startswith("E9") or error_code(code).scope == "recipient":
-            return ImportLine(line, ImportOutcome.FAILED, code, (error.message,))
+            return ImportLine(line, ImportOutcome.FAILED, code, (f"{code}: {error.message}",))
         raise error
 
     # ================================================================ statistics report
