@@ -89,13 +89,13 @@ def to_bytes(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
-def pull_parser(events: tuple[str, ...] = ("start", "end")) -> etree.XMLPullParser:
-    """A hardened incremental parser for streamed documents (reports): same settings as :func:`parse_xml`.
+def pull_parser() -> etree.XMLPullParser:
+    """A hardened incremental parser (start and end events) for streamed documents: as :func:`parse_xml`.
 
     Callers feed it chunk by chunk, refuse chunks holding ``<!DOCTYPE``/``<!ENTITY`` with
     :func:`has_dtd`, and clear elements once read so memory stays flat.
     """
-    return etree.XMLPullParser(events=events, resolve_entities=False, no_network=True, load_dtd=False,
+    return etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
                                dtd_validation=False, huge_tree=False, remove_blank_text=True)
 
 

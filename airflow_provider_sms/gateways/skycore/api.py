@@ -621,19 +621,22 @@ class SkycoreApi:
 
     def _statistics_rows(self, lines: Iterable[str]) -> Iterator[list[str]]:
         parser = pull_parser()
-        section, group = "", {}
+        section = ""
+        group: dict[str, str] = {}
         try:
             for line in lines:
                 if has_dtd(line):
                     raise SmsGatewayError("statistics report with a DTD (refused)", gateway=self.gateway)
                 parser.feed(line + "\n")
                 for event, node in parser.read_events():
+                    if not isinstance(node, etree._Element):
+                        continue
                     name = etree.QName(node).localname.upper() if isinstance(node.tag, str) else ""
                     if event == "start":
                         if name in _SECTIONS:
                             section, group = name, {}
                         elif name in _GROUPS:
-                            group = dict(node.attrib)
+                            group = {str(k): str(v) for k, v in node.attrib.items()}
                         continue
                     if name in ("TEXT", "CONTENT") and node.get("id") is not None:
                         yield _statistics_row(node, name, section, group)

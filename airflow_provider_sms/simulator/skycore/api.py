@@ -101,8 +101,9 @@ class _Fields:
 
 
 def _valid_number(number: str | None) -> bool:
-    return bool(number) and number.isascii() and number.isdigit() and 8 <= len(number) <= 15 \
-        and not number.startswith("0")  # type: ignore[union-attr]
+    if not number:
+        return False
+    return number.isascii() and number.isdigit() and 8 <= len(number) <= 15 and not number.startswith("0")
 
 
 class SkycoreApi:

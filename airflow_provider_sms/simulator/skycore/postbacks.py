@@ -101,10 +101,10 @@ class PostbackQueue:
             self._sending.release()
 
     def _post(self, job: PostbackJob) -> tuple[bool, str]:
-        request = urllib.request.Request(job.url, data=job.body, method="POST",
+        # The URL is the simulator user's own configuration (loopback in tests).
+        request = urllib.request.Request(job.url, data=job.body, method="POST",  # noqa: S310
                                          headers={"Content-Type": "text/xml; charset=utf-8"})
         try:
-            # The URL is the simulator user's own configuration (loopback in tests).
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
                 return answer.status == 200, f"HTTP {answer.status}"
         except urllib.error.HTTPError as exc:

@@ -172,8 +172,8 @@ class SkycoreState:
             number = self._notification_id
             self._notification_id += 1
         stamp = dt.datetime.fromtimestamp(due, dt.UTC).isoformat(timespec="seconds")
-        body = postback_xml(origin, code, {**fields, "TIMESTAMP": stamp}, generation=self.config.skycore_postback_generation,
-                            notification_id=number, created=stamp)
+        body = postback_xml(origin, code, {**fields, "TIMESTAMP": stamp},
+                            generation=self.config.skycore_postback_generation, notification_id=number, created=stamp)
         self.postbacks.add(url, body, due, code)
 
     def tick(self, *, wait: bool) -> None:

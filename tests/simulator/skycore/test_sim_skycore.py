@@ -88,7 +88,7 @@ def test_send_sms_and_inspection(sms_simulator: SimulatorServer) -> None:
 
 
 @pytest.mark.parametrize(("body", "expected"), [
-    (f"<FROM>60856</FROM><TEXT>x</TEXT>", "E201"),
+    ("<FROM>60856</FROM><TEXT>x</TEXT>", "E201"),
     (f"<TO>{A}</TO><TEXT>x</TEXT>", "E111"),
     (f"<TO>{A}</TO><FROM>99999</FROM><TEXT>x</TEXT>", "E111"),
     (f"<TO>{A}</TO><FROM>60856</FROM>", "E712"),
