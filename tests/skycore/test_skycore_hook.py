@@ -206,3 +206,24 @@ def test_connection_settings(sms_simulator: SimulatorServer, monkeypatch: pytest
     monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", json.dumps({"conn_type": "skycore"}))
     with pytest.raises(SmsConfigurationError, match="API key"):
         _hook().prepare()
+
+
+def test_notifier_sends_one_request_per_number(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    from airflow_provider_sms.notifications.sms import SmsNotifier
+
+    SmsNotifier(sms_conn_id=sky_conn, to=[A, B], message="Task failed: " + "x" * 300).notify({})
+    assert [sms_simulator.skycore.received_count(n) for n in (A, B, C)] == [1, 1, 0]
+    assert len(sms_simulator.skycore.received(A)[0]["text"]) <= 459  # cut to the alert's three parts
+
+
+def test_connection_form_and_provider_info() -> None:
+    from airflow_provider_sms.get_provider_info import get_provider_info
+
+    assert "get_ui_field_behaviour" in SkycoreHook.__dict__
+    behaviour = SkycoreHook.get_ui_field_behaviour()
+    assert behaviour["relabeling"] == {"host": "API URL", "password": "API key"}
+    assert "login" in behaviour["hidden_fields"]
+    [info] = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "skycore"]
+    assert info["hook-class-name"] == "airflow_provider_sms.hooks.skycore.SkycoreHook"
+    assert {"short_code", "operator_id", "campaign_ref", "sender_mask", "messages_per_second"} <= set(
+        info["conn-fields"])

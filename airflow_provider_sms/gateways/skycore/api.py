@@ -303,9 +303,8 @@ class SkycoreApi:
                                      "Skycore schedules only campaign sends; send at the time instead")
         if message.numbers and message.groups:
             problems.append(Problem("to", "numbers and groups cannot go in one request"))
-        elif len(message.numbers) + len(message.groups) != 1:
-            problems.append(Problem("to", f"Skycore takes exactly one recipient per request, got "
-                                          f"{len(message.numbers) + len(message.groups)}"))
+        elif not message.numbers and not message.groups:
+            problems.append(Problem("to", "no recipient"))
         problems += number_problems(list(message.numbers), "to")
         max_parts = message.max_parts or 1
         if max_parts > self.max_parts_limit:
@@ -324,7 +323,8 @@ class SkycoreApi:
     def check(self, message: OutgoingMessage) -> None:
         """Validate ``message`` for ``sendSMS`` (or a subscriber-reference send) before anything is sent.
 
-        One recipient (a number, or one group = subscriber reference); text in one SMS part unless
+        Numbers or one group (a subscriber reference; a request carries one recipient: see
+        :meth:`send_request`); text in one SMS part unless
         ``max_parts`` allows more (at most 10); a sender that is a number (the ``FROM`` code) or an
         alphanumeric mask of at most 11 characters over the connection's short code; no
         ``send_at`` or ``test_mode`` (Skycore has neither); extras that do not clash.
@@ -343,6 +343,9 @@ class SkycoreApi:
 
     def send_request(self, message: OutgoingMessage) -> HttpRequest:
         """``sendSMS`` to the one number of ``message``, or ``sendMessageBySubscriberRef`` for one group."""
+        if message.recipient_count > self.max_recipients_per_request:
+            self._raise([Problem("to", f"Skycore takes exactly one recipient per request, got "
+                                       f"{message.recipient_count}")])
         self.check(message)
         sender, _ = self._sender(message.sender)
         assert sender is not None  # checked
