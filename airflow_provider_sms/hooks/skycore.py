@@ -4,7 +4,8 @@ sends, campaign subscriptions, sending statistics, child users.
 The connection's host is the full API URL shown in the account's API settings, path included
 (default ``https://secure.skycore.com/API/wxml/1.3/``); the API key is the password. Extras:
 ``short_code`` (default ``FROM``), ``operator_id``, ``campaign_ref``, ``sender_mask``,
-``messages_per_second`` (client-side pacing of requests), ``statistics_action`` and ``time_zone``.
+``messages_per_second`` (client-side pacing of requests), ``mms_encoding_wait`` (s),
+``statistics_action`` and ``time_zone``.
 
 Skycore has no duplicate suppression and no documented status look-up: a send whose answer was
 lost is never re-sent (the transport treats it as ambiguous), and a retried task refuses to send
@@ -24,7 +25,13 @@ from airflow_provider_sms.core.contacts import ImportLine, ImportOutcome, Import
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.mms import MmsContent, MmsMessage
 from airflow_provider_sms.core.results import SendResult
-from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsError, SmsValidationError
+from airflow_provider_sms.exceptions import (
+    Problem,
+    SmsConfigurationError,
+    SmsError,
+    SmsTransientError,
+    SmsValidationError,
+)
 from airflow_provider_sms.gateways.http import HttpRequest
 from airflow_provider_sms.gateways.skycore import (
     DEFAULT_API_PATH,
@@ -154,11 +161,25 @@ class SkycoreHook(SmsHook):
     def send_mms(self, message: MmsMessage) -> SendResult:
         """One MMS request: ``sendSavedMMS``/``sendMMS`` to a number, a subscriber reference, or a campaign.
 
-        E626 (content still encoding) is retried by the transport as transient.
+        Saved content with audio or video is unusable until Skycore has encoded it: the gateway
+        answers E626 (nothing sent) meanwhile. The request is then asked again, 5 s after the
+        first refusal and up to 60 s apart, for at most ``mms_encoding_wait`` seconds (extra,
+        default 600) before the E626 error is raised.
         """
-        result: SendResult = self._send(self.api.send_mms_request(message),
-                                        partial(self.api.parse_mms_send, message=message))
-        return result
+        request = self.api.send_mms_request(message)
+        parse = partial(self.api.parse_mms_send, message=message)
+        deadline = self._clock() + float(self.settings.extra.get("mms_encoding_wait") or 600)
+        wait = 5.0
+        while True:
+            try:
+                result: SendResult = self._send(request, parse)
+                return result
+            except SmsTransientError as error:
+                if error.code != "E626" or self._clock() + wait > deadline:
+                    raise
+                self.log.info("MMS content still encoding (E626); asking again in %.0f s", wait)
+                self._sleep(wait)
+                wait = min(wait * 2, 60.0)
 
     # -- campaign subscriptions (Skycore's contact import) ----------------------------------------
 

@@ -16,6 +16,7 @@ from airflow_provider_sms.exceptions import (
     SmsCapabilityError,
     SmsConfigurationError,
     SmsRateLimitedError,
+    SmsTransientError,
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.base import get_sms_hook
@@ -146,12 +147,29 @@ def test_mms_saved_then_sent_with_tracking_ids(sky_conn: str, sms_simulator: Sim
 
 def test_mms_with_audio_waits_for_encoding(sky_conn: str, sms_simulator: SimulatorServer) -> None:
     hook = _hook()
+    waited: list[float] = []
+
+    def virtual_sleep(seconds: float) -> None:
+        waited.append(seconds)
+        sms_simulator.clock.advance(seconds)
+
+    hook._sleep = virtual_sleep
+    hook._clock = lambda: sms_simulator.clock.offset
     mms_id = hook.save_mms(MmsContent("a", [Slide({MediaKind.AUDIO: "https://e.com/a.mp3"})], subject="s"))
-    hook.transport.retry = hook.transport.retry.__class__(max_attempts=1)
-    with pytest.raises(Exception, match="encoding in progress"):
+    result = hook.send_mms(MmsMessage(mms_id=mms_id, numbers=[A]))  # encoding takes 30 virtual seconds
+    assert result.results[0].accepted and waited == [5, 10, 20]
+    assert sms_simulator.skycore.received_count(A, "mms") == 1
+
+
+def test_mms_encoding_wait_gives_up(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    sms_simulator.reset(SimulatorConfig(skycore_encoding_delay=10_000))
+    hook = _hook()
+    hook._sleep = sms_simulator.clock.advance
+    hook._clock = lambda: sms_simulator.clock.offset
+    mms_id = hook.save_mms(MmsContent("a", [Slide({MediaKind.VIDEO: "https://e.com/a.mp4"})], subject="s"))
+    with pytest.raises(SmsTransientError, match="encoding in progress"):
         hook.send_mms(MmsMessage(mms_id=mms_id, numbers=[A]))
-    sms_simulator.clock.advance(30)
-    assert hook.send_mms(MmsMessage(mms_id=mms_id, numbers=[A])).results[0].accepted
+    assert 540 <= sms_simulator.clock.offset <= 600 and sms_simulator.skycore.received() == []
 
 
 def test_subscribe_unsubscribe_and_refusals(sky_conn: str, sms_simulator: SimulatorServer) -> None:
@@ -227,3 +245,16 @@ def test_connection_form_and_provider_info() -> None:
     assert info["hook-class-name"] == "airflow_provider_sms.hooks.skycore.SkycoreHook"
     assert {"short_code", "operator_id", "campaign_ref", "sender_mask", "messages_per_second"} <= set(
         info["conn-fields"])
+
+
+def test_report_link_is_followed_only_over_https_from_an_https_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", json.dumps({"conn_type": "skycore", "password": "k-12345"}))
+    hook = _hook()
+    with pytest.raises(SmsConfigurationError, match="https"):
+        hook._report_download("http://reports.example.com/r.xml")
+    with pytest.raises(SmsConfigurationError, match="https"):
+        hook._report_download("file:///etc/passwd")
+    transport, request = hook._report_download("https://reports.example.com/r.xml?x=1")
+    assert (transport.base_url, request.method, request.path) == ("https://reports.example.com", "GET", "/r.xml?x=1")
+    assert request.content is None and request.form is None  # no credentials go to the link
+    transport.close()
