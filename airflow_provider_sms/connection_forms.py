@@ -156,6 +156,8 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
             FormField("sender_mask", "Sender mask", "string", "Default FROM_MASK (alphanumeric, at most 11)"),
             FormField("messages_per_second", "Messages per second", "number",
                       "Client-side pacing to the account's throughput limit (E113 above it)"),
+            FormField("mms_encoding_wait", "MMS encoding wait (s)", "number",
+                      "How long an MMS send waits for saved audio/video to finish encoding (E626)", 600),
             FormField("statistics_action", "Statistics action", "string",
                       "Action name of the sending statistics report (the vendor's example says getSendingStatus)",
                       "getSendingStatistics"),
