@@ -55,7 +55,6 @@ from airflow_provider_sms.exceptions import (
     SmsError,
     SmsGatewayError,
     SmsRateLimitedError,
-    SmsRetryableError,
     SmsTransientError,
     SmsValidationError,
 )
@@ -164,16 +163,12 @@ class SkycoreApi:
         message = f"{action} refused: {entry.meaning}{where}"
         if said and said.lower() != entry.meaning.lower():
             message += f": {said}"
-        error: SmsError
         if issubclass(entry.error, SmsValidationError):
             error = SmsValidationError([Problem(entry.field or action, f"{entry.meaning} ({entry.code}: {said})")],
                                        gateway=self.gateway)
             error.code = entry.code
-        elif issubclass(entry.error, SmsRetryableError):
-            error = entry.error(message, gateway=self.gateway, code=entry.code)
-        else:
-            error = entry.error(message, gateway=self.gateway, code=entry.code)
-        return error
+            return error
+        return entry.error(message, gateway=self.gateway, code=entry.code)
 
     def check_response(self, response: HttpResponse, action: str, recipients: Sequence[str] = ()) -> None:
         """Raise for an HTTP status that is not 2xx (the API itself answers 200, failures included).
