@@ -92,6 +92,8 @@ def encode_request(base_url: str, request: HttpRequest) -> EncodedRequest:
     elif request.json is not None:
         content = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers["Content-Type"] = "application/json"
+    elif request.content is not None:
+        content = request.content
     url = base_url.rstrip("/") + request.path
     if request.query:
         url = f"{url}?{urlencode(dict(request.query))}"

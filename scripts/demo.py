@@ -52,6 +52,11 @@ def _connect(server: Any) -> None:
         "conn_type": "netmessenger", "host": server.url, "password": server.config.netmessenger_accounts[0].token,
         "extra": {"default_region": "GB"},
     })
+    os.environ["AIRFLOW_CONN_SKYCORE_DEFAULT"] = json.dumps({
+        "conn_type": "skycore", "host": server.url + "/API/wxml/1.3/",
+        "password": server.config.skycore_accounts[0].api_key,
+        "extra": {"default_region": "GB", "short_code": "60856", "messages_per_second": 20},
+    })
 
 
 def main() -> int:
@@ -82,6 +87,7 @@ def main() -> int:
             failures += run.state != "success"
         bulksms = server.bulksms.received()
         netmessenger = server.netmessenger.received()
+        skycore = server.skycore.received()
 
     print("\nBulkSMS: what each simulated handset received, and the message's final status:")
     print(f"  {'number':<14} {'final status':<28} {'sender':<10} message")
@@ -95,6 +101,11 @@ def main() -> int:
         print(f"  {item['number']:<14} {item['status']:<12} {item['source']:<10} {item['body']}")
     counts = Counter(str(item["status"]) for item in campaign)
     print("  statuses: " + ", ".join(f"{word} {n}" for word, n in sorted(counts.items())))
+    print("\nSkycore: what each simulated handset received (SMS and MMS):")
+    for item in skycore:
+        what = f"MMS {item['subject']!r}, {len(item['slides'])} slides" if item["kind"] == "mms" else item["text"]
+        sender = item["mask"] or item["sender"]
+        print(f"  {item['number']:<14} {item['status']:<12} {sender:<10} {what}")
     print(f"\nReports written under {REPORTS}:")
     for report in sorted(REPORTS.rglob("*.csv")):
         lines = report.read_text().splitlines()

@@ -71,3 +71,23 @@ def bulksms_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
     """``bulksms_default`` pointing at the running simulator, for the API under test."""
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, api))
     return "bulksms_default"
+
+
+SKY_KEY = "sky-demo-key-0001"  # the simulator's default Skycore account
+
+
+def skycore_connection(server: SimulatorServer, **extra: Any) -> str:
+    """An ``AIRFLOW_CONN_*`` value for the simulator's Skycore account (host = the full API URL)."""
+    return json.dumps({
+        "conn_type": "skycore",
+        "host": server.url + "/API/wxml/1.3/",
+        "password": SKY_KEY,
+        "extra": {"default_region": "GB", "retry_backoff": 0, "short_code": "60856", **extra},
+    })
+
+
+@pytest.fixture
+def sky_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``skycore_default`` pointing at the running simulator."""
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator))
+    return "skycore_default"

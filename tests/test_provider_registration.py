@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from airflow_provider_sms.simulator import SimulatorServer
-from tests.conftest import NM_TOKEN, PASSWORD, bulksms_connection, netmessenger_connection
+from tests.conftest import NM_TOKEN, PASSWORD, SKY_KEY, bulksms_connection, netmessenger_connection, skycore_connection
 
 
 def test_provider_and_hook_are_discovered() -> None:
@@ -25,6 +25,9 @@ def test_provider_and_hook_are_discovered() -> None:
     netmessenger = manager.hooks["netmessenger"]
     assert netmessenger is not None
     assert netmessenger.hook_class_name == "airflow_provider_sms.hooks.netmessenger.NetMessengerHook"
+    skycore = manager.hooks["skycore"]
+    assert skycore is not None
+    assert skycore.hook_class_name == "airflow_provider_sms.hooks.skycore.SkycoreHook"
 
 
 _FORM_PROBE = """
@@ -73,7 +76,7 @@ def test_cli_lists_provider_and_tests_connection(sms_simulator: SimulatorServer,
         listing = json.loads(providers.stdout[providers.stdout.index("[{"):])
         assert "airflow-provider-sms" in {p["package_name"] for p in listing}
         hooks = _airflow("providers", "hooks", "-o", "json", env=env)
-        assert "bulksms" in hooks.stdout and "netmessenger" in hooks.stdout
+        assert "bulksms" in hooks.stdout and "netmessenger" in hooks.stdout and "skycore" in hooks.stdout
     tested = _airflow("connections", "test", "bulksms_default", env=env)
     assert "Connection success!" in tested.stdout, tested.stdout + tested.stderr
     assert PASSWORD not in tested.stdout + tested.stderr
@@ -82,3 +85,7 @@ def test_cli_lists_provider_and_tests_connection(sms_simulator: SimulatorServer,
         tested = _airflow("connections", "test", "netmessenger_default", env=env)
         assert "Connection success!" in tested.stdout, tested.stdout + tested.stderr
         assert NM_TOKEN not in tested.stdout + tested.stderr
+        env["AIRFLOW_CONN_SKYCORE_DEFAULT"] = skycore_connection(sms_simulator)
+        tested = _airflow("connections", "test", "skycore_default", env=env)
+        assert "Connection success!" in tested.stdout, tested.stdout + tested.stderr
+        assert SKY_KEY not in tested.stdout + tested.stderr

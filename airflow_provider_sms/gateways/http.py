@@ -30,6 +30,7 @@ class HttpRequest:
     path: str
     form: Sequence[tuple[str, str]] | None = field(default=None, repr=False)
     json: Any = field(default=None, repr=False)
+    content: bytes | None = field(default=None, repr=False)  # a raw body (XML APIs); set Content-Type in headers
     query: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     auth: BasicAuth | None = field(default=None, repr=False)

@@ -18,7 +18,7 @@ from lxml import etree
 
 from airflow_provider_sms.exceptions import SmsError
 
-__all__ = ["MAX_XML_BYTES", "child_text", "element", "parse_xml", "to_bytes"]
+__all__ = ["MAX_XML_BYTES", "child_text", "element", "has_dtd", "parse_xml", "pull_parser", "to_bytes"]
 
 MAX_XML_BYTES = 1_000_000
 """Answers and callbacks larger than this are refused unread (the gateways' documents are a few KB)."""
@@ -87,3 +87,19 @@ def _xml_text(text: str) -> str:
 def to_bytes(root: etree._Element) -> bytes:
     """UTF-8 bytes of ``root`` with an XML declaration."""
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+
+def pull_parser() -> etree.XMLPullParser:
+    """A hardened incremental parser (start and end events) for streamed documents: as :func:`parse_xml`.
+
+    Callers feed it chunk by chunk, refuse chunks holding ``<!DOCTYPE``/``<!ENTITY`` with
+    :func:`has_dtd`, and clear elements once read so memory stays flat.
+    """
+    return etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
+                               dtd_validation=False, huge_tree=False, remove_blank_text=True)
+
+
+def has_dtd(chunk: bytes | str) -> bool:
+    """True when ``chunk`` declares a DTD or an entity (refused, as in :func:`parse_xml`)."""
+    data = (chunk.encode("utf-8", "replace") if isinstance(chunk, str) else chunk).upper()
+    return b"<!DOCTYPE" in data or b"<!ENTITY" in data

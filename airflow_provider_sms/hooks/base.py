@@ -19,6 +19,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_sms.connection_forms import CONNECTION_FORMS, ConnectionForm
 from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.mms import MmsContent, MmsMessage
 from airflow_provider_sms.core.recipients import NumberCheck
 from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, SendResult
 from airflow_provider_sms.core.schedule import schedule_problems
@@ -234,6 +235,22 @@ class SmsHook(BaseHook):
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send one request's worth of ``message`` (at most ``max_recipients_per_request`` recipients)."""
         raise SmsCapabilityError(self.gateway, Capability.SEND.value)
+
+    def check_mms_content(self, content: MmsContent) -> None:
+        """Raise :class:`SmsValidationError` listing everything wrong with MMS content (slides, media)."""
+        raise SmsCapabilityError(self.gateway, Capability.MMS.value)
+
+    def check_mms(self, message: MmsMessage) -> None:
+        """Raise :class:`SmsValidationError` listing everything wrong with an MMS send; send nothing."""
+        raise SmsCapabilityError(self.gateway, Capability.MMS.value)
+
+    def save_mms(self, content: MmsContent) -> str:
+        """Save MMS content on the gateway; returns the id to send it by."""
+        raise SmsCapabilityError(self.gateway, Capability.MMS.value)
+
+    def send_mms(self, message: MmsMessage) -> SendResult:
+        """Send one request's worth of an MMS (see ``max_recipients_per_request``); per-recipient results."""
+        raise SmsCapabilityError(self.gateway, Capability.MMS.value)
 
     def get_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
         """Current status of each message, asking the gateway as few times as it allows.

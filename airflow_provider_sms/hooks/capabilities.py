@@ -25,3 +25,4 @@ class Capability(enum.StrEnum):
     SUB_ACCOUNTS = "child accounts and credit transfers"
     SENT_LOOKUP = "looking up what was already sent (safe task retries without dedupe ids)"
     VALIDITY = "a validity period (how long the gateway keeps trying to deliver)"
+    MMS = "MMS (slides with media and text, saved content)"

@@ -2,7 +2,7 @@
 
 It re-implements the vendors' documented behaviour (independently of the provider's own gateway
 code, so tests compare two readings of the documents) with a virtual clock, fault switches and
-inspection routes. It speaks BulkSMS (EAPI and JSON API v1) and NetMessenger (FastSMS); other gateways plug
+inspection routes. It speaks BulkSMS (EAPI and JSON API v1) NetMessenger (FastSMS) and Skycore; other gateways plug
 into the same app through :mod:`airflow_provider_sms.simulator.gateway`.
 
 >>> from airflow_provider_sms.simulator import SimulatorServer, SimulatorConfig  # doctest: +SKIP
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sms.simulator.config import BulkSmsAccount, NetMessengerAccount, SimulatorConfig
+from airflow_provider_sms.simulator.config import BulkSmsAccount, NetMessengerAccount, SimulatorConfig, SkycoreAccount
 
 if TYPE_CHECKING:
     from airflow_provider_sms.simulator.app import build_app
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.simulator.faults import FaultSwitches
     from airflow_provider_sms.simulator.netmessenger.state import NetMessengerState
     from airflow_provider_sms.simulator.server import SimulatorServer
+    from airflow_provider_sms.simulator.skycore.state import SkycoreState
 
 __all__ = [
     "BulkSmsAccount",
@@ -39,6 +40,8 @@ __all__ = [
     "Simulator",
     "SimulatorConfig",
     "SimulatorServer",
+    "SkycoreAccount",
+    "SkycoreState",
     "VirtualClock",
     "build_app",
 ]
@@ -51,6 +54,7 @@ _LAZY = {
     "Simulator": "airflow_provider_sms.simulator.core",
     "FaultSwitches": "airflow_provider_sms.simulator.faults",
     "SimulatorServer": "airflow_provider_sms.simulator.server",
+    "SkycoreState": "airflow_provider_sms.simulator.skycore.state",
 }
 
 

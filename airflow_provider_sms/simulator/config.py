@@ -14,6 +14,8 @@ DEFAULT_BULKSMS_USERNAME = "demo"
 DEFAULT_BULKSMS_PASSWORD = "demo-secret-pass"  # noqa: S105 - a published demo credential, not a secret
 #: Token of the NetMessenger demo account (public for the same reason).
 DEFAULT_NETMESSENGER_TOKEN = "nm-demo-token-0001"  # noqa: S105 - a published demo credential, not a secret
+#: API key of the Skycore demo account (public for the same reason).
+DEFAULT_SKYCORE_API_KEY = "sky-demo-key-0001"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,38 @@ def _default_netmessenger_accounts() -> list[NetMessengerAccount]:
 
 
 @dataclass(frozen=True)
+class SkycoreAccount:
+    """One simulated Skycore account, reached with its API key from an allow-listed IP.
+
+    Attributes:
+        api_key: the ``API_KEY``; kept out of ``repr`` so it never lands in a log.
+        username: the account's login (inspection only).
+        allowed_ips: caller IPs the API answers (others get E112).
+        codes: short/long codes the account may send ``FROM`` (others get E111).
+        throughput: API calls accepted per second (sliding one-second window on the virtual
+            clock); calls above it answer E113. ``None``: unlimited.
+        campaigns: campaign ids that exist (``CAMPAIGNREF``/``CAMPAIGNID``/``TOCAMPAIGN``).
+        enforce_campaign_check: ``sendSMS``/``sendSavedMMS`` then need a ``CAMPAIGNREF`` (E714).
+        postback_url: where postbacks are POSTed (XML); ``None``: none are sent.
+        blacklist: numbers that answer E114.
+    """
+
+    api_key: str = field(default=DEFAULT_SKYCORE_API_KEY, repr=False)
+    username: str = "demo"
+    allowed_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    codes: tuple[str, ...] = ("60856",)
+    throughput: float | None = None
+    campaigns: tuple[str, ...] = ("1116",)
+    enforce_campaign_check: bool = False
+    postback_url: str | None = None
+    blacklist: tuple[str, ...] = ()
+
+
+def _default_skycore_accounts() -> list[SkycoreAccount]:
+    return [SkycoreAccount()]
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """How the simulated gateways behave.
 
@@ -100,6 +134,15 @@ class SimulatorConfig:
         netmessenger_bare_partial_failure: answer a send to numbers in which some destinations
             fail with a bare ``-400`` ("Some numbers in list failed", seed 002) instead of one
             item per destination; the good numbers are still texted.
+        skycore_accounts: Skycore accounts (default: the ``sky-demo-key-0001`` one).
+        skycore_encoding_delay: virtual seconds saved MMS content with audio or video takes to
+            encode (sends of it answer E626 until then; N003 is posted when done).
+        skycore_postback_generation: ``"postback"`` (current flat ``<POSTBACK>``) or
+            ``"notification"`` (older ``<NOTIFICATION><BODY>``).
+        skycore_postback_timeout: real seconds a postback receiver has to answer (vendor: 10).
+        skycore_postback_retry: virtual seconds before a failed postback is tried again (vendor: ~300).
+        skycore_postback_max_retries: retries per postback after the first try (vendor: 5).
+        skycore_statistics_per_day: ``getSendingStatistics`` calls per virtual day (E510 above it).
     """
 
     bulksms_accounts: list[BulkSmsAccount] = field(default_factory=_default_accounts)
@@ -119,3 +162,10 @@ class SimulatorConfig:
     netmessenger_foreground_bg_id: bool = True
     netmessenger_bg_id_on_next_line: bool = False
     netmessenger_bare_partial_failure: bool = False
+    skycore_accounts: list[SkycoreAccount] = field(default_factory=_default_skycore_accounts)
+    skycore_encoding_delay: float = 30.0
+    skycore_postback_generation: str = "postback"
+    skycore_postback_timeout: float = 10.0
+    skycore_postback_retry: float = 300.0
+    skycore_postback_max_retries: int = 5
+    skycore_statistics_per_day: int = 100

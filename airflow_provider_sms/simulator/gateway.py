@@ -69,5 +69,6 @@ def builtin_gateway_factories() -> list[GatewayFactory]:
     # Imported here so importing this module stays cheap and free of cycles.
     from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
     from airflow_provider_sms.simulator.netmessenger.gateway import NetMessengerGateway
+    from airflow_provider_sms.simulator.skycore.gateway import SkycoreGateway
 
-    return [BulkSmsGateway, NetMessengerGateway]
+    return [BulkSmsGateway, NetMessengerGateway, SkycoreGateway]

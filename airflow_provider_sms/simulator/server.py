@@ -23,6 +23,8 @@ from airflow_provider_sms.simulator.gateway import GatewayFactory
 from airflow_provider_sms.simulator.middleware import QuietDroppedResponses
 from airflow_provider_sms.simulator.netmessenger.gateway import NetMessengerGateway
 from airflow_provider_sms.simulator.netmessenger.state import NetMessengerState
+from airflow_provider_sms.simulator.skycore.gateway import SkycoreGateway
+from airflow_provider_sms.simulator.skycore.state import SkycoreState
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -172,6 +174,13 @@ class SimulatorServer:
         """The NetMessenger accounts, messages, address books and request log, for inspection in tests."""
         gateway = self.simulator.gateways["netmessenger"]
         assert isinstance(gateway, NetMessengerGateway)
+        return gateway.state
+
+    @property
+    def skycore(self) -> SkycoreState:
+        """The Skycore accounts, messages, saved MMS, campaigns and postbacks, for inspection in tests."""
+        gateway = self.simulator.gateways["skycore"]
+        assert isinstance(gateway, SkycoreGateway)
         return gateway.state
 
     def reset(self, config: SimulatorConfig | None = None) -> None:

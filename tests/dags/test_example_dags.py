@@ -98,3 +98,28 @@ def test_group_campaign_dag(airflow_db: None, sms_simulator: SimulatorServer, mo
     assert len(sms_simulator.netmessenger.received()) == 300
     [rejects] = tmp_path.glob("volunteers-rejects-*.csv")
     assert len(rejects.read_text().splitlines()) == 3  # header + the two bad rows
+
+
+def test_skycore_mms_dag(airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
+                         tmp_path: Path) -> None:
+    from tests.conftest import skycore_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator))
+    monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
+    dag = _load_dag(EXAMPLES / "example_sms_skycore_mms.py")
+
+    run = dag.test()
+
+    assert run.state == "success"
+    subscribers = ["447700300101", "447700300102", "447700300103"]
+    assert [s["number"] for s in sms_simulator.skycore.subscribers("1116")] == subscribers
+    assert [sms_simulator.skycore.received_count(n, "sms") for n in subscribers] == [1, 0, 0]
+    assert [sms_simulator.skycore.received_count(n, "mms") for n in subscribers] == [1, 1, 1]
+    assert all(len(m["slides"]) == 3 for m in sms_simulator.skycore.mms_received())
+    [rejects] = tmp_path.glob("skycore-rejects-*.csv")
+    assert len(rejects.read_text().splitlines()) == 2  # header + the bad number
+    [stats] = (tmp_path / "skycore").glob("statistics-*.csv")
+    with stats.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((r["kind"], r["to"]) for r in rows) == sorted(
+        [("sms", "447700300101")] + [("mms", n) for n in subscribers])
