@@ -71,3 +71,13 @@ def bulksms_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
     """``bulksms_default`` pointing at the running simulator, for the API under test."""
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, api))
     return "bulksms_default"
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """A migrated SQLite metadata DB in this session's AIRFLOW_HOME (``dag.test()`` needs one)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
+                   env=os.environ.copy(), timeout=300)

@@ -1,0 +1,16 @@
+"""Each test starts with the notifier's per-process repeat memory empty (tests reuse alert identities)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_sms.notifications import sms
+
+
+@pytest.fixture(autouse=True)
+def fresh_repeat_memory() -> Iterator[None]:
+    sms._REPEATS.clear()
+    yield
+    sms._REPEATS.clear()
