@@ -71,6 +71,7 @@ def _prepare_alert_examples(server: Any) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.environ["SMS_APPOINTMENTS_CSV"] = str(target)
+    server.bulksms.set_outcome("447700100014", 51)  # one patient's phone is off: the summary shows it
     # The pipeline alert's first gateway is down (nothing listens there), to show the fallback.
     account = server.config.bulksms_accounts[0]
     os.environ["AIRFLOW_CONN_SMS_ALERTS_DOWN"] = json.dumps({
