@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _generated import REPO, replace_block  # noqa: E402
+from _generated import REPO, replace_block
 
-from airflow_provider_sms.connection_forms import CONNECTION_FORMS  # noqa: E402
-from airflow_provider_sms.hooks.capabilities import Capability  # noqa: E402
+from airflow_provider_sms.connection_forms import CONNECTION_FORMS
+from airflow_provider_sms.hooks.capabilities import Capability
 
 README = REPO / "README.md"
 BLOCK = "capability-matrix"

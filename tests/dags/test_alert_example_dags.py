@@ -60,7 +60,8 @@ def test_appointment_reminders(airflow_db: None, sms_simulator: SimulatorServer,
     assert [sms_simulator.bulksms.received_count(n) for n in tomorrow] == [1, 1, 1, 1, 1]
     assert sms_simulator.bulksms.received_count("447700100016") == 0  # the day after: not yet
     [ann] = sms_simulator.bulksms.received("447700100011")
-    assert ann["message"] == "Reminder: your appointment at Riverside Clinic is tomorrow at 09:30. Reply CANCEL to cancel."
+    assert ann["message"] == ("Reminder: your appointment at Riverside Clinic is tomorrow at 09:30. "
+                              "Reply CANCEL to cancel.")
     out = capsys.readouterr().out
     assert "Reached 4 of 5: Ann Baker (delivered), Bilal Chaudhry (delivered)" in out
     assert "Not reached: Dev Patel (failed)" in out
@@ -113,8 +114,8 @@ def _asset_events() -> list[dict[str, Any]]:
 
 def _report_files(folder: Path, sent: int, failed: int) -> None:
     folder.mkdir(parents=True)
-    (folder / "Messages.csv").write_text("MessageID,Destination\n" + "".join(f"{i},4477\n" for i in range(sent)))
-    (folder / "FailedMessages.csv").write_text("MessageID,Destination\n" + "".join(f"{i},4477\n" for i in range(failed)))
+    for name, rows in (("Messages.csv", sent), ("FailedMessages.csv", failed)):
+        (folder / name).write_text("MessageID,Destination\n" + "".join(f"{i},4477\n" for i in range(rows)))
 
 
 @pytest.mark.parametrize(("failed", "texts_on_call"), [(3, 1), (1, 0)])
