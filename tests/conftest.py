@@ -81,3 +81,14 @@ def airflow_db() -> None:
 
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
                    env=os.environ.copy(), timeout=300)
+
+
+def load_example_dag(path: Path) -> Any:
+    """The ``dag`` object of an example DAG file, imported from its path as the DAG processor would."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dag

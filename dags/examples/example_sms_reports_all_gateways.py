@@ -57,8 +57,8 @@ def extract(conn_id: str) -> dict[str, Any]:
             skipped[kind] = str(error)
             continue
         files[f"{folder}/{kind}.csv"] = write_csv(f"{folder}/{kind}.csv", header, rows)
-    summary: dict[str, Any] = {"conn_id": conn_id, "gateway": hook.gateway, "day": start.date().isoformat(), "files": files,
-               "skipped": skipped}
+    summary: dict[str, Any] = {"conn_id": conn_id, "gateway": hook.gateway, "day": start.date().isoformat(),
+                               "files": files, "skipped": skipped}
     context["outlet_events"][report_asset(conn_id)].extra = summary
     return summary
 

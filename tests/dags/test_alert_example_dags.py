@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,17 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from airflow_provider_sms.simulator import SimulatorConfig, SimulatorServer
-from tests.conftest import REPO, bulksms_connection
+from tests.conftest import REPO, bulksms_connection, load_example_dag
 
 EXAMPLES = REPO / "dags" / "examples"
-
-
-def _load_dag(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.dag
 
 
 def write_appointments(path: Path) -> None:
@@ -51,7 +42,7 @@ def test_appointment_reminders(airflow_db: None, sms_simulator: SimulatorServer,
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, "json"))
     write_appointments(tmp_path / "appointments.csv")
     monkeypatch.setenv("SMS_APPOINTMENTS_CSV", str(tmp_path / "appointments.csv"))
-    dag = _load_dag(EXAMPLES / "example_sms_appointment_reminders.py")
+    dag = load_example_dag(EXAMPLES / "example_sms_appointment_reminders.py")
 
     run = dag.test(logical_date=None)
 
@@ -82,7 +73,7 @@ def test_reports_from_every_gateway_with_asset_events(
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
     _seed_yesterday(sms_simulator, 30)
-    dag = _load_dag(EXAMPLES / "example_sms_reports_all_gateways.py")
+    dag = load_example_dag(EXAMPLES / "example_sms_reports_all_gateways.py")
 
     run = dag.test(logical_date=None)
 
@@ -136,7 +127,7 @@ def test_pipeline_alert(failed: int, texts_on_call: int, airflow_db: None, sms_s
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
     day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
     _report_files(tmp_path / "netmessenger_default" / day, sent=20, failed=failed)
-    dag = _load_dag(EXAMPLES / "example_sms_pipeline_alert.py")
+    dag = load_example_dag(EXAMPLES / "example_sms_pipeline_alert.py")
 
     run = dag.test(logical_date=None)
 
