@@ -59,6 +59,37 @@ def _connect(server: Any) -> None:
     })
 
 
+def _prepare_alert_examples(server: Any) -> None:
+    """Inputs of the reminder and alert examples: tomorrow's appointments, a gateway that is down."""
+    import csv
+
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with (EXAMPLES / "data" / "appointments.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    first = min(dt.date.fromisoformat(r["starts_at"][:10]) for r in rows)
+    for row in rows:
+        day = tomorrow + (dt.date.fromisoformat(row["starts_at"][:10]) - first)
+        row["starts_at"] = day.isoformat() + row["starts_at"][10:]
+    target = REPORTS / "appointments.csv"
+    with target.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    os.environ["SMS_APPOINTMENTS_CSV"] = str(target)
+    server.bulksms.set_outcome("447700100014", 51)  # one patient's phone is off: the summary shows it
+    # The pipeline alert's first gateway is down (nothing listens there), to show the fallback.
+    account = server.config.bulksms_accounts[0]
+    os.environ["AIRFLOW_CONN_SMS_ALERTS_DOWN"] = json.dumps({
+        "conn_type": "bulksms", "host": "http://127.0.0.1:9", "login": account.username,
+        "password": account.password, "extra": {"api": "json", "retries": 0}})
+    os.environ["SMS_ALERT_CONN_ID"] = "sms_alerts_down"
+
+
+def _run_order(path: Path) -> tuple[bool, str]:
+    # DAGs scheduled on assets run after the DAGs that produce them.
+    return ("pipeline_alert" in path.stem, path.stem)
+
+
 def main() -> int:
     import warnings
 
@@ -74,12 +105,13 @@ def main() -> int:
     config = SimulatorConfig(delivery_delay=2.0, netmessenger_background_delay=3.0)
     with SimulatorServer(config) as server:
         _connect(server)
+        _prepare_alert_examples(server)
         server.bulksms.set_outcome(FAILING_NUMBER, 51)
         yesterday_noon = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
         server.netmessenger.seed_messages(25, 447700400001, yesterday_noon.timestamp(), body="Yesterday's reminder")
         print(f"Gateway simulator listening on {server.url}\n", flush=True)
         failures = 0
-        for path in sorted(EXAMPLES.glob("example_*.py")):
+        for path in sorted(EXAMPLES.glob("example_*.py"), key=_run_order):
             dag = _load_dag(path)
             print(f"== {dag.dag_id}: {dag.description}", flush=True)
             run = dag.test()
@@ -94,7 +126,7 @@ def main() -> int:
     for item in bulksms:
         status = f"{eapi_message_status(item['status']).meaning} ({item['status']})"
         print(f"  {item['msisdn']:<14} {status:<28} {item['sender'] or '':<10} {item['message']}")
-    campaign = [item for item in netmessenger if item["source"] != "Seed"]
+    campaign = [item for item in netmessenger if item["source"] not in ("Seed", "Alerts")]
     print(f"\nNetMessenger: {len(campaign)} campaign messages (first 5 shown; plus {len(netmessenger) - len(campaign)} "
           "seeded yesterday for the nightly reports), final statuses:")
     for item in campaign[:5]:
@@ -106,6 +138,10 @@ def main() -> int:
         what = f"MMS {item['subject']!r}, {len(item['slides'])} slides" if item["kind"] == "mms" else item["text"]
         sender = item["mask"] or item["sender"]
         print(f"  {item['number']:<14} {item['status']:<12} {sender:<10} {what}")
+    alerts = [item for item in netmessenger if item["source"] == "Alerts"]
+    print(f"\nAlerts sent by SmsNotifier through the fallback gateway (NetMessenger): {len(alerts)}")
+    for item in alerts:
+        print(f"  {item['number']:<14} {item['body']}")
     print(f"\nReports written under {REPORTS}:")
     for report in sorted(REPORTS.rglob("*.csv")):
         lines = report.read_text().splitlines()

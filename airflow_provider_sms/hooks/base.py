@@ -201,6 +201,15 @@ class SmsHook(BaseHook):
 
     # -- capabilities -----------------------------------------------------------------------------
 
+    @classmethod
+    def declared_capabilities(cls) -> Mapping[str, frozenset[Capability]]:
+        """What the gateway can do, per variant a connection can select (for docs and the README matrix).
+
+        One entry named after the hook by default; a gateway whose capabilities depend on the
+        connection (BulkSMS's ``api`` extra) lists each variant.
+        """
+        return {cls.hook_name: cls.capabilities}
+
     def require(self, capability: Capability, hint: str = "") -> None:
         """Raise :class:`SmsCapabilityError` unless this gateway (and API) supports ``capability``."""
         if capability not in self.capabilities:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property, partial
 from typing import Any, ClassVar
 
@@ -49,6 +49,10 @@ class BulkSmsHook(SmsHook):
          Capability.DELIVERY_REPORT, Capability.CREDITS}
     )
     _EAPI_ONLY: ClassVar[frozenset[Capability]] = frozenset({Capability.TEST_MODE, Capability.QUOTE, Capability.INBOX})
+
+    @classmethod
+    def declared_capabilities(cls) -> Mapping[str, frozenset[Capability]]:
+        return {"BulkSMS JSON": cls._COMMON, "BulkSMS EAPI": cls._COMMON | cls._EAPI_ONLY}
 
     @cached_property
     def api_name(self) -> str:
