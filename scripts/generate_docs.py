@@ -105,6 +105,9 @@ def code_tables(module: Any) -> Iterator[tuple[str, list[tuple[str, str, str, st
                 if scope == "recipient":
                     reading += " (that recipient only)"
                 rows.append((str(code), meaning, reading, advice_for_error(error)))
+            elif hasattr(entry, "status") and meaning:
+                # An event that implies no delivery status (e.g. an MMS finished encoding).
+                rows.append((str(code), meaning, "event, no status", "Informational: nothing to do."))
         if rows and len(rows) == len(table):
             yield name, rows
 

@@ -79,7 +79,8 @@ def test_every_code_table_is_documented() -> None:
         assert set(tables) == set(documented), f"{gateway}: tables the generator cannot read"
         for name, rows in documented.items():
             assert len(rows) == len(tables[name])
-            section = page.split(f"### `{name}`")[1].split("###")[0]
+            gateway_part = page.split(f"\n## {gateway}\n")[1].split("\n## ")[0]
+            section = gateway_part.split(f"### `{name}`")[1].split("###")[0]
             for code, *_ in rows:
                 assert f"| `{code}` |" in section, f"{name}: {code} missing"
 
