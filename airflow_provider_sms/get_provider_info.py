@@ -13,6 +13,7 @@ from airflow_provider_sms.connection_forms import CONNECTION_FORMS
 _INTEGRATIONS = {
     "BulkSMS": "https://www.bulksms.com/developer/",
     "NetMessenger (FastSMS)": "https://www.fastsms.co.uk/",
+    "Bulletin Messenger": "https://www.bulletin.net/",
 }
 _OPERATORS = ["send", "reports", "credits", "contacts", "address_book", "accounts"]
 _SENSORS = ["message_status", "background_send"]
@@ -29,8 +30,8 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-sms",
         "name": "SMS gateways",
-        "description": "Send SMS, wait for delivery, import contacts and pull reports through BulkSMS and "
-        "NetMessenger (FastSMS).",
+        "description": "Send SMS, wait for delivery, import contacts and pull reports through BulkSMS, "
+        "NetMessenger (FastSMS) and Bulletin Messenger.",
         "integrations": [
             {"integration-name": generic, "tags": ["service"]},
             *({"integration-name": name, "external-doc-url": url, "tags": ["service"]}
@@ -40,6 +41,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "BulkSMS", "python-modules": ["airflow_provider_sms.hooks.bulksms"]},
             {"integration-name": "NetMessenger (FastSMS)",
              "python-modules": ["airflow_provider_sms.hooks.netmessenger"]},
+            {"integration-name": "Bulletin Messenger", "python-modules": ["airflow_provider_sms.hooks.bulletin"]},
         ],
         "operators": [_modules(generic, "operators", _OPERATORS)],
         "sensors": [_modules(generic, "sensors", _SENSORS)],

@@ -20,7 +20,7 @@ from airflow_provider_sms.connection_forms import CONNECTION_FORMS, ConnectionFo
 from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import NumberCheck
-from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, SendResult
+from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, RecipientResult, SendResult
 from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
@@ -293,6 +293,17 @@ class SmsHook(BaseHook):
         Lets a retried task skip them on gateways without duplicate suppression.
         """
         raise SmsCapabilityError(self.gateway, Capability.SENT_LOOKUP.value)
+
+    def earlier_outcomes(self, recipients: Sequence[str], text: str, since: dt.datetime) -> list[RecipientResult]:
+        """What earlier tries did for ``recipients`` (numbers, or address-book entries as written).
+
+        Each recipient an earlier try already handled gets one result: accepted (texted) or
+        rejected (refused by the gateway, so not worth sending again). The default reports the
+        numbers :meth:`already_sent` finds as accepted.
+        """
+        done = self.already_sent(recipients, text, since)
+        return [RecipientResult(n, accepted=True, code="already_sent", text="sent by an earlier try")
+                for n in recipients if n in done]
 
     def get_credits(self) -> float:
         """The account's credit balance."""

@@ -24,3 +24,4 @@ class Capability(enum.StrEnum):
     CANCEL = "cancelling scheduled messages"
     SUB_ACCOUNTS = "child accounts and credit transfers"
     SENT_LOOKUP = "looking up what was already sent (safe task retries without dedupe ids)"
+    ADDRESS_BOOK_SEND = "address-book names (group:Name, contact:Name) among the numbers of a send"
