@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sms.simulator.config import BulkSmsAccount, NetMessengerAccount, SimulatorConfig
+from airflow_provider_sms.simulator.config import BulkSmsAccount, BulletinAccount, NetMessengerAccount, SimulatorConfig
 
 if TYPE_CHECKING:
     from airflow_provider_sms.simulator.app import build_app
     from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
+    from airflow_provider_sms.simulator.bulletin.state import BulletinState
     from airflow_provider_sms.simulator.clock import VirtualClock
     from airflow_provider_sms.simulator.core import Simulator
     from airflow_provider_sms.simulator.faults import FaultSwitches
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BulkSmsAccount",
     "BulkSmsState",
+    "BulletinAccount",
+    "BulletinState",
     "FaultSwitches",
     "NetMessengerAccount",
     "NetMessengerState",
@@ -47,6 +50,7 @@ _LAZY = {
     "build_app": "airflow_provider_sms.simulator.app",
     "BulkSmsState": "airflow_provider_sms.simulator.bulksms.state",
     "NetMessengerState": "airflow_provider_sms.simulator.netmessenger.state",
+    "BulletinState": "airflow_provider_sms.simulator.bulletin.state",
     "VirtualClock": "airflow_provider_sms.simulator.clock",
     "Simulator": "airflow_provider_sms.simulator.core",
     "FaultSwitches": "airflow_provider_sms.simulator.faults",

@@ -68,6 +68,7 @@ def builtin_gateway_factories() -> list[GatewayFactory]:
     """Factories of every gateway the simulator ships with."""
     # Imported here so importing this module stays cheap and free of cycles.
     from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
+    from airflow_provider_sms.simulator.bulletin.gateway import BulletinGateway
     from airflow_provider_sms.simulator.netmessenger.gateway import NetMessengerGateway
 
-    return [BulkSmsGateway, NetMessengerGateway]
+    return [BulkSmsGateway, NetMessengerGateway, BulletinGateway]
