@@ -502,44 +502,48 @@ def _is_error(row: Mapping[str, Any]) -> bool:
 
 
 def iter_json_array(lines: Iterable[str], gateway: str = GATEWAY, *, item_limit: int = 1_000_000) -> Iterator[Any]:
-    """The elements of a JSON array arriving in pieces, decoded one by one (never the whole array).
+    """The elements of a JSON array arriving in pieces (lines), decoded one by one (never the whole array).
 
     :raises SmsTransientError: the text is not a JSON array, or one element exceeds ``item_limit``
         characters.
     """
     decoder = json.JSONDecoder()
     buffer = ""
-    started = False
+    state = "open"  # open -> first (item or ]) -> after (, or ]) -> item -> after ...
     pieces = iter(lines)
     exhausted = False
+
+    def broken(why: str) -> SmsTransientError:
+        return SmsTransientError(f"the sent list is not a readable JSON array ({why})", gateway=gateway)
+
     while True:
         buffer = buffer.lstrip()
-        if not started:
-            if buffer.startswith("["):
-                buffer = buffer[1:]
-                started = True
+        if buffer:
+            head = buffer[0]
+            if state == "open":
+                if head != "[":
+                    raise broken("no opening bracket")
+                buffer, state = buffer[1:], "first"
                 continue
-            if buffer:
-                raise SmsTransientError("the sent list is not a JSON array", gateway=gateway)
-        else:
-            if buffer.startswith("]"):
+            if state in ("first", "after") and head == "]":
                 return
-            if buffer.startswith(","):
-                buffer = buffer[1:]
+            if state == "after":
+                if head != ",":
+                    raise broken("a missing comma")
+                buffer, state = buffer[1:], "item"
                 continue
-            if buffer:
-                try:
-                    item, end = decoder.raw_decode(buffer)
-                except ValueError:
-                    item, end = None, -1
-                if end >= 0 and (end < len(buffer) or exhausted):
-                    yield item
-                    buffer = buffer[end:]
-                    continue
-                if len(buffer) > item_limit:
-                    raise SmsTransientError("the sent list holds an item too large to read", gateway=gateway)
+            try:
+                item, end = decoder.raw_decode(buffer)
+            except ValueError:
+                item, end = None, -1
+            if end >= 0 and (end < len(buffer) or exhausted):
+                yield item
+                buffer, state = buffer[end:], "after"
+                continue
+            if len(buffer) > item_limit:
+                raise broken("an item too large to read")
         if exhausted:
-            raise SmsTransientError("the sent list ended before its closing bracket", gateway=gateway)
+            raise broken("it ends early" if buffer or state != "open" else "it is empty")
         try:
             buffer += next(pieces) + "\n"
         except StopIteration:
