@@ -25,6 +25,9 @@ def test_provider_and_hook_are_discovered() -> None:
     netmessenger = manager.hooks["netmessenger"]
     assert netmessenger is not None
     assert netmessenger.hook_class_name == "airflow_provider_sms.hooks.netmessenger.NetMessengerHook"
+    bulletin = manager.hooks["bulletin_messenger"]
+    assert bulletin is not None
+    assert bulletin.hook_class_name == "airflow_provider_sms.hooks.bulletin.BulletinMessengerHook"
 
 
 _FORM_PROBE = """

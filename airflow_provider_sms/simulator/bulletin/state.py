@@ -142,6 +142,15 @@ class BulletinState:
         with self._lock:
             self.account(user_id).blocked.add(number)
 
+    def load_address_book(self, data: dict[str, Any], user_id: str | None = None) -> None:
+        """Add ``{"contacts": {name: number}, "groups": {name: [members]}, "blocked": [numbers]}``."""
+        for name, number in dict(data.get("contacts") or {}).items():
+            self.add_contact(str(name), str(number), user_id)
+        for name, members in dict(data.get("groups") or {}).items():
+            self.add_group(str(name), [str(m) for m in members], user_id)
+        for number in data.get("blocked") or ():
+            self.block(str(number), user_id)
+
     def set_outcome(self, number: str, code: str) -> None:
         """The final status code messages to ``number`` will reach (default ``RCV``)."""
         with self._lock:
