@@ -152,7 +152,7 @@ class PushDispatcher:
                 return False
             try:
                 # The URL is configured by the simulator's own user (loopback in tests).
-                request = urllib.request.Request(url, data=job.body, method="POST" if job.body is not None else "GET")
+                request = urllib.request.Request(url, data=job.body, method="POST" if job.body is not None else "GET")  # noqa: S310
                 if job.body is not None:
                     request.add_header("Content-Type", job.content_type)
                 with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310

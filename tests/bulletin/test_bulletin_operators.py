@@ -121,14 +121,14 @@ def test_other_gateways_refuse_address_book_entries(sms_simulator: SimulatorServ
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
     op = SmsSendOperator(task_id="s", sms_conn_id="netmessenger_default", to=["447700100001", "group:Staff"],
                          message="Hi", sender="Airflow")
-    with pytest.raises(AirflowFailException, match="does not support address-book names.*group:Staff"):
+    with pytest.raises(AirflowFailException, match=r"does not support address-book names.*group:Staff"):
         op.execute(context())
     assert sms_simulator.netmessenger.received() == []
 
 
 def test_a_name_without_its_prefix_is_a_bad_number_not_a_name(bm_conn: str, sms_simulator: SimulatorServer) -> None:
     op = SmsSendOperator(task_id="s", sms_conn_id=bm_conn, to=["64211111111", "salesteam"], message="Hi")
-    with pytest.raises(AirflowFailException, match="salesteam.*not a phone number"):
+    with pytest.raises(AirflowFailException, match=r"salesteam.*not a phone number"):
         op.execute(context())
     assert sms_simulator.bulletin.messages() == []
 

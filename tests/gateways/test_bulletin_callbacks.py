@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import pytest
@@ -115,7 +116,5 @@ def test_parsers_raise_only_our_errors_on_random_input() -> None:
                lambda b: list(api.sent_items(b.decode("latin-1").splitlines()))]
     for sample in samples:
         for parse in parsers:
-            try:
+            with contextlib.suppress(SmsError):  # anything else fails the test
                 parse(sample)
-            except SmsError:
-                pass

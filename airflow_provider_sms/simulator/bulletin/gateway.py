@@ -57,14 +57,10 @@ class BulletinGateway:
             Route("/requests", _query(lambda q: [{"method": m, "path": p} for m, p in state.requests])),
             Route("/callbacks", _query(lambda q: {"delivered": self.callbacks.delivered,
                                                   "failed": self.callbacks.failed})),
-            Route("/contacts", json_body(lambda b: _done(state.add_contact(str(b["name"]), str(b["number"]),
-                                                                           b.get("user_id")))), methods=["POST"]),
-            Route("/groups", json_body(lambda b: _done(state.add_group(str(b["name"]), [str(m) for m in b["members"]],
-                                                                       b.get("user_id")))), methods=["POST"]),
-            Route("/blocked", json_body(lambda b: _done(state.block(str(b["number"]), b.get("user_id")))),
-                  methods=["POST"]),
-            Route("/outcomes", json_body(lambda b: _done(state.set_outcome(str(b["number"]), str(b["status"])))),
-                  methods=["POST"]),
+            Route("/contacts", json_body(self._add_contact), methods=["POST"]),
+            Route("/groups", json_body(self._add_group), methods=["POST"]),
+            Route("/blocked", json_body(self._block), methods=["POST"]),
+            Route("/outcomes", json_body(self._set_outcome), methods=["POST"]),
             Route("/replies", json_body(lambda b: {"reply_id": state.add_reply(
                 str(b["from"]), str(b["body"]), in_reply_to=str(b.get("in_reply_to") or ""),
                 display_name=str(b.get("display_name") or ""), user_id=b.get("user_id"))}), methods=["POST"]),
@@ -99,9 +95,25 @@ class BulletinGateway:
     def close(self) -> None:
         self.callbacks.close()
 
+    # -- control endpoints ----------------------------------------------------------------------
 
-def _done(_: None) -> dict[str, str]:
-    return {"status": "ok"}
+    def _add_contact(self, body: dict[str, Any]) -> Any:
+        self.state.add_contact(str(body["name"]), str(body["number"]), body.get("user_id"))
+        return {"contact": body["name"]}
+
+    def _add_group(self, body: dict[str, Any]) -> Any:
+        self.state.add_group(str(body["name"]), [str(m) for m in body["members"]], body.get("user_id"))
+        return {"group": body["name"], "members": len(body["members"])}
+
+    def _block(self, body: dict[str, Any]) -> Any:
+        self.state.block(str(body["number"]), body.get("user_id"))
+        return {"blocked": body["number"]}
+
+    def _set_outcome(self, body: dict[str, Any]) -> Any:
+        self.state.set_outcome(str(body["number"]), str(body["status"]))
+        return {"outcome": body["status"]}
+
+
 
 
 def _query(action: Callable[[dict[str, str]], Any]) -> Callable[[Request], Any]:

@@ -174,3 +174,17 @@ def test_bulletin_paths_are_not_taken_for_netmessenger(sms_simulator: SimulatorS
     _send(sms_simulator, to="64211111111", body="hi")
     assert sms_simulator.netmessenger.requests == []
     assert [p for _, p in sms_simulator.bulletin.requests] == ["/api/3/sms/out"]
+
+
+def test_control_routes_build_the_address_book(sms_simulator: SimulatorServer) -> None:
+    control = sms_simulator.url + "/_sim/bulletin"
+    requests.post(control + "/contacts", json={"name": "Ann", "number": "64210000001"}, timeout=5).raise_for_status()
+    requests.post(control + "/groups", json={"name": "team", "members": ["Ann"]}, timeout=5).raise_for_status()
+    requests.post(control + "/blocked", json={"number": "64210000009"}, timeout=5).raise_for_status()
+    requests.post(control + "/outcomes", json={"number": "64210000001", "status": "EXP"}, timeout=5).raise_for_status()
+    root = _root(_send(sms_simulator, to="team 64210000009", body="hi"))
+    assert [r.get("isError") for r in root] == ["false", "true"]
+    sms_simulator.clock.advance(60)
+    [got] = requests.get(control + "/received", timeout=5).json()
+    assert (got["number"], got["status"]) == ("64210000001", "EXP")
+    assert requests.get(control + "/messages?user_id=nobody", timeout=5).status_code == 404
