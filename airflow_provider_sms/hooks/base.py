@@ -106,6 +106,7 @@ class SmsHook(BaseHook):
     default_host: ClassVar[str] = ""
     max_recipients_limit: ClassVar[int] = 1000
     max_groups_per_request: ClassVar[int] = 100
+    default_timeout: ClassVar[float] = 30.0  # read timeout (s) when the connection sets none
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,7 +159,7 @@ class SmsHook(BaseHook):
             | {k.split("__", 2)[2]: v for k, v in extra.items() if k.startswith(f"extra__{self.conn_type}__")},
             default_region=str(region).upper() if region else None,
             number_check=check,  # type: ignore[arg-type]
-            timeout=float(self._extra_or(extra, "timeout", 30)),
+            timeout=float(self._extra_or(extra, "timeout", self.default_timeout)),
             max_recipients_per_request=int(chunk) if chunk else None,
             retry=self.retry or RetryPolicy(
                 max_attempts=1 + int(self._extra_or(extra, "retries", 3)),

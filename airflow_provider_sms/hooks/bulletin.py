@@ -58,6 +58,7 @@ class BulletinMessengerHook(SmsHook):
     })
     max_recipients_limit = BulletinApi.max_recipients_per_request
     max_groups_per_request = BulletinApi.max_recipients_per_request
+    default_timeout = 45.0  # /api/1/sms/status and /in hold the call up to 30 s when nothing is waiting
 
     @cached_property
     def api(self) -> BulletinApi:

@@ -200,6 +200,24 @@ class _SmsSendBase(BaseOperator):
             raise AirflowFailException(message + "; not retried, to avoid texting anyone twice")
         return total
 
+    def _skip_already_sent(self, hook: SmsHook, numbers: list[str], text: str,
+                           context: Context) -> tuple[list[str], list[RecipientResult]]:
+        """On a retry, drop the recipients an earlier try already handled (gateways without dedupe ids)."""
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        ti = context.get("ti")
+        if getattr(ti, "try_number", 1) <= 1 or Capability.DEDUPE in hook.capabilities:
+            return numbers, []
+        if Capability.SENT_LOOKUP not in hook.capabilities:
+            raise AirflowFailException(
+                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
+                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
+        since = _run_began(context)
+        earlier = hook.earlier_outcomes(numbers, text, since)
+        done = {r.recipient for r in earlier}
+        log.info("retry: an earlier try already handled %d of %d recipients", len(done), len(numbers))
+        return [n for n in numbers if n not in done], earlier
+
     def _per_recipient(self, result: SendResult) -> bool:
         if self.xcom_results == "auto":
             # XCom lives in the metadata DB: a per-recipient list of a big send would be megabytes.
@@ -341,24 +359,6 @@ class SmsSendOperator(_SmsSendBase):
             result.results[:0] = earlier
             return self._finish(context, result)
 
-    def _skip_already_sent(self, hook: SmsHook, numbers: list[str], text: str,
-                           context: Context) -> tuple[list[str], list[RecipientResult]]:
-        """On a retry, drop the numbers an earlier try already texted (gateways without dedupe ids)."""
-        from airflow_provider_sms.hooks.capabilities import Capability
-
-        ti = context.get("ti")
-        if getattr(ti, "try_number", 1) <= 1 or Capability.DEDUPE in hook.capabilities:
-            return numbers, []
-        if Capability.SENT_LOOKUP not in hook.capabilities:
-            raise AirflowFailException(
-                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
-                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
-        since = _run_began(context)
-        earlier = hook.earlier_outcomes(numbers, text, since)
-        done = {r.recipient for r in earlier}
-        log.info("retry: an earlier try already handled %d of %d recipients", len(done), len(numbers))
-        return [n for n in numbers if n not in done], earlier
-
 
 class SmsGroupSendOperator(_SmsSendBase):
     """Send ``message`` to gateway-side groups (BulkSMS phonebook groups, NetMessenger groups/lists).
@@ -392,5 +392,9 @@ class SmsGroupSendOperator(_SmsSendBase):
             chunks = [replace(template, groups=part) for part in iter_chunks(groups, hook.max_groups_per_request)]
             for chunk in chunks:  # every group is checked before the first is sent
                 hook.check_message(chunk)
+            left, earlier = self._skip_already_sent(hook, groups, template.text, context)
+            if len(left) < len(groups):
+                chunks = [replace(template, groups=part) for part in iter_chunks(left, hook.max_groups_per_request)]
             result = self._send_chunks(hook, template, chunks, context)
+            result.results[:0] = earlier
             return self._finish(context, result)

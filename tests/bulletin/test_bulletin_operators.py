@@ -152,3 +152,25 @@ def test_report_operator_streams_the_sent_list(bm_conn: str, sms_simulator: Simu
         rows = list(csv.DictReader(handle))
     assert {r["recipient"]: r["error"] for r in rows}[BLOCKED].endswith("(Number in Blocked List)")
     assert {r["body"] for r in rows} == {"Report me"}
+
+
+def test_retried_group_send_texts_the_group_once(bm_conn: str, sms_simulator: SimulatorServer,
+                                                 address_book: None) -> None:
+    sms_simulator.faults.drop_after_accept(count=1, only="/api/3/sms/out")
+    ti = FakeTaskInstance()
+    op = SmsGroupSendOperator(task_id="g", sms_conn_id=bm_conn, group=["group:salesteam", "nosuchgroup"],
+                              message="Once only", allow_partial_failure=True)
+    with pytest.raises(AirflowException, match="may or may not have been texted"):
+        op.execute(context(ti))
+    ti.try_number = 2
+    result = op.execute(_retry_context(ti))
+    assert [sms_simulator.bulletin.received_count(n) for n in TEAM] == [1, 1]
+    assert len(sms_simulator.bulletin.messages()) == 1
+    assert {r["recipient"]: r["code"] for r in result["results"]} == {"group:salesteam": "already_sent",
+                                                                      "nosuchgroup": "rejected_earlier"}
+
+
+def test_long_polls_get_a_longer_read_timeout(bm_conn: str) -> None:
+    from airflow_provider_sms.hooks.base import get_sms_hook
+
+    assert get_sms_hook(bm_conn).settings.timeout == 45.0
