@@ -14,6 +14,7 @@ _INTEGRATIONS = {
     "BulkSMS": "https://www.bulksms.com/developer/",
     "NetMessenger (FastSMS)": "https://www.fastsms.co.uk/",
     "Skycore": "https://www.skycore.com/help/skycore-http-v1-3/",
+    "Bulletin Messenger": "https://www.bulletin.net/",
 }
 _OPERATORS = ["send", "mms", "reports", "credits", "contacts", "address_book", "accounts"]
 _SENSORS = ["message_status", "background_send"]
@@ -30,8 +31,8 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-sms",
         "name": "SMS gateways",
-        "description": "Send SMS (and MMS), wait for delivery, import contacts and pull reports through BulkSMS, "
-        "NetMessenger (FastSMS) and Skycore.",
+        "description": "Send SMS (and MMS), wait for delivery, import contacts and pull reports through "
+        "Bulletin Messenger, BulkSMS, NetMessenger (FastSMS) and Skycore.",
         "integrations": [
             {"integration-name": generic, "tags": ["service"]},
             *({"integration-name": name, "external-doc-url": url, "tags": ["service"]}
@@ -42,6 +43,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "NetMessenger (FastSMS)",
              "python-modules": ["airflow_provider_sms.hooks.netmessenger"]},
             {"integration-name": "Skycore", "python-modules": ["airflow_provider_sms.hooks.skycore"]},
+            {"integration-name": "Bulletin Messenger", "python-modules": ["airflow_provider_sms.hooks.bulletin"]},
         ],
         "operators": [_modules(generic, "operators", _OPERATORS)],
         "sensors": [_modules(generic, "sensors", _SENSORS)],

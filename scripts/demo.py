@@ -48,6 +48,11 @@ def _connect(server: Any) -> None:
         "conn_type": "bulksms", "host": server.url, "login": account.username, "password": account.password,
         "extra": {"api": "json", "default_region": "GB"},
     })
+    bulletin = server.config.bulletin_accounts[0]
+    os.environ["AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT"] = json.dumps({
+        "conn_type": "bulletin_messenger", "host": server.url, "login": bulletin.user_id,
+        "password": bulletin.password, "extra": {"default_region": "NZ"},
+    })
     os.environ["AIRFLOW_CONN_NETMESSENGER_DEFAULT"] = json.dumps({
         "conn_type": "netmessenger", "host": server.url, "password": server.config.netmessenger_accounts[0].token,
         "extra": {"default_region": "GB"},
@@ -109,6 +114,7 @@ def main() -> int:
         server.bulksms.set_outcome(FAILING_NUMBER, 51)
         yesterday_noon = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
         server.netmessenger.seed_messages(25, 447700400001, yesterday_noon.timestamp(), body="Yesterday's reminder")
+        server.bulletin.load_address_book(json.loads((EXAMPLES / "data" / "bulletin_address_book.json").read_text()))
         print(f"Gateway simulator listening on {server.url}\n", flush=True)
         failures = 0
         for path in sorted(EXAMPLES.glob("example_*.py"), key=_run_order):
@@ -120,6 +126,8 @@ def main() -> int:
         bulksms = server.bulksms.received()
         netmessenger = server.netmessenger.received()
         skycore = server.skycore.received()
+        bulletin = server.bulletin.received()
+        bulletin_sends = server.bulletin.messages()
 
     print("\nBulkSMS: what each simulated handset received, and the message's final status:")
     print(f"  {'number':<14} {'final status':<28} {'sender':<10} message")
@@ -142,6 +150,12 @@ def main() -> int:
     print(f"\nAlerts sent by SmsNotifier through the fallback gateway (NetMessenger): {len(alerts)}")
     for item in alerts:
         print(f"  {item['number']:<14} {item['body']}")
+    print("\nBulletin Messenger: each send's recipients as addressed, and what each handset received:")
+    for sent in bulletin_sends:
+        outcome = ", ".join(f"{r['to']} ({r['error'] or 'ok'})" for r in sent["recipients"])
+        print(f"  {sent['message_id']}: {outcome}")
+    for item in bulletin:
+        print(f"  {item['number']:<14} {item['status']:<6} {item['body']}")
     print(f"\nReports written under {REPORTS}:")
     for report in sorted(REPORTS.rglob("*.csv")):
         lines = report.read_text().splitlines()

@@ -28,6 +28,9 @@ def test_provider_and_hook_are_discovered() -> None:
     skycore = manager.hooks["skycore"]
     assert skycore is not None
     assert skycore.hook_class_name == "airflow_provider_sms.hooks.skycore.SkycoreHook"
+    bulletin = manager.hooks["bulletin_messenger"]
+    assert bulletin is not None
+    assert bulletin.hook_class_name == "airflow_provider_sms.hooks.bulletin.BulletinMessengerHook"
 
 
 _FORM_PROBE = """

@@ -12,6 +12,7 @@ text with ``<``, ``&``, quotes and emoji round-trips.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from lxml import etree
@@ -33,11 +34,13 @@ def _parser() -> etree.XMLParser:
 
 
 def parse_xml(body: bytes | str, error: Callable[[str], SmsError], *,
-              limit: int = MAX_XML_BYTES) -> etree._Element:
+              limit: int = MAX_XML_BYTES, complete_root: bool = False) -> etree._Element:
     """The root element of ``body``, or ``error(reason)`` raised for anything that is not safe, small XML.
 
     :param error: builds the exception to raise from a short reason (never the body itself).
     :param limit: the largest body accepted, in bytes.
+    :param complete_root: accept a document whose root element is never closed (the only defect
+        allowed): Bulletin's own examples print answers that way.
     """
     data = body.encode("utf-8") if isinstance(body, str) else body
     if len(data) > limit:
@@ -47,10 +50,30 @@ def parse_xml(body: bytes | str, error: Callable[[str], SmsError], *,
     try:
         root = etree.fromstring(data, parser=_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise error(f"unreadable XML ({type(exc).__name__})") from None
+        closed = _closed_root(data) if complete_root else None
+        if closed is None:
+            raise error(f"unreadable XML ({type(exc).__name__})") from None
+        try:
+            root = etree.fromstring(closed, parser=_parser())
+        except (etree.XMLSyntaxError, ValueError):
+            raise error(f"unreadable XML ({type(exc).__name__})") from None
     if root is None:
         raise error("an empty XML document")
     return root
+
+
+_ROOT_START = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z_][\w.\-]*)[^>]*?(/?)>", re.S)
+
+
+def _closed_root(data: bytes) -> bytes | None:
+    """``data`` with its root's end tag appended, when the root opens and is never closed."""
+    match = _ROOT_START.match(data)
+    if match is None or match.group(2) == b"/":
+        return None
+    name = match.group(1)
+    if b"</" + name in data:
+        return None
+    return data.rstrip() + b"</" + name + b">"
 
 
 def child_text(parent: etree._Element, name: str) -> str | None:

@@ -21,7 +21,7 @@ from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.mms import MmsContent, MmsMessage
 from airflow_provider_sms.core.recipients import NumberCheck
-from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, SendResult
+from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, RecipientResult, SendResult
 from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
@@ -107,6 +107,7 @@ class SmsHook(BaseHook):
     default_host: ClassVar[str] = ""
     max_recipients_limit: ClassVar[int] = 1000
     max_groups_per_request: ClassVar[int] = 100
+    default_timeout: ClassVar[float] = 30.0  # read timeout (s) when the connection sets none
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -159,7 +160,7 @@ class SmsHook(BaseHook):
             | {k.split("__", 2)[2]: v for k, v in extra.items() if k.startswith(f"extra__{self.conn_type}__")},
             default_region=str(region).upper() if region else None,
             number_check=check,  # type: ignore[arg-type]
-            timeout=float(self._extra_or(extra, "timeout", 30)),
+            timeout=float(self._extra_or(extra, "timeout", self.default_timeout)),
             max_recipients_per_request=int(chunk) if chunk else None,
             retry=self.retry or RetryPolicy(
                 max_attempts=1 + int(self._extra_or(extra, "retries", 3)),
@@ -321,6 +322,17 @@ class SmsHook(BaseHook):
         Lets a retried task skip them on gateways without duplicate suppression.
         """
         raise SmsCapabilityError(self.gateway, Capability.SENT_LOOKUP.value)
+
+    def earlier_outcomes(self, recipients: Sequence[str], text: str, since: dt.datetime) -> list[RecipientResult]:
+        """What earlier tries did for ``recipients`` (numbers, or address-book entries as written).
+
+        Each recipient an earlier try already handled gets one result: accepted (texted) or
+        rejected (refused by the gateway, so not worth sending again). The default reports the
+        numbers :meth:`already_sent` finds as accepted.
+        """
+        done = self.already_sent(recipients, text, since)
+        return [RecipientResult(n, accepted=True, code="already_sent", text="sent by an earlier try")
+                for n in recipients if n in done]
 
     def get_credits(self) -> float:
         """The account's credit balance."""

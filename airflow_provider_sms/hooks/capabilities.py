@@ -26,3 +26,4 @@ class Capability(enum.StrEnum):
     SENT_LOOKUP = "looking up what was already sent (safe task retries without dedupe ids)"
     VALIDITY = "a validity period (how long the gateway keeps trying to deliver)"
     MMS = "MMS (slides with media and text, saved content)"
+    ADDRESS_BOOK_SEND = "address-book names (group:Name, contact:Name) among the numbers of a send"

@@ -203,6 +203,24 @@ class _SmsSendBase(BaseOperator):
             raise AirflowFailException(message + "; not retried, to avoid texting anyone twice")
         return total
 
+    def _skip_already_sent(self, hook: SmsHook, numbers: list[str], text: str,
+                           context: Context) -> tuple[list[str], list[RecipientResult]]:
+        """On a retry, drop the recipients an earlier try already handled (gateways without dedupe ids)."""
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        ti = context.get("ti")
+        if getattr(ti, "try_number", 1) <= 1 or Capability.DEDUPE in hook.capabilities:
+            return numbers, []
+        if Capability.SENT_LOOKUP not in hook.capabilities:
+            raise AirflowFailException(
+                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
+                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
+        since = _run_began(context)
+        earlier = hook.earlier_outcomes(numbers, text, since)
+        done = {r.recipient for r in earlier}
+        log.info("retry: an earlier try already handled %d of %d recipients", len(done), len(numbers))
+        return [n for n in numbers if n not in done], earlier
+
     def _per_recipient(self, result: SendResult) -> bool:
         if self.xcom_results == "auto":
             # XCom lives in the metadata DB: a per-recipient list of a big send would be megabytes.
@@ -255,6 +273,25 @@ def _retry_safe(hook: SmsHook) -> bool:
     return bool({Capability.DEDUPE, Capability.SENT_LOOKUP} & hook.capabilities)
 
 
+def _address_book_entries(hook: SmsHook, items: list[str] | str) -> tuple[list[str], list[str]]:
+    """Split ``to`` into number inputs and ``group:``/``contact:`` entries; only some gateways take entries."""
+    from airflow_provider_sms.core.address_book import split_address_book
+    from airflow_provider_sms.core.recipients import split_recipients
+    from airflow_provider_sms.hooks.capabilities import Capability
+
+    raw, entries = split_address_book(split_recipients(items), gateway=hook.gateway)
+    if entries:
+        hook.require(Capability.ADDRESS_BOOK_SEND, f"write numbers only (got {entries[0].written!r}), or "
+                                                   "send to groups with SmsGroupSendOperator")
+    return raw, [e.written for e in entries]
+
+
+def _numbers_and_entries(template: OutgoingMessage, chunk: list[str]) -> OutgoingMessage:
+    if ":" not in chunk[-1]:  # entries follow the numbers, so a chunk ending in a number has none
+        return replace(template, numbers=chunk)
+    return replace(template, numbers=[r for r in chunk if ":" not in r], groups=[r for r in chunk if ":" in r])
+
+
 def run_id_known(context: Context) -> bool:
     ti = context.get("ti")
     return bool(context.get("run_id") or getattr(ti, "run_id", None))
@@ -266,7 +303,9 @@ class SmsSendOperator(_SmsSendBase):
     :param sms_conn_id: SMS connection (its type picks the gateway). Templated.
     :param to: numbers: a list, a comma-separated string, or an XCom (``other_task.output``). Numbers
         in national form use the connection's ``default_region``. Duplicates (after normalising) are
-        sent once. Templated.
+        sent once. On gateways with an address book in the send (Bulletin Messenger), entries
+        written ``group:Name`` or ``contact:Name`` may stand among the numbers; other gateways
+        refuse them. Templated.
     :param message: the text. Templated.
     :param sender: sender id (alphanumeric up to 11 characters, or a number). Templated.
     :param send_at: schedule for later (timezone-aware datetime or ISO string); in the past or more
@@ -307,40 +346,24 @@ class SmsSendOperator(_SmsSendBase):
         with airflow_errors(), gc_paused():
             hook = self._hook()
             settings = hook.settings
-            numbers = normalise_numbers(_as_items(self.to), settings.default_region, settings.number_check,
-                                        field="to", gateway=hook.gateway)
+            raw, entries = _address_book_entries(hook, _as_items(self.to))
+            numbers = normalise_numbers(raw, settings.default_region, settings.number_check,
+                                        field="to", gateway=hook.gateway) if raw or not entries else []
             unique = list(dict.fromkeys(numbers))
             if len(unique) < len(numbers):
                 log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
             template = self._template()
-            hook.check_message(replace(template, numbers=unique[:1]))
-            unique, earlier = self._skip_already_sent(hook, unique, template.text, context)
             size = hook.max_recipients_per_request
-            chunks = (replace(template, numbers=chunk) for chunk in iter_chunks(unique, size))
+            if unique or not entries:
+                hook.check_message(replace(template, numbers=unique[:1]))
+            for part in iter_chunks(entries, size):  # every address-book name is checked before sending
+                hook.check_message(replace(template, groups=part))
+            unique, earlier = self._skip_already_sent(hook, unique + entries, template.text, context)
+            chunks = (_numbers_and_entries(template, chunk) for chunk in iter_chunks(unique, size))
             log.info("sending to %d recipients via %s in chunks of %d", len(unique), hook.gateway, size)
             result = self._send_chunks(hook, template, chunks, context)
             result.results[:0] = earlier
             return self._finish(context, result)
-
-    def _skip_already_sent(self, hook: SmsHook, numbers: list[str], text: str,
-                           context: Context) -> tuple[list[str], list[RecipientResult]]:
-        """On a retry, drop the numbers an earlier try already texted (gateways without dedupe ids)."""
-        from airflow_provider_sms.core.results import RecipientResult
-        from airflow_provider_sms.hooks.capabilities import Capability
-
-        ti = context.get("ti")
-        if getattr(ti, "try_number", 1) <= 1 or Capability.DEDUPE in hook.capabilities:
-            return numbers, []
-        if Capability.SENT_LOOKUP not in hook.capabilities:
-            raise AirflowFailException(
-                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
-                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
-        since = _run_began(context)
-        done = hook.already_sent(numbers, text, since)
-        log.info("retry: %d of %d recipients already got this text from an earlier try", len(done), len(numbers))
-        earlier = [RecipientResult(n, accepted=True, code="already_sent", text="sent by an earlier try")
-                   for n in numbers if n in done]
-        return [n for n in numbers if n not in done], earlier
 
 
 class SmsGroupSendOperator(_SmsSendBase):
@@ -375,5 +398,9 @@ class SmsGroupSendOperator(_SmsSendBase):
             chunks = [replace(template, groups=part) for part in iter_chunks(groups, hook.max_groups_per_request)]
             for chunk in chunks:  # every group is checked before the first is sent
                 hook.check_message(chunk)
+            left, earlier = self._skip_already_sent(hook, groups, template.text, context)
+            if len(left) < len(groups):
+                chunks = [replace(template, groups=part) for part in iter_chunks(left, hook.max_groups_per_request)]
             result = self._send_chunks(hook, template, chunks, context)
+            result.results[:0] = earlier
             return self._finish(context, result)

@@ -19,11 +19,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sms.simulator.config import BulkSmsAccount, NetMessengerAccount, SimulatorConfig, SkycoreAccount
+from airflow_provider_sms.simulator.config import (
+    BulkSmsAccount,
+    BulletinAccount,
+    NetMessengerAccount,
+    SimulatorConfig,
+    SkycoreAccount,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_sms.simulator.app import build_app
     from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
+    from airflow_provider_sms.simulator.bulletin.state import BulletinState
     from airflow_provider_sms.simulator.clock import VirtualClock
     from airflow_provider_sms.simulator.core import Simulator
     from airflow_provider_sms.simulator.faults import FaultSwitches
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BulkSmsAccount",
     "BulkSmsState",
+    "BulletinAccount",
+    "BulletinState",
     "FaultSwitches",
     "NetMessengerAccount",
     "NetMessengerState",
@@ -50,6 +59,7 @@ _LAZY = {
     "build_app": "airflow_provider_sms.simulator.app",
     "BulkSmsState": "airflow_provider_sms.simulator.bulksms.state",
     "NetMessengerState": "airflow_provider_sms.simulator.netmessenger.state",
+    "BulletinState": "airflow_provider_sms.simulator.bulletin.state",
     "VirtualClock": "airflow_provider_sms.simulator.clock",
     "Simulator": "airflow_provider_sms.simulator.core",
     "FaultSwitches": "airflow_provider_sms.simulator.faults",

@@ -68,6 +68,43 @@ def _default_netmessenger_accounts() -> list[NetMessengerAccount]:
     return [NetMessengerAccount()]
 
 
+#: Credentials of the Bulletin Messenger demo account (public for the same reason).
+DEFAULT_BULLETIN_USER_ID = "demo"
+DEFAULT_BULLETIN_PASSWORD = "bm-demo-pass"  # noqa: S105 - a published demo credential, not a secret
+
+
+@dataclass(frozen=True)
+class BulletinAccount:
+    """One simulated Bulletin Messenger account (an organisation's API user).
+
+    Attributes:
+        user_id: the ``userId`` (Basic user name or form field).
+        password: its password; kept out of ``repr`` so it never lands in a log.
+        daily_limit: messages (one per recipient) the company may send per virtual UTC day;
+            ``None`` = unlimited. Exceeding it answers HTTP 403.
+        blocked: numbers on the account's blocked list (refused per recipient, 403).
+        contacts: address-book contacts, name -> number.
+        groups: address-book groups, name -> member contact names or numbers.
+        callback_format: ``XMLv3`` or ``FORMv1`` (the organisation's "Callback URL Format").
+        reply_callback_url: the organisation's default reply callback URL.
+        status_callback_url: the organisation's default status callback URL.
+    """
+
+    user_id: str = DEFAULT_BULLETIN_USER_ID
+    password: str = field(default=DEFAULT_BULLETIN_PASSWORD, repr=False)
+    daily_limit: int | None = None
+    blocked: tuple[str, ...] = ()
+    contacts: tuple[tuple[str, str], ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    callback_format: str = "XMLv3"
+    reply_callback_url: str | None = None
+    status_callback_url: str | None = None
+
+
+def _default_bulletin_accounts() -> list[BulletinAccount]:
+    return [BulletinAccount()]
+
+
 @dataclass(frozen=True)
 class SkycoreAccount:
     """One simulated Skycore account, reached with its API key from an allow-listed IP.
@@ -143,6 +180,9 @@ class SimulatorConfig:
         skycore_postback_retry: virtual seconds before a failed postback is tried again (vendor: ~300).
         skycore_postback_max_retries: retries per postback after the first try (vendor: 5).
         skycore_statistics_per_day: ``getSendingStatistics`` calls per virtual day (E510 above it).
+        bulletin_accounts: Bulletin Messenger accounts (default: the ``demo`` one).
+        bulletin_callback_params: the send parameters naming the per-message reply and status
+            callback URLs (unconfirmed by the vendor; these are the provider's defaults).
     """
 
     bulksms_accounts: list[BulkSmsAccount] = field(default_factory=_default_accounts)
@@ -169,3 +209,5 @@ class SimulatorConfig:
     skycore_postback_retry: float = 300.0
     skycore_postback_max_retries: int = 5
     skycore_statistics_per_day: int = 100
+    bulletin_accounts: list[BulletinAccount] = field(default_factory=_default_bulletin_accounts)
+    bulletin_callback_params: tuple[str, str] = ("callbackUrl", "statusCallbackUrl")

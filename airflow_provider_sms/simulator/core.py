@@ -44,11 +44,13 @@ class Simulator:
         self.clock.add_listener(lambda: self.tick(wait=True))
 
     def gateway_for_path(self, path: str) -> SimulatedGateway | None:
-        """The gateway that owns ``path``, if any."""
+        """The gateway that owns ``path``, if any (the longest matching prefix wins: ``/api/3`` over ``/api``)."""
+        best: tuple[int, SimulatedGateway] | None = None
         for gateway in self.gateways.values():
-            if any(path == prefix or path.startswith(prefix + "/") for prefix in gateway.prefixes):
-                return gateway
-        return None
+            for prefix in gateway.prefixes:
+                if (path == prefix or path.startswith(prefix + "/")) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), gateway)
+        return best[1] if best is not None else None
 
     def tick(self, *, wait: bool) -> None:
         """Let every gateway fire what is due; a failing gateway must not stop the others."""

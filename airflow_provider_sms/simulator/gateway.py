@@ -68,7 +68,8 @@ def builtin_gateway_factories() -> list[GatewayFactory]:
     """Factories of every gateway the simulator ships with."""
     # Imported here so importing this module stays cheap and free of cycles.
     from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
+    from airflow_provider_sms.simulator.bulletin.gateway import BulletinGateway
     from airflow_provider_sms.simulator.netmessenger.gateway import NetMessengerGateway
     from airflow_provider_sms.simulator.skycore.gateway import SkycoreGateway
 
-    return [BulkSmsGateway, NetMessengerGateway, SkycoreGateway]
+    return [BulkSmsGateway, NetMessengerGateway, BulletinGateway, SkycoreGateway]

@@ -28,9 +28,14 @@ class PushJob:
     url: str
     params: Sequence[tuple[str, str]]
     generation: int
+    body: bytes | None = None  # POSTed (with ``content_type``) when set; a GET otherwise
+    content_type: str = "application/x-www-form-urlencoded"
+    success_below: int = 201  # answers from 200 up to this (exclusive) count as delivered
 
     def full_url(self) -> str:
         """``url`` with the parameters appended (keeping any query the URL already has)."""
+        if not self.params:
+            return self.url
         separator = "&" if urllib.parse.urlsplit(self.url).query else "?"
         return self.url + separator + urllib.parse.urlencode(list(self.params))
 
@@ -65,15 +70,20 @@ class PushDispatcher:
         self.delivered = 0
         self.failed = 0
 
-    def submit(self, url: str, params: Sequence[tuple[str, str]]) -> None:
-        """Queue one push; blocks while ``max_pending`` jobs are already waiting."""
+    def submit(self, url: str, params: Sequence[tuple[str, str]], *, body: bytes | None = None,
+               content_type: str = "application/x-www-form-urlencoded", success_below: int = 201) -> None:
+        """Queue one push; blocks while ``max_pending`` jobs are already waiting.
+
+        With ``body`` the push is a POST of it; an answer status in ``200 <= status < success_below``
+        counts as delivered, anything else is retried.
+        """
         with self._cond:
             if self._closed:
                 return
             self._start_workers()
             while len(self._jobs) >= self._max_pending and not self._closed:
                 self._cond.wait()
-            self._jobs.append(PushJob(url, tuple(params), self._generation))
+            self._jobs.append(PushJob(url, tuple(params), self._generation, body, content_type, success_below))
             self._unfinished += 1
             self._cond.notify_all()
 
@@ -142,8 +152,11 @@ class PushDispatcher:
                 return False
             try:
                 # The URL is configured by the simulator's own user (loopback in tests).
-                with urllib.request.urlopen(url, timeout=self._timeout) as answer:  # noqa: S310
-                    if answer.status == 200:
+                request = urllib.request.Request(url, data=job.body, method="POST" if job.body is not None else "GET")  # noqa: S310
+                if job.body is not None:
+                    request.add_header("Content-Type", job.content_type)
+                with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
+                    if 200 <= answer.status < job.success_below:
                         return True
                     problem = f"HTTP {answer.status}"
             except (urllib.error.URLError, OSError) as exc:

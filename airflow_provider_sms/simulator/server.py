@@ -15,6 +15,8 @@ import uvicorn
 from airflow_provider_sms.simulator.app import build_app
 from airflow_provider_sms.simulator.bulksms.gateway import BulkSmsGateway
 from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
+from airflow_provider_sms.simulator.bulletin.gateway import BulletinGateway
+from airflow_provider_sms.simulator.bulletin.state import BulletinState
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.core import Simulator
@@ -181,6 +183,13 @@ class SimulatorServer:
         """The Skycore accounts, messages, saved MMS, campaigns and postbacks, for inspection in tests."""
         gateway = self.simulator.gateways["skycore"]
         assert isinstance(gateway, SkycoreGateway)
+        return gateway.state
+
+    @property
+    def bulletin(self) -> BulletinState:
+        """The Bulletin Messenger accounts, address books, messages and queues, for inspection in tests."""
+        gateway = self.simulator.gateways["bulletin"]
+        assert isinstance(gateway, BulletinGateway)
         return gateway.state
 
     def reset(self, config: SimulatorConfig | None = None) -> None:

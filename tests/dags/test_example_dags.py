@@ -107,6 +107,16 @@ def test_skycore_mms_dag(airflow_db: None, sms_simulator: SimulatorServer, monke
     monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator))
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
     dag = _load_dag(EXAMPLES / "example_sms_skycore_mms.py")
+def test_bulletin_team_alert_dag(airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
+                                 tmp_path: Path) -> None:
+    import json
+
+    from tests.bulletin.conftest import bulletin_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(sms_simulator))
+    monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
+    sms_simulator.bulletin.load_address_book(json.loads((EXAMPLES / "data" / "bulletin_address_book.json").read_text()))
+    dag = _load_dag(EXAMPLES / "example_sms_bulletin_team_alert.py")
 
     run = dag.test()
 
@@ -123,3 +133,14 @@ def test_skycore_mms_dag(airflow_db: None, sms_simulator: SimulatorServer, monke
         rows = list(csv.DictReader(handle))
     assert sorted((r["kind"], r["to"]) for r in rows) == sorted(
         [("sms", "447700300101")] + [("mms", n) for n in subscribers])
+    counts = {n: sms_simulator.bulletin.received_count(n) for n in
+              ("64211000001", "64211000002", "64211000003", "64229999999", "64211000011", "64211000012",
+               "64211000013")}
+    # 64211000001 is on call and in the data team: one text from each send.
+    assert counts == {"64211000001": 2, "64211000002": 1, "64211000003": 1, "64229999999": 0, "64211000011": 1,
+                      "64211000012": 1, "64211000013": 1}
+    [report] = tmp_path.glob("bulletin-sent-*.csv")
+    with report.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["recipient"]: r["error"] for r in rows}["64229999999"].endswith("(Number in Blocked List)")
+    assert len(rows) == 6  # five recipients as addressed, then the group

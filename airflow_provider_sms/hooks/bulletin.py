@@ -1,0 +1,197 @@
+"""Bulletin Messenger hook: sends to numbers and address-book names, polling queues, the sent list.
+
+The Messenger user id is the connection's login and its password the password; ``host``
+defaults to the vendor's (``https://www.bulletinmessenger.net``). Credentials go in the Basic
+``Authorization`` header (extra ``auth_in_form`` sends them as form fields instead).
+
+Bulletin documents no duplicate suppression, and its ``messageId`` is described as a tracking id
+only, so a repeated ``messageId`` is not relied on. A send whose answer is lost is never re-sent
+by the hook; :meth:`BulletinMessengerHook.earlier_outcomes` reads the sent-messages list
+(``/api/2/sms/list``) so a retried task skips whoever an earlier try texted or had refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from functools import cached_property, partial
+from typing import Any, ClassVar
+
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult
+from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsError, SmsValidationError
+from airflow_provider_sms.gateways.bulletin import (
+    DEFAULT_REPLY_CALLBACK_PARAM,
+    DEFAULT_STATUS_CALLBACK_PARAM,
+    SENT_REPORT_HEADER,
+    BulletinApi,
+    InboundReply,
+    SentItem,
+    SentMessage,
+    StatusUpdate,
+    message_id_for,
+    wire_name,
+)
+from airflow_provider_sms.hooks.base import SmsHook
+from airflow_provider_sms.hooks.capabilities import Capability
+
+__all__ = ["BulletinMessengerHook"]
+
+SENT_REPORT = "sent"
+
+
+class BulletinMessengerHook(SmsHook):
+    """Hook for Bulletin Messenger (connection type ``bulletin_messenger``).
+
+    :param sms_conn_id: connection id (default ``bulletin_messenger_default``); user id in login,
+        password in password.
+    """
+
+    conn_type = "bulletin_messenger"
+    default_conn_name = "bulletin_messenger_default"
+    hook_name = "Bulletin Messenger"
+    gateway = "bulletin"
+    default_host = "https://www.bulletinmessenger.net"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({
+        Capability.SEND, Capability.GROUP_SEND, Capability.ADDRESS_BOOK_SEND, Capability.SENT_LOOKUP,
+        Capability.DELIVERY_REPORT,
+    })
+    max_recipients_limit = BulletinApi.max_recipients_per_request
+    max_groups_per_request = BulletinApi.max_recipients_per_request
+    default_timeout = 45.0  # /api/1/sms/status and /in hold the call up to 30 s when nothing is waiting
+
+    @cached_property
+    def api(self) -> BulletinApi:
+        settings = self.settings
+        if not settings.login or not settings.password:
+            raise SmsConfigurationError("connection needs the Messenger user id in login and the password",
+                                        gateway=self.gateway)
+        extra = settings.extra
+        return BulletinApi(
+            settings.login, settings.password, auth_in_form=settings.flag("auth_in_form"),
+            reply_callback_url=str(extra.get("reply_callback_url") or "") or None,
+            status_callback_url=str(extra.get("status_callback_url") or "") or None,
+            reply_callback_param=str(extra.get("reply_callback_param") or DEFAULT_REPLY_CALLBACK_PARAM),
+            status_callback_param=str(extra.get("status_callback_param") or DEFAULT_STATUS_CALLBACK_PARAM),
+        )
+
+    def base_url(self) -> str:
+        # Users paste ".../api/3/sms/out" as often as the host: keep scheme and host only.
+        base = self.settings.base_url.rstrip("/")
+        cut = base.find("/api/")
+        return base[:cut] if cut > base.find("://") + 2 else base
+
+    def prepare(self) -> None:
+        _ = self.api
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def protocol_check(self, message: OutgoingMessage) -> None:
+        self.api.check(message)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one request to numbers and address-book names (``group:Name``/``contact:Name``/bare).
+
+        Recipients refused inside a 200 answer (blocked number, unknown name) come back rejected,
+        one result each; the others accepted under the request's ``messageId``.
+        """
+        request = self.api.send_request(message)
+        message_id = dict(request.form or ()).get("messageId") or message_id_for(message.dedupe_key)
+        return self.transport.call(request, partial(self.api.parse_send, message=message, message_id=message_id))
+
+    # -- retries: what an earlier try did -----------------------------------------------------------
+
+    def iter_sent(self) -> Iterator[SentItem]:
+        """Every recipient of every recent message in the sent list (``/api/2/sms/list``), streamed."""
+        with self.transport.stream_lines(self.api.list_request(), self.api.check_list) as lines:
+            yield from self.api.sent_items(lines)
+
+    def earlier_outcomes(self, recipients: Sequence[str], text: str, since: dt.datetime) -> list[RecipientResult]:
+        """Recipients an earlier try texted (accepted) or had refused (rejected), from the sent list.
+
+        Matched by the text and the recipient as addressed (a number, or an address-book name
+        without its prefix); messages dated before ``since`` are left out when the list dates them.
+        """
+        wanted = {wire_name(r).lower(): r for r in recipients}
+        found: dict[str, RecipientResult] = {}
+        cutoff = since.astimezone(dt.UTC)
+        for item in self.iter_sent():
+            who = wanted.get(item.recipient.lstrip("+").lower())
+            if who is None or item.body != text or _before(item.date, cutoff):
+                continue
+            if item.rejected:
+                found.setdefault(who, RecipientResult(who, False, code="rejected_earlier",
+                                                      text=f"refused by an earlier try: {item.error}",
+                                                      message_id=item.message_id or None,
+                                                      status=DeliveryStatus.REJECTED))
+            else:
+                found[who] = RecipientResult(who, True, code="already_sent", text="sent by an earlier try",
+                                             message_id=item.message_id or None)
+        return [found[r] for r in recipients if r in found]
+
+    def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
+        """Recipients among ``numbers`` that an earlier send of ``text`` since ``since`` reached."""
+        return {r.recipient for r in self.earlier_outcomes(numbers, text, since) if r.accepted}
+
+    # -- polling queues (each item handed out once by the gateway) ---------------------------------
+
+    def iter_status_updates(self, limit: int | None = None) -> Iterator[StatusUpdate]:
+        """Drain ``/api/1/sms/status``: one update per call until it answers 204 (or ``limit`` items).
+
+        Lazy: an item is fetched only when the consumer asks for the next one, so none is taken
+        from the gateway's queue without being handed over.
+        """
+        return self._drain(self.api.status_poll_request, self.api.parse_status_poll, limit)
+
+    def iter_replies(self, limit: int | None = None) -> Iterator[InboundReply]:
+        """Drain ``/api/1/sms/in`` the same way (replies, one per call)."""
+        return self._drain(self.api.reply_poll_request, self.api.parse_reply_poll, limit)
+
+    def iter_sent_since_last_poll(self) -> Iterator[SentMessage]:
+        """``/api/3/sms/out/poll``: the messages sent since the last poll (the gateway's cursor moves)."""
+        yield from self.transport.call(self.api.out_poll_request(), self.api.parse_out_poll)
+
+    def _drain(self, build: Any, parse: Any, limit: int | None) -> Iterator[Any]:
+        taken = 0
+        while limit is None or taken < limit:
+            item = self.transport.call(build(), parse)
+            if item is None:
+                return
+            taken += 1
+            yield item
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def report_kinds(self) -> Sequence[str]:
+        return [SENT_REPORT]
+
+    def iter_report(self, kind: str, **params: Any) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
+        """``sent``: the sent-messages list, one row per recipient (streamed)."""
+        if kind.lower() not in (SENT_REPORT, "delivery"):
+            raise SmsValidationError([Problem("report", f"unknown report; one of {SENT_REPORT}", kind)],
+                                     gateway=self.gateway)
+        rows = (item.row() for item in self.iter_sent())
+        return SENT_REPORT_HEADER, rows
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Read the sent-messages list: proves host and credentials, sends nothing, takes nothing off a queue."""
+        try:
+            with self.transport.stream_lines(self.api.list_request(), self.api.check_list):
+                pass
+        except SmsError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, f"Connected to {self.hook_name} (read the sent-messages list; nothing was sent)"
+
+
+def _before(date: str, cutoff: dt.datetime) -> bool:
+    if not date:
+        return False
+    try:
+        when = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when < cutoff
