@@ -107,16 +107,6 @@ def test_skycore_mms_dag(airflow_db: None, sms_simulator: SimulatorServer, monke
     monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator))
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
     dag = _load_dag(EXAMPLES / "example_sms_skycore_mms.py")
-def test_bulletin_team_alert_dag(airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
-                                 tmp_path: Path) -> None:
-    import json
-
-    from tests.bulletin.conftest import bulletin_connection
-
-    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(sms_simulator))
-    monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
-    sms_simulator.bulletin.load_address_book(json.loads((EXAMPLES / "data" / "bulletin_address_book.json").read_text()))
-    dag = _load_dag(EXAMPLES / "example_sms_bulletin_team_alert.py")
 
     run = dag.test()
 
@@ -133,6 +123,22 @@ def test_bulletin_team_alert_dag(airflow_db: None, sms_simulator: SimulatorServe
         rows = list(csv.DictReader(handle))
     assert sorted((r["kind"], r["to"]) for r in rows) == sorted(
         [("sms", "447700300101")] + [("mms", n) for n in subscribers])
+
+
+def test_bulletin_team_alert_dag(airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
+                                 tmp_path: Path) -> None:
+    import json
+
+    from tests.bulletin.conftest import bulletin_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(sms_simulator))
+    monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
+    sms_simulator.bulletin.load_address_book(json.loads((EXAMPLES / "data" / "bulletin_address_book.json").read_text()))
+    dag = _load_dag(EXAMPLES / "example_sms_bulletin_team_alert.py")
+
+    run = dag.test()
+
+    assert run.state == "success"
     counts = {n: sms_simulator.bulletin.received_count(n) for n in
               ("64211000001", "64211000002", "64211000003", "64229999999", "64211000011", "64211000012",
                "64211000013")}
