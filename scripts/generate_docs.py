@@ -105,6 +105,9 @@ def code_tables(module: Any) -> Iterator[tuple[str, list[tuple[str, str, str, st
                 if scope == "recipient":
                     reading += " (that recipient only)"
                 rows.append((str(code), meaning, reading, advice_for_error(error)))
+            elif isinstance(entry, str):
+                # A plain meaning (e.g. an HTTP answer code); the error it raises is named in the message.
+                rows.append((str(code), entry, "HTTP answer", "See the task's error message for the action."))
             elif hasattr(entry, "status") and meaning:
                 # An event that implies no delivery status (e.g. an MMS finished encoding).
                 rows.append((str(code), meaning, "event, no status", "Informational: nothing to do."))
