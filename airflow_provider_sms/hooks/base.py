@@ -225,6 +225,11 @@ class SmsHook(BaseHook):
         if problems:
             raise SmsValidationError(problems, gateway=self.gateway)
 
+    def supports_unicode(self) -> bool:
+        """Can this connection send UCS-2 text? Where not, typographic characters are replaced
+        (see ``replace_typographic`` on the send operators)."""
+        return True
+
     def protocol_check(self, message: OutgoingMessage) -> None:
         """The gateway protocol's own checks of ``message`` (raises :class:`SmsValidationError`)."""
         raise SmsCapabilityError(self.gateway, Capability.SEND.value)

@@ -88,18 +88,18 @@ class SmsReportOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
-        from airflow_provider_sms.operators.send import _as_datetime
+        from airflow_provider_sms.operators.inputs import as_datetime
         from airflow_provider_sms.sensors.base import load_xcom
 
-        params = dict(self.report_params)
-        batches = load_xcom(self.batch_ids)
-        if isinstance(batches, dict):
-            batches = batches.get("batch_ids", [])
-        if batches:
-            params["batch_ids"] = [str(b) for b in ([batches] if isinstance(batches, str | int) else batches)]
-        params["start"] = _as_datetime(self.start) or context.get("data_interval_start")
-        params["end"] = _as_datetime(self.end) or context.get("data_interval_end")
         with airflow_errors():
+            params = dict(self.report_params)
+            batches = load_xcom(self.batch_ids)
+            if isinstance(batches, dict):
+                batches = batches.get("batch_ids", [])
+            if batches:
+                params["batch_ids"] = [str(b) for b in ([batches] if isinstance(batches, str | int) else batches)]
+            params["start"] = as_datetime(self.start, "start") or context.get("data_interval_start")
+            params["end"] = as_datetime(self.end, "end") or context.get("data_interval_end")
             hook = get_sms_hook(self.sms_conn_id)
             header, rows = hook.iter_report(self.report, **params)
             count = write_csv(self.output_path, header, rows)

@@ -37,7 +37,7 @@ def test_normalises_to_international_digits(raw: str, region: str | None, expect
     ("raw", "region", "reason"),
     [
         ("", None, "empty"),
-        ("hello", "GB", "not a phone number"),
+        ("hello", "GB", "not a phone number: may hold only digits, spaces, '+', '-', '.', '(' and ')', found 'helo'"),
         ("07700 100002", None, "no country code and no default country"),
         ("+999 1234 5678", None, "unknown country calling code"),
         ("+44 7700", None, "local number only, needs an area code"),
