@@ -88,7 +88,7 @@ class SendResult:
     batch_ids: list[str] = field(default_factory=list)
     background_send_ids: list[str] = field(default_factory=list)
     text_replacements: dict[str, str] = field(default_factory=dict)
-    """Characters replaced to fit the GSM alphabet before sending (``{"’": "'"}``), see ``replace_typographic``."""
+    """Characters replaced to fit the GSM alphabet before sending (``{"\u2019": "'"}``), see ``replace_typographic``."""
 
     @property
     def accepted(self) -> list[RecipientResult]:

@@ -193,7 +193,7 @@ def analyse(text: str, *, force_unicode: bool = False) -> TextInfo:
 def replace_typographic(text: str) -> tuple[str, dict[str, str]]:
     """Replace curly quotes, dashes, the ellipsis and no-break spaces by their GSM 03.38 stand-ins.
 
-    :return: the new text and what was replaced (``{"’": "'"}``), empty when nothing was.
+    :return: the new text and what was replaced (``{"\u2019": "'"}``), empty when nothing was.
     """
     found = set(text) & TYPOGRAPHIC_TO_GSM.keys()
     if not found:

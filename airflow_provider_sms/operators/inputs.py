@@ -205,13 +205,14 @@ def check_send_options(op: Any) -> None:
         raise SmsValidationError(problems)
 
 
-def fit_to_alphabet(message: OutgoingMessage, hook: SmsHook, *, replace: bool) -> tuple[OutgoingMessage, dict[str, str]]:
+def fit_to_alphabet(message: OutgoingMessage, hook: SmsHook, *,
+                    replace: bool) -> tuple[OutgoingMessage, dict[str, str]]:
     """Where ``message`` cannot go as UCS-2 (``unicode=False``, or a gateway/connection without
     Unicode), replace typographic characters (curly quotes, dashes, ellipsis, no-break spaces) by
-    their GSM 03.38 stand-ins, so ``We’re open`` is sent rather than refused.
+    their GSM 03.38 stand-ins, so ``We\u2019re open`` is sent rather than refused.
 
     :param replace: False leaves the text alone, so the gateway's check refuses those characters.
-    :return: the message to send and what was replaced (``{"’": "'"}``; logged here).
+    :return: the message to send and what was replaced (``{"\u2019": "'"}``; logged here).
     """
     from dataclasses import replace as with_fields
 
