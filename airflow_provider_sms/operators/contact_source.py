@@ -48,10 +48,7 @@ class ContactSource:
     def __init__(self, source: Any, columns: Mapping[str, str]) -> None:
         from airflow_provider_sms.sensors.base import load_xcom
 
-        try:
-            source = load_xcom(source)
-        except (ValueError, SyntaxError):
-            raise _fail("looks like a rendered list of rows but cannot be read as one") from None
+        source = load_xcom(source, _FIELD)
         if isinstance(source, str) and "://" in source:
             from airflow.providers.common.compat.sdk import ObjectStoragePath
 

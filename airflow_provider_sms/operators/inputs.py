@@ -27,6 +27,7 @@ __all__ = [
     "XCOM_RESULTS",
     "as_datetime",
     "as_items",
+    "as_mapping",
     "as_number",
     "check_send_options",
     "fit_to_alphabet",
@@ -149,6 +150,19 @@ def as_number(value: Any, field: str, *, minimum: float | None = None, whole: bo
     if minimum is not None and number < minimum:
         raise _fail(field, f"must be at least {minimum:g}", value)
     return number
+
+
+def as_mapping(value: Any, field: str) -> Mapping[str, Any]:
+    """A mapping given as a dict or a rendered one (templated fields render to text).
+
+    :raises SmsValidationError: naming ``field`` for anything else.
+    """
+    from airflow_provider_sms.sensors.base import load_xcom
+
+    value = load_xcom(value, field) if isinstance(value, str) else value
+    if not isinstance(value, Mapping):
+        raise _fail(field, f"must be a mapping (a dict), got a {_type(value)}")
+    return value
 
 
 def _bool_problem(field: str, value: Any, *, optional: bool = False) -> list[Problem]:

@@ -88,12 +88,12 @@ class SmsReportOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
-        from airflow_provider_sms.operators.inputs import as_datetime
+        from airflow_provider_sms.operators.inputs import as_datetime, as_mapping
         from airflow_provider_sms.sensors.base import load_xcom
 
         with airflow_errors():
-            params = dict(self.report_params)
-            batches = load_xcom(self.batch_ids)
+            params = dict(as_mapping(self.report_params, "report_params"))
+            batches = load_xcom(self.batch_ids, "batch_ids")
             if isinstance(batches, dict):
                 batches = batches.get("batch_ids", [])
             if batches:

@@ -37,7 +37,9 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
         self.background_send_id = background_send_id
 
     def _id(self) -> str:
-        value = load_xcom(self.background_send_id)
+        from airflow_provider_sms.exceptions import Problem, SmsValidationError
+
+        value = load_xcom(self.background_send_id, "background_send_id")
         if isinstance(value, dict):
             ids = value.get("background_send_ids") or []
             if not ids:
@@ -45,6 +47,9 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
             value = ids[0]
         if value in (None, ""):
             raise AirflowFailException("background_send_id is empty")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise SmsValidationError([Problem("background_send_id", "must be an id (text or a whole number) or a "
+                                              f"send operator's result, got a {type(value).__name__}")])
         return str(value)
 
     @staticmethod
@@ -57,8 +62,8 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
 
-        background_send_id = self._id()
         with airflow_errors():
+            background_send_id = self._id()
             answer = get_sms_hook(self.sms_conn_id).background_send(background_send_id)
         if not answer.finished:
             self.log.info("background send %s is still running", background_send_id)
