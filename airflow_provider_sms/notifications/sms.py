@@ -53,11 +53,13 @@ class SmsNotifier(BaseNotifier):
         from airflow_provider_sms.core.dedupe import dedupe_key
         from airflow_provider_sms.core.message import OutgoingMessage
         from airflow_provider_sms.core.recipients import normalise_numbers
+        from airflow_provider_sms.core.text import replace_typographic
         from airflow_provider_sms.exceptions import SmsValidationError
+        from airflow_provider_sms.operators.inputs import as_items
 
         settings = hook.settings
-        numbers = list(dict.fromkeys(normalise_numbers(self.to, settings.default_region, settings.number_check,
-                                                       gateway=hook.gateway)))
+        numbers = list(dict.fromkeys(normalise_numbers(as_items(self.to, "to"), settings.default_region,
+                                                       settings.number_check, gateway=hook.gateway)))
         ti = context.get("ti") if isinstance(context, dict) else None
         # The same callback firing twice for one try (e.g. a re-parsed DAG processor callback)
         # sends once where the gateway deduplicates.
@@ -65,6 +67,8 @@ class SmsNotifier(BaseNotifier):
                          context.get("run_id", "") if isinstance(context, dict) else "",
                          getattr(ti, "try_number", ""), self.message) if ti is not None else None
         text = " ".join(str(self.message).split())
+        if not hook.supports_unicode():  # an alert with a curly quote must still go out
+            text = replace_typographic(text)[0]
         for _ in range(12):
             message = OutgoingMessage(text, numbers=numbers, sender=self.sender or None, max_parts=_ALERT_MAX_PARTS,
                                       dedupe_key=key)

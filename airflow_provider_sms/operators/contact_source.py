@@ -3,7 +3,7 @@
 A contact import must not stop half-way because of the file itself: :meth:`ContactSource.check`
 reads the whole source once, streaming (memory does not grow with its size), and refuses an empty
 file, a header without the name or number column, a file with no rows, bytes that are not UTF-8 and
-lines the CSV reader cannot read, naming the line. :meth:`ContactSource.rows` then reads it again
+lines the CSV reader cannot read (or that hold NUL bytes, as UTF-16 files do), naming the line. :meth:`ContactSource.rows` then reads it again
 for the upload. Rows that are readable but bad (no name, invalid number) are not refused here: the
 operator reports them as rejects and imports the rest.
 """
@@ -35,6 +35,8 @@ def _decoded(lines: Iterable[bytes]) -> Iterator[str]:
             byte = raw[exc.start:exc.start + 1].hex()
             raise _fail(f"line {number} is not valid UTF-8 (byte 0x{byte} at position {exc.start + 1}); "
                         "save the file as UTF-8") from None
+        if "\x00" in text:  # UTF-16 text decodes as "valid" UTF-8 full of NULs
+            raise _fail(f"line {number} holds a NUL byte (is the file UTF-16?); save the file as UTF-8")
         yield text.removeprefix("\ufeff") if number == 1 else text
 
 
