@@ -35,7 +35,7 @@ _INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9][0-9]{6,14})")
 # What a written number may hold. phonenumbers would also read letters as keypad digits
 # ("1OOOO1" -> 166661), which texts a stranger, and strips extensions, which SMS cannot reach.
 _ALLOWED = re.compile(r"[\d\s+\-.()]+")
-_EXTENSION = re.compile(r"(?:e?xt?n?|extension|#)\.?\s*\d+\s*$", re.IGNORECASE)
+_EXTENSION = re.compile(r"(?:ext(?:ension)?|xtn?|x|#)\s*[.=:]?\s*\d+\s*$", re.IGNORECASE)
 ALLOWED_CHARACTERS = "digits, spaces, '+', '-', '.', '(' and ')'"
 _POSSIBLE_REASONS = {
     ValidationResult.INVALID_COUNTRY_CODE: "unknown country calling code",

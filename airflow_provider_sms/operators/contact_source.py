@@ -2,10 +2,10 @@
 
 A contact import must not stop half-way because of the file itself: :meth:`ContactSource.check`
 reads the whole source once, streaming (memory does not grow with its size), and refuses an empty
-file, a header without the name or number column, a file with no rows, bytes that are not UTF-8 and
-lines the CSV reader cannot read (or that hold NUL bytes, as UTF-16 files do), naming the line. :meth:`ContactSource.rows` then reads it again
-for the upload. Rows that are readable but bad (no name, invalid number) are not refused here: the
-operator reports them as rejects and imports the rest.
+file, a header without the name or number column, a file with no rows, bytes that are not UTF-8,
+NUL bytes (as UTF-16 files hold) and lines the CSV reader cannot read, naming the line.
+:meth:`ContactSource.rows` then reads it again for the upload. Rows that are readable but bad (no
+name, invalid number) are not refused here: the operator reports them as rejects and imports the rest.
 """
 
 from __future__ import annotations
