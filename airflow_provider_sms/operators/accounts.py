@@ -61,7 +61,7 @@ class SmsTransferCreditsOperator(BaseOperator):
 
     :param sms_conn_id: SMS connection. Templated.
     :param child_username: the child account. Templated.
-    :param quantity: whole credits. Templated.
+    :param quantity: whole credits (a whole number, or its text); anything else fails before any call. Templated.
     :return: ``{"child_username", "quantity"}``.
     """
 

@@ -17,7 +17,8 @@ class SmsCreditCheckOperator(BaseOperator):
     """Fail (without retry) when the balance is below ``min_credits``; return the balance.
 
     :param sms_conn_id: SMS connection. Templated.
-    :param min_credits: the least balance to go on with (e.g. recipients times parts of the coming send). Templated.
+    :param min_credits: the least balance to go on with (e.g. recipients times parts of the coming send);
+        a number of at least 0, checked before the gateway is asked. Templated.
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "min_credits")

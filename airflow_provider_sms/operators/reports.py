@@ -62,10 +62,11 @@ class SmsReportOperator(BaseOperator):
     :param report: report name; the gateway lists what it has (BulkSMS: ``delivery``, ``inbox`` on EAPI).
     :param output_path: local path or object-storage URL (``s3://...``, ``file://...``). Templated.
     :param batch_ids: for delivery reports: batch ids, or a send operator's return value. Templated.
-    :param start: start of the report window (datetime or ISO string) for gateways whose reports
-        cover a time window (NetMessenger); default: the DAG run's data interval start. Templated.
+    :param start: start of the report window (timezone-aware datetime or ISO 8601 string with an
+        offset; a time without a zone is refused) for gateways whose reports cover a time window
+        (NetMessenger); default: the DAG run's data interval start. Templated.
     :param end: end of the window; default: the data interval end. Templated.
-    :param report_params: other gateway-specific parameters (e.g. ``{"optional_fields": ["body"]}``). Templated.
+    :param report_params: other gateway-specific parameters, a dict (e.g. ``{"optional_fields": ["body"]}``). Templated.
     :return: ``{"path", "rows", "report", "gateway"}``.
     """
 

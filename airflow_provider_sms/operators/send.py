@@ -331,8 +331,9 @@ class SmsSendOperator(_SmsSendBase):
 class SmsGroupSendOperator(_SmsSendBase):
     """Send ``message`` to gateway-side groups (BulkSMS phonebook groups, NetMessenger groups/lists).
 
-    :param group: a group id or name, or a list of them; gateways that take one group per request
-        (NetMessenger, names written ``group:Name`` or ``list:Name``) get one request per group. Templated.
+    :param group: a group id or name, or a list/tuple of them (at most 1,000; a dict or set is refused);
+        gateways that take one group per request (NetMessenger, names written ``group:Name`` or
+        ``list:Name``) get one request per group. Templated.
 
     Other parameters as for :class:`SmsSendOperator`.
     """
