@@ -19,6 +19,7 @@ from airflow_provider_sms.core.number_plan import is_valid_national, own_code_is
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
 
 __all__ = [
+    "ALLOWED_CHARACTERS",
     "NumberCheck",
     "NumberProblem",
     "iter_recipients",
@@ -29,8 +30,13 @@ __all__ = [
 
 NumberCheck = Literal["valid", "possible"]
 
-_PUNCTUATION = re.compile(r"[\s.\-/]")
-_INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9]\d{6,14})")
+_PUNCTUATION = re.compile(r"[\s.\-]")
+_INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9][0-9]{6,14})")
+# What a written number may hold. phonenumbers would also read letters as keypad digits
+# ("1OOOO1" -> 166661), which texts a stranger, and strips extensions, which SMS cannot reach.
+_ALLOWED = re.compile(r"[\d\s+\-.()]+")
+_EXTENSION = re.compile(r"(?:ext(?:ension)?|xtn?|x|#)\s*[.=:]?\s*\d+\s*$", re.IGNORECASE)
+ALLOWED_CHARACTERS = "digits, spaces, '+', '-', '.', '(' and ')'"
 _POSSIBLE_REASONS = {
     ValidationResult.INVALID_COUNTRY_CODE: "unknown country calling code",
     ValidationResult.TOO_SHORT: "too short",
@@ -96,6 +102,8 @@ def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
         own = _own_calling_code_split(international.group(1), default_region)
         if own is not None:
             return own
+    if _ALLOWED.fullmatch(raw) is None:  # only the slow path can hold anything else
+        raise NumberProblem(raw, _character_problem(raw))
     try:
         number = phonenumbers.parse(raw, default_region)
     except NumberParseException as exc:
@@ -112,6 +120,13 @@ def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
     return int(number.country_code or 0), phonenumbers.national_significant_number(number)
 
 
+def _character_problem(raw: str) -> str:
+    if _EXTENSION.search(raw):
+        return "extensions are not accepted (an SMS cannot reach one)"
+    bad = "".join(dict.fromkeys(c for c in raw if _ALLOWED.fullmatch(c) is None))
+    return f"not a phone number: may hold only {ALLOWED_CHARACTERS}, found {bad!r}"
+
+
 def _possible_problem(code: int, national: str) -> str | None:
     number = PhoneNumber(country_code=code, national_number=int(national))
     zeros = len(national) - len(national.lstrip("0"))
@@ -126,6 +141,9 @@ def _possible_problem(code: int, national: str) -> str | None:
 
 def normalise_number(raw: str, default_region: str | None = None, check: NumberCheck = "valid") -> str:
     """Return ``raw`` as international digits (``447700900123``) or raise :class:`NumberProblem`.
+
+    A number may hold only digits, spaces, ``+``, ``-``, ``.``, ``(`` and ``)``: letters are never
+    read as keypad digits, and an extension (``x123``, ``ext. 123``) is refused.
 
     :param default_region: ISO 3166 country (``"GB"``) for numbers written in national form;
         without it, only ``+``/``00``-prefixed or bare international numbers are accepted.

@@ -87,6 +87,8 @@ class SendResult:
     results: list[RecipientResult] = field(default_factory=list)
     batch_ids: list[str] = field(default_factory=list)
     background_send_ids: list[str] = field(default_factory=list)
+    text_replacements: dict[str, str] = field(default_factory=dict)
+    """Characters replaced to fit the GSM alphabet before sending (``{"\u2019": "'"}``), see ``replace_typographic``."""
 
     @property
     def accepted(self) -> list[RecipientResult]:
@@ -100,6 +102,7 @@ class SendResult:
         self.results.extend(other.results)
         self.batch_ids.extend(b for b in other.batch_ids if b not in self.batch_ids)
         self.background_send_ids.extend(b for b in other.background_send_ids if b not in self.background_send_ids)
+        self.text_replacements.update(other.text_replacements)
 
     def to_dict(self, *, per_recipient: bool = True) -> dict[str, Any]:
         rejected = self.rejected
@@ -109,6 +112,7 @@ class SendResult:
             "rejected_count": len(rejected),
             "batch_ids": list(self.batch_ids),
             "background_send_ids": list(self.background_send_ids),
+            "text_replacements": dict(self.text_replacements),
         }
         if per_recipient or not (self.batch_ids or self.background_send_ids):
             # Statuses are read per batch where there are batches; only then are ids redundant.
@@ -128,6 +132,7 @@ class SendResult:
             results=[RecipientResult.from_dict(r) for r in data.get("results", data.get("rejected", []))],
             batch_ids=list(data.get("batch_ids", [])),
             background_send_ids=list(data.get("background_send_ids", [])),
+            text_replacements=dict(data.get("text_replacements", {})),
         )
 
 

@@ -11,7 +11,8 @@ the full 160 septets / 70 code units.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
@@ -19,12 +20,15 @@ from airflow_provider_sms.exceptions import Problem, SmsValidationError
 __all__ = [
     "GSM7_BASIC",
     "GSM7_EXTENSION",
+    "TYPOGRAPHIC_TO_GSM",
     "Encoding",
     "TextInfo",
     "analyse",
     "check_text",
+    "control_chars",
     "gsm7_septets",
     "is_gsm7",
+    "replace_typographic",
     "ucs2_hex",
 ]
 
@@ -58,6 +62,26 @@ GSM7_EXTENSION: frozenset[str] = frozenset("\f^{}\\[~]|€")
 """Characters of the GSM 03.38 extension table; each is sent as ESC + code, so costs two septets."""
 
 _GSM7_ALL: frozenset[str] = GSM7_BASIC | GSM7_EXTENSION
+
+TYPOGRAPHIC_TO_GSM: Mapping[str, str] = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",  # single quotes, prime
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',  # double quotes
+    "\u00ab": '"', "\u00bb": '"', "\u2039": "'", "\u203a": "'",  # guillemets
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",  # dashes
+    "\u2212": "-",  # minus sign
+    "\u2026": "...",  # ellipsis
+    "\u00a0": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ",  # no-break, thin spaces
+    "\u2022": "-",  # bullet
+}
+"""Typographic characters that word processors and phones put in pasted text, with their GSM 03.38
+stand-ins; :func:`replace_typographic` applies them where a message cannot be sent as UCS-2."""
+
+_TYPOGRAPHIC_TABLE = str.maketrans(dict(TYPOGRAPHIC_TO_GSM))
+
+# Control characters (C0, DEL, C1) and lone surrogates reach handsets as garbage or cut the text
+# short (NUL ends a C string at some gateways). Newline and carriage return are GSM characters;
+# tab is not, so it makes a text UCS-2 (or is refused as non-GSM where unicode is off).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _GSM7_SINGLE, _GSM7_PART = 160, 153
 _UCS2_SINGLE, _UCS2_PART = 70, 67
@@ -166,6 +190,22 @@ def analyse(text: str, *, force_unicode: bool = False) -> TextInfo:
     return TextInfo(Encoding.GSM7, units, segments, foreign)
 
 
+def replace_typographic(text: str) -> tuple[str, dict[str, str]]:
+    """Replace curly quotes, dashes, the ellipsis and no-break spaces by their GSM 03.38 stand-ins.
+
+    :return: the new text and what was replaced (``{"\u2019": "'"}``), empty when nothing was.
+    """
+    found = set(text) & TYPOGRAPHIC_TO_GSM.keys()
+    if not found:
+        return text, {}
+    return text.translate(_TYPOGRAPHIC_TABLE), {c: TYPOGRAPHIC_TO_GSM[c] for c in sorted(found)}
+
+
+def control_chars(text: str) -> tuple[str, ...]:
+    """The control characters of ``text`` other than newline, carriage return and tab, in order."""
+    return tuple(dict.fromkeys(_CONTROL.findall(text)))
+
+
 def ucs2_hex(text: str) -> str:
     """Return ``text`` as UTF-16-BE in uppercase hex, e.g. ``"Hi €"`` -> ``"00480069002020AC"``.
 
@@ -208,21 +248,30 @@ def check_text(
     :param field: field name used in each :class:`Problem`.
     :param gateway: passed through to the error.
     :raises SmsValidationError: listing every problem at once: empty or whitespace-only text,
-        non-GSM characters when ``unicode is False``, more parts than ``max_parts``. With
+        control characters (NUL, escape, ...; newline, carriage return and tab are fine where the
+        encoding has them), non-GSM characters when ``unicode is False``, more parts than ``max_parts``. With
         ``unicode=False`` and non-GSM characters, the part count is the UCS-2 one, i.e. what
         the text would need if unicode were allowed as the error suggests.
     :raises ValueError: if ``max_parts`` is below 1 (a caller bug, not bad message input).
     """
     if max_parts < 1:
         raise ValueError(f"max_parts must be at least 1, got {max_parts}")
+    if not isinstance(text, str):
+        raise SmsValidationError([Problem(field=field, reason=f"must be text, got a {type(text).__name__}")],
+                                 gateway=gateway)
     info = analyse(text, force_unicode=unicode is True)
     problems: list[Problem] = []
     if not text:
         problems.append(Problem(field=field, reason="must not be empty"))
     elif not text.strip():
         problems.append(Problem(field=field, reason="must not be whitespace only"))
-    if unicode is False and info.non_gsm_chars:
-        chars = ", ".join(repr(c) for c in info.non_gsm_chars)
+    controls = control_chars(text)
+    if controls:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in controls)
+        problems.append(Problem(field=field, reason=f"control characters are not allowed: {shown}"))
+    foreign = [c for c in info.non_gsm_chars if c not in controls]
+    if unicode is False and foreign:
+        chars = ", ".join(repr(c) for c in foreign)
         reason = f"characters not in the GSM 03.38 alphabet: {chars}; allow unicode to send as UCS-2"
         problems.append(Problem(field=field, reason=reason, value=_preview(text)))
     if info.segments > max_parts:

@@ -26,6 +26,7 @@ from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
+from airflow_provider_sms.hooks.extras import ExtrasReader, load_extra
 from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class GatewaySettings:
     timeout: float
     max_recipients_per_request: int | None
     retry: RetryPolicy
+    conn_id: str | None = None
+    gateway: str = "sms"
 
     def __repr__(self) -> str:
         return f"GatewaySettings(base_url={self.base_url!r}, login={self.login!r}, extra keys={sorted(self.extra)})"
@@ -54,9 +57,9 @@ class GatewaySettings:
     def flag(self, name: str, default: bool = False) -> bool:
         """Read a boolean extra that may arrive as text (URI-form connections make every extra a string)."""
         value = self.extra.get(name, default)
-        if isinstance(value, str):
-            return value.strip().lower() in {"1", "true", "yes", "on"}
-        return bool(value)
+        if value is None:
+            return default
+        return ExtrasReader(self.extra, conn_id=self.conn_id, gateway=self.gateway).flag(name, value)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,23 @@ class MessageRef:
             message_id=_opt_str(data.get("message_id")),
             recipient=_opt_str(data.get("recipient")),
         )
+
+
+# Limits of the extras every gateway reads (a bad value is a configuration error naming the limit).
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 10
+MAX_BACKOFF = 60.0
+MAX_CHUNK = 1_000_000
+
+
+def _region(read: ExtrasReader, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    import phonenumbers
+
+    if not isinstance(value, str) or value.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise read.error("default_region", "an ISO 3166 country code such as 'GB'", value)
+    return value.strip().upper()
 
 
 def _opt_str(value: Any) -> str | None:
@@ -140,32 +160,36 @@ class SmsHook(BaseHook):
     @cached_property
     def settings(self) -> GatewaySettings:
         conn = self.connection
-        extra = conn.extra_dejson or {}
+        extra = load_extra(conn, self.gateway)  # not extra_dejson: it turns invalid JSON into {}
+        read = ExtrasReader(extra, conn_id=conn.conn_id, gateway=self.gateway)
         host = (conn.host or self.default_host).strip()
         if host and "://" not in host:
             host = f"https://{host}"
         if conn.port and host.count(":") < 2:
             host = f"{host}:{conn.port}"
-        check = str(_extra_value(extra, self.conn_type, "number_check") or "valid")
-        if check not in ("valid", "possible"):
-            raise SmsConfigurationError(f"extra number_check must be 'valid' or 'possible', got {check!r}",
-                                        gateway=self.gateway)
-        chunk = _extra_value(extra, self.conn_type, "max_recipients_per_request")
-        region = _extra_value(extra, self.conn_type, "default_region")
+        check = read.choice("number_check", self._extra_or(extra, "number_check", "valid"), ("valid", "possible"))
+        chunk = self._extra_or(extra, "max_recipients_per_request", None)
+        region = _region(read, _extra_value(extra, self.conn_type, "default_region"))
         return GatewaySettings(
             base_url=host,
             login=conn.login or "",
             password=conn.password or "",
             extra={k: v for k, v in extra.items() if not k.startswith("extra__")}
             | {k.split("__", 2)[2]: v for k, v in extra.items() if k.startswith(f"extra__{self.conn_type}__")},
-            default_region=str(region).upper() if region else None,
+            default_region=region,
             number_check=check,  # type: ignore[arg-type]
-            timeout=float(self._extra_or(extra, "timeout", self.default_timeout)),
-            max_recipients_per_request=int(chunk) if chunk else None,
+            timeout=read.number("timeout", self._extra_or(extra, "timeout", self.default_timeout), minimum=0,
+                                maximum=MAX_TIMEOUT, above_minimum=True),
+            max_recipients_per_request=None if chunk is None else int(
+                read.number("max_recipients_per_request", chunk, minimum=1, maximum=MAX_CHUNK, whole=True)),
             retry=self.retry or RetryPolicy(
-                max_attempts=1 + int(self._extra_or(extra, "retries", 3)),
-                backoff_base=float(self._extra_or(extra, "retry_backoff", 0.5)),
+                max_attempts=1 + int(read.number("retries", self._extra_or(extra, "retries", 3), minimum=0,
+                                                 maximum=MAX_RETRIES, whole=True)),
+                backoff_base=read.number("retry_backoff", self._extra_or(extra, "retry_backoff", 0.5), minimum=0,
+                                         maximum=MAX_BACKOFF),
             ),
+            conn_id=conn.conn_id,
+            gateway=self.gateway,
         )
 
     def _extra_or(self, extra: Mapping[str, Any], name: str, default: Any) -> Any:
@@ -237,6 +261,11 @@ class SmsHook(BaseHook):
             problems = [*exc.problems, *problems]
         if problems:
             raise SmsValidationError(problems, gateway=self.gateway)
+
+    def supports_unicode(self) -> bool:
+        """Can this connection send UCS-2 text? Where not, typographic characters are replaced
+        (see ``replace_typographic`` on the send operators)."""
+        return True
 
     def protocol_check(self, message: OutgoingMessage) -> None:
         """The gateway protocol's own checks of ``message`` (raises :class:`SmsValidationError`)."""

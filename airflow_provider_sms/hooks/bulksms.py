@@ -24,6 +24,7 @@ from airflow_provider_sms.gateways.bulksms import BulkSmsCredentials, BulkSmsEap
 from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
+from airflow_provider_sms.hooks.extras import load_extra
 
 __all__ = ["BulkSmsHook"]
 
@@ -58,7 +59,7 @@ class BulkSmsHook(SmsHook):
     def api_name(self) -> str:
         """``json`` or ``eapi``, from the connection's extra ``api``."""
         # Read from the connection, not self.settings: the settings' default host depends on it.
-        name = str(self.connection.extra_dejson.get("api") or "json").strip().lower()
+        name = str(load_extra(self.connection, self.gateway).get("api") or "json").strip().lower()
         if name not in ("json", "eapi"):
             raise SmsConfigurationError(f"extra 'api' must be 'json' or 'eapi', got {name!r}", gateway=self.gateway)
         return name

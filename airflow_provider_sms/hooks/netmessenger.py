@@ -82,6 +82,9 @@ class NetMessengerHook(SmsHook):
     def prepare(self) -> None:
         _ = self.api
 
+    def supports_unicode(self) -> bool:
+        return self.api.allow_unicode
+
     def protocol_check(self, message: OutgoingMessage) -> None:
         self.api.check(message)
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_sms.core.dedupe import dedupe_key
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import normalise_numbers
+from airflow_provider_sms.core.text import replace_typographic
 from airflow_provider_sms.exceptions import SmsError, SmsValidationError
 from airflow_provider_sms.hooks.capabilities import Capability
 
@@ -105,6 +106,8 @@ def safe_error_text(error: BaseException, secrets: Sequence[str] = ()) -> str:
 def _fit(hook: SmsHook, alert: Alert, numbers: list[str]) -> OutgoingMessage:
     """The alert as this gateway will take it: the text shortened until the gateway accepts it."""
     text = " ".join(alert.text.split())
+    if not hook.supports_unicode():  # an alert with a curly quote must still go out
+        text = replace_typographic(text)[0]
     while True:
         message = OutgoingMessage(text, numbers=numbers, sender=alert.sender or None, max_parts=ALERT_MAX_PARTS,
                                   send_at=alert.send_at)

@@ -48,9 +48,11 @@ _LOOKBACK = dt.timedelta(hours=12)
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return [str(v).strip() for v in value if str(v).strip()]
+    # Read as strictly as the send operators: a dict's keys or a float are never texted.
+    from airflow_provider_sms.core.recipients import split_recipients
+    from airflow_provider_sms.operators.inputs import as_items
+
+    return list(split_recipients(as_items(value, "to")))
 
 
 def _utc(value: Any) -> dt.datetime | None:

@@ -61,7 +61,7 @@ class SmsTransferCreditsOperator(BaseOperator):
 
     :param sms_conn_id: SMS connection. Templated.
     :param child_username: the child account. Templated.
-    :param quantity: whole credits. Templated.
+    :param quantity: whole credits (a whole number, or its text); anything else fails before any call. Templated.
     :return: ``{"child_username", "quantity"}``.
     """
 
@@ -76,9 +76,10 @@ class SmsTransferCreditsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
+        from airflow_provider_sms.operators.inputs import as_number
 
-        quantity = int(self.quantity)
         with airflow_errors():
+            quantity = int(as_number(self.quantity, "quantity", whole=True))
             get_sms_hook(self.sms_conn_id).transfer_credits(self.child_username, quantity)
         self.log.info("moved %d credits to %s", quantity, self.child_username)
         return {"child_username": self.child_username, "quantity": quantity}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
@@ -18,29 +18,6 @@ __all__ = ["SmsContactImportOperator"]
 DuplicatePolicy = Literal["ignore", "overwrite", "error", "allow"]
 _FIELDS = ("name", "number", "email", "group1", "group2", "group3")
 REJECT_COLUMNS = ("row", "name", "number", "stage", "outcome", "reason")
-
-
-def _open_rows(source: Any) -> Iterator[Mapping[str, Any]]:
-    """Rows of ``source``, read lazily: a CSV path (with a header line), an object-storage path or URL, or rows."""
-    from airflow_provider_sms.sensors.base import load_xcom
-
-    source = load_xcom(source)
-    if isinstance(source, str) and "://" in source:
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-        source = ObjectStoragePath(source)
-    if isinstance(source, str) or hasattr(source, "open"):
-        opener = open(source, newline="", encoding="utf-8-sig") if isinstance(source, str) else source.open("r")  # noqa: SIM115
-        with opener as handle:
-            yield from csv.DictReader(handle)
-        return
-    if isinstance(source, Iterable):
-        for row in source:
-            if not isinstance(row, Mapping):
-                raise AirflowFailException(f"contact rows must be mappings, got a {type(row).__name__}")
-            yield row
-        return
-    raise AirflowFailException(f"cannot read contacts from a {type(source).__name__}")
 
 
 class _Rejects:
@@ -78,11 +55,16 @@ class _Rejects:
 class SmsContactImportOperator(BaseOperator):
     """Import contacts through the gateway of ``sms_conn_id`` (NetMessenger ``ImportContactsCSV``).
 
-    Every row is checked first (a name, a valid number); bad rows are reported, good rows are
-    uploaded ``chunk_size`` at a time, so a million-row file never sits in memory.
+    The whole source is read once before anything is uploaded (streaming: memory does not grow with
+    its size): an empty file, a header without the name or number column, a header and no rows, bytes
+    that are not UTF-8 or lines that are not CSV fail the task (without retry) naming the line, and
+    nothing is imported. Then every row is checked (a name, a valid number); bad rows are reported,
+    good rows are uploaded ``chunk_size`` at a time, so a million-row file never sits in memory. (A
+    one-shot iterator of rows, such as a generator, cannot be read twice: its rows are checked as
+    they are uploaded. Give a list or a file for the all-or-nothing check.)
 
     :param sms_conn_id: SMS connection. Templated.
-    :param source: a local CSV path (first line = header), an object-storage URL or
+    :param source: a local UTF-8 CSV path (first line = header), an object-storage URL or
         ``ObjectStoragePath``, or rows (a list of dicts, or an XCom of one). Templated.
     :param columns: where each contact field is in a row: ``{"name": "Full name", "number": "Mobile",
         "email": "Email", "group1": ...}``; fields not given are read from the column of the same name.
@@ -143,8 +125,10 @@ class SmsContactImportOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms.exceptions import Problem, SmsValidationError
         from airflow_provider_sms.hooks.base import get_sms_hook
         from airflow_provider_sms.hooks.capabilities import Capability
+        from airflow_provider_sms.operators.contact_source import ContactSource
         from airflow_provider_sms.operators.send import gc_paused
 
         ti = context.get("ti")
@@ -158,8 +142,11 @@ class SmsContactImportOperator(BaseOperator):
                 hook = get_sms_hook(self.sms_conn_id)
                 hook.require(Capability.CONTACT_IMPORT)
                 settings = hook.settings
+                source = ContactSource(self.source, self.columns)
+                expected = source.check()  # the whole file, before the first upload
+                self.log.info("contact source checked: %d rows", expected)
                 chunk: list[tuple[int, dict[str, str]]] = []
-                for index, row in enumerate(_open_rows(self.source), start=1):
+                for index, row in enumerate(source.rows(), start=1):
                     totals["rows"] += 1
                     contact, problem = self._contact(row, settings)
                     if problem is not None:
@@ -172,6 +159,8 @@ class SmsContactImportOperator(BaseOperator):
                         chunk = []
                 if chunk:
                     self._upload(hook, chunk, totals, rejects)
+                if not totals["rows"]:
+                    raise SmsValidationError([Problem("source", "no contact rows given")])
         finally:
             rejects.close()
         result = {**totals, "rejected": rejects.count, "rejects_path": self.rejects_path if rejects.count else None}

@@ -93,7 +93,7 @@ class MmsSendOperator(BaseOperator):
     def _messages(self, hook: SmsHook, mms_id: str) -> list[MmsMessage]:
         from airflow_provider_sms.core.mms import MmsMessage
         from airflow_provider_sms.core.recipients import normalise_numbers, split_recipients
-        from airflow_provider_sms.operators.send import _as_items
+        from airflow_provider_sms.operators.inputs import as_items
 
         common: dict[str, Any] = {
             "mms_id": mms_id, "sender": self.sender or None, "fallback_text": self.fallback_text,
@@ -104,11 +104,11 @@ class MmsSendOperator(BaseOperator):
         if self.campaign is not None:
             return [MmsMessage(campaign=str(self.campaign), **common)]
         if self.group is not None:
-            groups = list(dict.fromkeys(split_recipients(_as_items(self.group))))
+            groups = list(dict.fromkeys(split_recipients(as_items(self.group, "group"))))
             return [MmsMessage(groups=[g], **common) for g in groups]
         settings = hook.settings
-        numbers = normalise_numbers(_as_items(self.to), settings.default_region, settings.number_check, field="to",
-                                    gateway=hook.gateway)
+        numbers = normalise_numbers(as_items(self.to, "to"), settings.default_region, settings.number_check,
+                                    field="to", gateway=hook.gateway)
         return [MmsMessage(numbers=[n], **common) for n in dict.fromkeys(numbers)]
 
     def execute(self, context: Context) -> dict[str, Any]:

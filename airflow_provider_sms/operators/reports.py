@@ -62,10 +62,11 @@ class SmsReportOperator(BaseOperator):
     :param report: report name; the gateway lists what it has (BulkSMS: ``delivery``, ``inbox`` on EAPI).
     :param output_path: local path or object-storage URL (``s3://...``, ``file://...``). Templated.
     :param batch_ids: for delivery reports: batch ids, or a send operator's return value. Templated.
-    :param start: start of the report window (datetime or ISO string) for gateways whose reports
-        cover a time window (NetMessenger); default: the DAG run's data interval start. Templated.
+    :param start: start of the report window (timezone-aware datetime or ISO 8601 string with an
+        offset; a time without a zone is refused) for gateways whose reports cover a time window
+        (NetMessenger); default: the DAG run's data interval start. Templated.
     :param end: end of the window; default: the data interval end. Templated.
-    :param report_params: other gateway-specific parameters (e.g. ``{"optional_fields": ["body"]}``). Templated.
+    :param report_params: other gateway-specific parameters, a dict (e.g. ``{"optional_fields": ["body"]}``). Templated.
     :return: ``{"path", "rows", "report", "gateway"}``.
     """
 
@@ -88,18 +89,18 @@ class SmsReportOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
-        from airflow_provider_sms.operators.send import _as_datetime
+        from airflow_provider_sms.operators.inputs import as_datetime, as_mapping
         from airflow_provider_sms.sensors.base import load_xcom
 
-        params = dict(self.report_params)
-        batches = load_xcom(self.batch_ids)
-        if isinstance(batches, dict):
-            batches = batches.get("batch_ids", [])
-        if batches:
-            params["batch_ids"] = [str(b) for b in ([batches] if isinstance(batches, str | int) else batches)]
-        params["start"] = _as_datetime(self.start) or context.get("data_interval_start")
-        params["end"] = _as_datetime(self.end) or context.get("data_interval_end")
         with airflow_errors():
+            params = dict(as_mapping(self.report_params, "report_params"))
+            batches = load_xcom(self.batch_ids, "batch_ids")
+            if isinstance(batches, dict):
+                batches = batches.get("batch_ids", [])
+            if batches:
+                params["batch_ids"] = [str(b) for b in ([batches] if isinstance(batches, str | int) else batches)]
+            params["start"] = as_datetime(self.start, "start") or context.get("data_interval_start")
+            params["end"] = as_datetime(self.end, "end") or context.get("data_interval_end")
             hook = get_sms_hook(self.sms_conn_id)
             header, rows = hook.iter_report(self.report, **params)
             count = write_csv(self.output_path, header, rows)

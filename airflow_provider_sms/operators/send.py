@@ -9,10 +9,8 @@ a retried task re-submits the same chunks under the same keys and gateways that 
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import gc
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +18,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
+
+from airflow_provider_sms.operators.inputs import (
+    MAX_GROUPS,
+    as_datetime,
+    as_items,
+    check_send_options,
+    fit_to_alphabet,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -52,37 +58,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _as_items(value: Any) -> list[str] | str:
-    """Accept a list, a comma-separated string, or a rendered XCom list (``"['4477...', ...]"``)."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = ast.literal_eval(text)
-            return [str(v) for v in parsed]
-        return text
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Iterable):
-        return [str(v) for v in value]
-    raise AirflowFailException(f"cannot read recipients from a {type(value).__name__}")
-
-
-def _as_datetime(value: Any) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value
-    import pendulum
-
-    parsed = pendulum.parse(str(value))
-    if not isinstance(parsed, dt.datetime):
-        raise AirflowFailException(f"send_at {value!r} is not a date and time")
-    return parsed
-
-
 class _SmsSendBase(BaseOperator):
     """What the number and group send operators share: options, validation, chunked sending, policies."""
 
@@ -106,6 +81,7 @@ class _SmsSendBase(BaseOperator):
         extras: dict[str, str] | None = None,
         allow_partial_failure: bool = False,
         xcom_results: Literal["auto", "per_recipient", "summary"] = "auto",
+        replace_typographic: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -122,6 +98,7 @@ class _SmsSendBase(BaseOperator):
         self.extras = extras or {}
         self.allow_partial_failure = allow_partial_failure
         self.xcom_results = xcom_results
+        self.replace_typographic = replace_typographic
 
     def _hook(self) -> SmsHook:
         from airflow_provider_sms.hooks.base import get_sms_hook
@@ -137,7 +114,7 @@ class _SmsSendBase(BaseOperator):
             unicode=self.unicode,
             max_parts=self.max_parts,
             want_report=self.want_report,
-            send_at=_as_datetime(self.send_at),
+            send_at=as_datetime(self.send_at, "send_at"),
             client_ref=self.client_ref or None,
             test_mode=self.test_mode,
             validity=validity_seconds(self.validity),
@@ -301,15 +278,20 @@ class SmsSendOperator(_SmsSendBase):
     """Send ``message`` to every number in ``to`` through the gateway of ``sms_conn_id``.
 
     :param sms_conn_id: SMS connection (its type picks the gateway). Templated.
-    :param to: numbers: a list, a comma-separated string, or an XCom (``other_task.output``). Numbers
-        in national form use the connection's ``default_region``. Duplicates (after normalising) are
-        sent once. On gateways with an address book in the send (Bulletin Messenger), entries
-        written ``group:Name`` or ``contact:Name`` may stand among the numbers; other gateways
-        refuse them. Templated.
-    :param message: the text. Templated.
+    :param to: numbers: a list/tuple, a comma-separated string, or an XCom (``other_task.output``), at
+        most 1,000,000. Each entry is a string (or a whole number) holding only digits, spaces, ``+``,
+        ``-``, ``.``, ``(`` and ``)``: letters are never read as keypad digits, extensions are refused,
+        and a dict, set, float or bool is refused naming its type. Numbers in national form use the
+        connection's ``default_region``. Duplicates (after normalising) are sent once. On gateways with an
+        address book in the send (Bulletin Messenger), entries written ``group:Name`` or ``contact:Name``
+        may stand among the numbers; other gateways refuse them. Templated.
+    :param message: the text (control characters such as NUL are refused; newline, carriage return and,
+        where the text goes as UCS-2, tab are fine). Templated.
     :param sender: sender id (alphanumeric up to 11 characters, or a number). Templated.
-    :param send_at: schedule for later (timezone-aware datetime or ISO string); in the past or more
-        than two years ahead is an error. Templated.
+    :param send_at: schedule for later: a timezone-aware datetime or an ISO 8601 string with a UTC
+        offset (``2027-06-01T09:00:00+01:00``, ``...Z``). A time without a zone (naive datetime or
+        string) is refused, never guessed; so are unparseable text, times in the past and more than
+        two years ahead. Templated.
     :param unicode: None detects (UCS-2 when the text needs it), False refuses non-GSM text, True forces UCS-2.
     :param max_parts: the most SMS parts one message may use (gateway default when None).
     :param want_report: ask for delivery reports.
@@ -324,6 +306,13 @@ class SmsSendOperator(_SmsSendBase):
     :param xcom_results: ``per_recipient`` returns every recipient's outcome; ``summary`` returns
         counts, batch ids, message ids and the rejected recipients only; ``auto`` (default) is
         ``per_recipient`` up to 10,000 recipients and ``summary`` above.
+    :param replace_typographic: where the text cannot go as UCS-2 (``unicode=False``, or a gateway
+        without Unicode such as NetMessenger unless ``allow_unicode``), replace curly quotes, dashes,
+        the ellipsis and no-break spaces by their GSM equivalents (default; logged, and listed in the
+        result's ``text_replacements``); False refuses such text instead.
+
+    Every bad argument (wrong type, unknown value, unparseable date, ...) is a validation error naming
+    the argument and its limit, raised before anything is sent and never retried.
     :return: ``{"gateway", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"|"rejected", ...}``
 
     Retries: BulkSMS drops a repeated chunk within its dedupe window (EAPI: a few hours; JSON API:
@@ -344,15 +333,16 @@ class SmsSendOperator(_SmsSendBase):
         from airflow_provider_sms.hooks.base import iter_chunks
 
         with airflow_errors(), gc_paused():
+            check_send_options(self)
             hook = self._hook()
             settings = hook.settings
-            raw, entries = _address_book_entries(hook, _as_items(self.to))
+            raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
             numbers = normalise_numbers(raw, settings.default_region, settings.number_check,
                                         field="to", gateway=hook.gateway) if raw or not entries else []
             unique = list(dict.fromkeys(numbers))
             if len(unique) < len(numbers):
                 log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
-            template = self._template()
+            template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
             size = hook.max_recipients_per_request
             if unique or not entries:
                 hook.check_message(replace(template, numbers=unique[:1]))
@@ -363,14 +353,16 @@ class SmsSendOperator(_SmsSendBase):
             log.info("sending to %d recipients via %s in chunks of %d", len(unique), hook.gateway, size)
             result = self._send_chunks(hook, template, chunks, context)
             result.results[:0] = earlier
+            result.text_replacements.update(replaced)
             return self._finish(context, result)
 
 
 class SmsGroupSendOperator(_SmsSendBase):
     """Send ``message`` to gateway-side groups (BulkSMS phonebook groups, NetMessenger groups/lists).
 
-    :param group: a group id or name, or a list of them; gateways that take one group per request
-        (NetMessenger, names written ``group:Name`` or ``list:Name``) get one request per group. Templated.
+    :param group: a group id or name, or a list/tuple of them (at most 1,000; a dict or set is refused);
+        gateways that take one group per request (NetMessenger, names written ``group:Name`` or
+        ``list:Name``) get one request per group. Templated.
 
     Other parameters as for :class:`SmsSendOperator`.
     """
@@ -389,12 +381,13 @@ class SmsGroupSendOperator(_SmsSendBase):
         from airflow_provider_sms.hooks.capabilities import Capability
 
         with airflow_errors():
+            check_send_options(self)
             hook = self._hook()
             hook.require(Capability.GROUP_SEND)
-            groups = list(dict.fromkeys(split_recipients(_as_items(self.group))))
+            groups = list(dict.fromkeys(split_recipients(as_items(self.group, "group", max_items=MAX_GROUPS))))
             if not groups:
                 raise AirflowFailException("group: no group given")
-            template = self._template()
+            template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
             chunks = [replace(template, groups=part) for part in iter_chunks(groups, hook.max_groups_per_request)]
             for chunk in chunks:  # every group is checked before the first is sent
                 hook.check_message(chunk)
@@ -403,4 +396,5 @@ class SmsGroupSendOperator(_SmsSendBase):
                 chunks = [replace(template, groups=part) for part in iter_chunks(left, hook.max_groups_per_request)]
             result = self._send_chunks(hook, template, chunks, context)
             result.results[:0] = earlier
+            result.text_replacements.update(replaced)
             return self._finish(context, result)

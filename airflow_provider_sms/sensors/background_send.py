@@ -42,7 +42,9 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
         self.background_send_id = background_send_id
 
     def _id(self) -> str:
-        value = load_xcom(self.background_send_id)
+        from airflow_provider_sms.exceptions import Problem, SmsValidationError
+
+        value = load_xcom(self.background_send_id, "background_send_id")
         if isinstance(value, dict):
             ids = value.get("background_send_ids") or []
             if not ids:
@@ -50,6 +52,9 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
             value = ids[0]
         if value in (None, ""):
             raise AirflowFailException("background_send_id is empty")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise SmsValidationError([Problem("background_send_id", "must be an id (text or a whole number) or a "
+                                              f"send operator's result, got a {type(value).__name__}")])
         return str(value)
 
     @staticmethod
@@ -78,8 +83,8 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
             self.log.info("the send to %s ran in the foreground (no background send id): finished", groups)
             return PokeReturnValue(is_done=True, xcom_value={"background_send_id": None, "foreground": True,
                                                              "groups": groups, "total": 0, "messages": []})
-        background_send_id = self._id()
         with airflow_errors():
+            background_send_id = self._id()
             answer = get_sms_hook(self.sms_conn_id).background_send(background_send_id)
         if not answer.finished:
             self.log.info("background send %s is still running", background_send_id)

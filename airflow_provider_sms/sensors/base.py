@@ -22,13 +22,23 @@ if TYPE_CHECKING:
 __all__ = ["SmsDeferrableSensor", "load_xcom"]
 
 
-def load_xcom(value: Any) -> Any:
-    """Read a rendered XCom (a JSON or Python literal string) back into data; other values pass through."""
+def load_xcom(value: Any, field: str = "input") -> Any:
+    """Read a rendered XCom (a JSON or Python literal string) back into data; other values pass through.
+
+    :raises SmsValidationError: naming ``field`` when the text looks like a list or dict but is neither.
+    """
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
             return json.loads(value)
         except ValueError:
+            pass
+        try:
             return ast.literal_eval(value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            from airflow_provider_sms.exceptions import Problem, SmsValidationError
+
+            raise SmsValidationError([Problem(field, "looks like a rendered list or dict but cannot be read as one",
+                                              value[:80])]) from None
     return value
 
 

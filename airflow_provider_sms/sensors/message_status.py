@@ -67,7 +67,7 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         from airflow_provider_sms.hooks.base import MessageRef
 
         refs: list[MessageRef] = []
-        messages = load_xcom(self.messages)
+        messages = load_xcom(self.messages, "messages")
         if isinstance(messages, dict):
             batches = [*messages.get("batch_ids", []), *messages.get("background_send_ids", [])]
             refs += [MessageRef(batch_id=str(b)) for b in batches]
@@ -75,8 +75,8 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
                 refs += [MessageRef(message_id=str(m)) for m in messages.get("message_ids", [])]
         elif isinstance(messages, list):
             refs += [MessageRef.from_dict(m) if isinstance(m, dict) else MessageRef(batch_id=str(m)) for m in messages]
-        refs += [MessageRef(batch_id=b) for b in split_recipients(load_xcom(self.batch_ids))]
-        refs += [MessageRef(message_id=m) for m in split_recipients(load_xcom(self.message_ids))]
+        refs += [MessageRef(batch_id=b) for b in split_recipients(load_xcom(self.batch_ids, "batch_ids"))]
+        refs += [MessageRef(message_id=m) for m in split_recipients(load_xcom(self.message_ids, "message_ids"))]
         if not refs:
             raise AirflowFailException("no messages to watch: give messages, batch_ids or message_ids")
         return refs
@@ -107,15 +107,18 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
 
-        refs = self._refs()
         with airflow_errors():
+            refs = self._refs()
             return self._conclude(get_sms_hook(self.sms_conn_id).get_statuses(refs, self._since()))
 
     def _since(self) -> dt.datetime | None:
-        messages = load_xcom(self.messages)
+        from airflow_provider_sms.operators.inputs import as_datetime
+
+        messages = load_xcom(self.messages, "messages")
         sent_at = messages.get("sent_at") if isinstance(messages, dict) else None
+        since = as_datetime(sent_at, "messages.sent_at")
         # A few minutes of slack for clock differences between us and the gateway.
-        return dt.datetime.fromisoformat(sent_at) - dt.timedelta(minutes=5) if sent_at else None
+        return since - dt.timedelta(minutes=5) if since else None
 
     def trigger(self, context: Context) -> SmsMessageStatusTrigger:
         from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger

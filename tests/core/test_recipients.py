@@ -37,7 +37,7 @@ def test_normalises_to_international_digits(raw: str, region: str | None, expect
     ("raw", "region", "reason"),
     [
         ("", None, "empty"),
-        ("hello", "GB", "not a phone number"),
+        ("hello", "GB", "not a phone number: may hold only digits, spaces, '+', '-', '.', '(' and ')', found 'helo'"),
         ("07700 100002", None, "no country code and no default country"),
         ("+999 1234 5678", None, "unknown country calling code"),
         ("+44 7700", None, "local number only, needs an area code"),
@@ -87,3 +87,38 @@ def test_empty_recipient_list_is_an_error() -> None:
 )
 def test_split_recipients(value: object, expected: list[str]) -> None:
     assert list(split_recipients(value)) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("1OOOO1", "found 'O'"),  # letter O: phonenumbers reads it as keypad 6 -> 447700166661
+        ("+4477001ABCDE", "found 'ABCDE'"),  # keypad letters -> 447700122233, a stranger
+        ("07700 1OOOO1", "found 'O'"),
+        ("+44 7700 100001 x12", "extensions are not accepted"),
+        ("+44 7700 100001 ext. 12", "extensions are not accepted"),
+        ("+44 7700 100001;ext=12", "extensions are not accepted"),
+        ("+44 7700 100001 #12", "extensions are not accepted"),
+        ("07700/100001", "found '/'"),
+        ("+44 7700_100001", "found '_'"),
+    ],
+)
+def test_only_digits_and_punctuation_make_a_number(raw: str, reason: str) -> None:
+    with pytest.raises(NumberProblem) as exc:
+        normalise_number(raw, "GB")
+    assert reason in exc.value.reason
+    with pytest.raises(SmsValidationError, match="to\\[0\\]"):
+        normalise_numbers([raw], "GB")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+44 (0)7700 100001", "447700100001"),
+        ("(020) 7946 0018", "442079460018"),
+        ("+44-7700-100.001", "447700100001"),
+        ("\uff10\uff17\uff17\uff10\uff10 100001", "447700100001"),  # full-width digits are digits
+    ],
+)
+def test_the_allowed_punctuation_still_reads(raw: str, expected: str) -> None:
+    assert normalise_number(raw, "GB") == expected

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_sms.core.text import (
     GSM7_BASIC,
     GSM7_EXTENSION,
+    TYPOGRAPHIC_TO_GSM,
     Encoding,
     TextInfo,
     analyse,
     check_text,
     gsm7_septets,
     is_gsm7,
+    replace_typographic,
     ucs2_hex,
 )
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
@@ -376,3 +380,35 @@ def test_check_text_empty_value_is_not_shown() -> None:
 def test_check_text_rejects_bad_max_parts() -> None:
     with pytest.raises(ValueError, match="max_parts"):
         check_text("hi", unicode=None, max_parts=0)
+
+
+@pytest.mark.parametrize(("text", "shown"), [("Load\x00done", "U+0000"), ("a\x1b[31mb", "U+001B"),
+                                             ("page\fbreak", "U+000C"), ("bell\x07", "U+0007"),
+                                             ("del\x7f", "U+007F"), ("c1\x85", "U+0085"), ("lone\ud800", "U+D800")])
+@pytest.mark.parametrize("unicode", [None, True, False])
+def test_control_characters_are_refused(text: str, shown: str, unicode: bool | None) -> None:
+    with pytest.raises(SmsValidationError) as exc:
+        check_text(text, unicode=unicode, max_parts=3)
+    assert any(p.field == "message" and "control characters" in p.reason and shown in p.reason
+               for p in exc.value.problems)
+
+
+def test_newline_carriage_return_and_tab_where_the_encoding_has_them() -> None:
+    assert check_text("line one\r\nline two", unicode=False, max_parts=1).encoding is Encoding.GSM7
+    assert check_text("col\tcol", unicode=None, max_parts=1).encoding is Encoding.UCS2  # tab is not GSM
+    with pytest.raises(SmsValidationError, match=re.escape("not in the GSM 03.38 alphabet: '\\t'")):
+        check_text("col\tcol", unicode=False, max_parts=1)
+
+
+def test_text_that_is_not_a_string_is_a_validation_error() -> None:
+    with pytest.raises(SmsValidationError, match="message: must be text, got a int"):
+        check_text(42, unicode=None, max_parts=1)  # type: ignore[arg-type]
+
+
+def test_typographic_characters_get_gsm_stand_ins() -> None:
+    text, replaced = replace_typographic("We\u2019re open \u2013 \u201call\u201d day\u2026\u00a0\u00a35")
+    assert text == "We're open - \"all\" day... \u00a35"
+    assert replaced == {"\u00a0": " ", "\u2013": "-", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."}
+    assert is_gsm7(text)
+    assert all(is_gsm7(v) for v in TYPOGRAPHIC_TO_GSM.values())
+    assert replace_typographic("plain") == ("plain", {})

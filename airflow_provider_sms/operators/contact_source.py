@@ -1,0 +1,144 @@
+"""Where contacts come from (a CSV file, object storage, rows), checked whole before the first upload.
+
+A contact import must not stop half-way because of the file itself: :meth:`ContactSource.check`
+reads the whole source once, streaming (memory does not grow with its size), and refuses an empty
+file, a header without the name or number column, a file with no rows, bytes that are not UTF-8,
+NUL bytes (as UTF-16 files hold) and lines the CSV reader cannot read, naming the line.
+:meth:`ContactSource.rows` then reads it again for the upload. Rows that are readable but bad (no
+name, invalid number) are not refused here: the operator reports them as rejects and imports the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from airflow_provider_sms.exceptions import Problem, SmsValidationError
+
+__all__ = ["REQUIRED_FIELDS", "ContactSource"]
+
+REQUIRED_FIELDS = ("name", "number")
+_FIELD = "source"
+
+
+def _fail(reason: str, value: str | None = None) -> SmsValidationError:
+    return SmsValidationError([Problem(_FIELD, reason, value)])
+
+
+def _decoded(lines: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 text of each line (a leading byte-order mark dropped), naming the first line that is not UTF-8."""
+    for number, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            byte = raw[exc.start:exc.start + 1].hex()
+            raise _fail(f"line {number} is not valid UTF-8 (byte 0x{byte} at position {exc.start + 1}); "
+                        "save the file as UTF-8") from None
+        if "\x00" in text:  # UTF-16 text decodes as "valid" UTF-8 full of NULs
+            raise _fail(f"line {number} holds a NUL byte (is the file UTF-16?); save the file as UTF-8")
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+class ContactSource:
+    """A contact source: a local CSV path, an object-storage URL or ``ObjectStoragePath``, or rows.
+
+    :param source: as given to the operator (an XCom of rows, rendered or not, is read back first).
+    :param columns: the column holding each contact field (fields not given: the column of that name).
+    """
+
+    def __init__(self, source: Any, columns: Mapping[str, str]) -> None:
+        from airflow_provider_sms.sensors.base import load_xcom
+
+        source = load_xcom(source, _FIELD)
+        if isinstance(source, str) and "://" in source:
+            from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+            source = ObjectStoragePath(source)
+        if not (isinstance(source, str) or hasattr(source, "open") or isinstance(source, Iterable)) or isinstance(
+                source, bytes | Mapping):
+            raise _fail(f"must be a CSV path, an object-storage path or a list of rows, got a {type(source).__name__}")
+        self.source = source
+        self.columns = columns
+        # A one-shot iterator (a generator) cannot be read twice: its rows are checked as they are uploaded.
+        self.one_pass = not isinstance(source, str) and not hasattr(source, "open") and iter(source) is source
+
+    @property
+    def is_file(self) -> bool:
+        return isinstance(self.source, str) or hasattr(self.source, "open")
+
+    def _column(self, field: str) -> str:
+        return self.columns.get(field, field)
+
+    def _records(self) -> Iterator[list[str]]:
+        """Header then rows of the CSV file, as lists of strings, read line by line."""
+        # Closed by the with below, once the generator is exhausted or closed.
+        handle = open(self.source, "rb") if isinstance(self.source, str) else self.source.open("rb")  # noqa: SIM115
+        with handle:
+            reader = csv.reader(_decoded(handle))
+            try:
+                yield from reader
+            except csv.Error as exc:
+                raise _fail(f"line {reader.line_num} cannot be read as CSV: {exc}") from None
+
+    def check(self) -> int:
+        """Read the whole source once; return its number of rows.
+
+        :raises SmsValidationError: naming ``source``: empty, header without the name or number
+            column (or a column named in ``columns``), no rows, not UTF-8, unreadable CSV, a row
+            that is not a mapping.
+        """
+        if self.one_pass:
+            return 0
+        if self.is_file:
+            return self._check_file()
+        return self._check_rows()
+
+    def _needed(self) -> list[str]:
+        return list(dict.fromkeys([*(self._column(f) for f in REQUIRED_FIELDS), *self.columns.values()]))
+
+    def _check_file(self) -> int:
+        records = self._records()
+        header = next(records, None)
+        if header is None:
+            raise _fail("the file is empty: it needs a header line naming its columns, then one row per contact")
+        missing = [c for c in self._needed() if c not in header]
+        if missing:
+            raise _fail(f"the header has no column {', '.join(repr(c) for c in missing)} (it has "
+                        f"{', '.join(repr(h) for h in header[:20])}); name the columns with columns={{...}}")
+        count = sum(1 for row in records if row)
+        if not count:
+            raise _fail("the file has a header but no contact rows")
+        return count
+
+    def _check_rows(self) -> int:
+        count = 0
+        seen: set[str] = set()
+        for index, row in enumerate(self.source):
+            if not isinstance(row, Mapping):
+                raise SmsValidationError([Problem(_FIELD, f"rows must be mappings, got a {type(row).__name__}",
+                                                  index=index)])
+            seen.update(str(k) for k in row)
+            count += 1
+        if not count:
+            raise _fail("no contact rows given")
+        missing = [c for c in self._needed() if c not in seen]
+        if missing:
+            raise _fail(f"no row has the key {', '.join(repr(c) for c in missing)}; name the keys with "
+                        "columns={...}")
+        return count
+
+    def rows(self) -> Iterator[Mapping[str, Any]]:
+        """Every row as a mapping of column name to value (read again from the start)."""
+        if self.is_file:
+            records = self._records()
+            header: Sequence[str] = next(records, [])
+            for record in records:
+                if record:
+                    yield dict(zip(header, record, strict=False))
+            return
+        for index, row in enumerate(self.source):
+            if not isinstance(row, Mapping):
+                raise SmsValidationError([Problem(_FIELD, f"rows must be mappings, got a {type(row).__name__}",
+                                                  index=index)])
+            yield row
