@@ -71,3 +71,11 @@ def bulksms_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
     """``bulksms_default`` pointing at the running simulator, for the API under test."""
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, api))
     return "bulksms_default"
+
+
+@pytest.fixture(autouse=True)
+def sms_journal(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh send journal per test (tests reuse run ids, which a shared journal would remember)."""
+    path = tmp_path_factory.mktemp("journal") / "sms_journal.db"
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    return str(path)

@@ -87,6 +87,9 @@ class SendResult:
     results: list[RecipientResult] = field(default_factory=list)
     batch_ids: list[str] = field(default_factory=list)
     background_send_ids: list[str] = field(default_factory=list)
+    #: Recipients whose fate is unknown (the answer was lost, or the gateway may have acted before
+    #: failing): neither accepted nor rejected, never re-sent blindly.
+    in_doubt: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[RecipientResult]:
@@ -100,6 +103,7 @@ class SendResult:
         self.results.extend(other.results)
         self.batch_ids.extend(b for b in other.batch_ids if b not in self.batch_ids)
         self.background_send_ids.extend(b for b in other.background_send_ids if b not in self.background_send_ids)
+        self.in_doubt.extend(other.in_doubt)
 
     def to_dict(self, *, per_recipient: bool = True) -> dict[str, Any]:
         rejected = self.rejected
@@ -107,6 +111,8 @@ class SendResult:
             "gateway": self.gateway,
             "accepted_count": len(self.results) - len(rejected),
             "rejected_count": len(rejected),
+            "in_doubt_count": len(self.in_doubt),
+            "in_doubt": list(self.in_doubt),
             "batch_ids": list(self.batch_ids),
             "background_send_ids": list(self.background_send_ids),
         }
@@ -128,6 +134,7 @@ class SendResult:
             results=[RecipientResult.from_dict(r) for r in data.get("results", data.get("rejected", []))],
             batch_ids=list(data.get("batch_ids", [])),
             background_send_ids=list(data.get("background_send_ids", [])),
+            in_doubt=list(data.get("in_doubt", [])),
         )
 
 

@@ -106,6 +106,10 @@ class SmsHook(BaseHook):
     default_host: ClassVar[str] = ""
     max_recipients_limit: ClassVar[int] = 1000
     max_groups_per_request: ClassVar[int] = 100
+    #: How long the gateway drops a repeated request with the same dedupe id (gateways with
+    #: ``Capability.DEDUPE``; take the documented window with a safety margin). Within it a chunk in
+    #: doubt is settled by sending it again under its id; after it, only a look-up can settle it.
+    dedupe_window: ClassVar[dt.timedelta | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -293,6 +297,25 @@ class SmsHook(BaseHook):
         Lets a retried task skip them on gateways without duplicate suppression.
         """
         raise SmsCapabilityError(self.gateway, Capability.SENT_LOOKUP.value)
+
+    def find_sent(self, message: OutgoingMessage, since: dt.datetime) -> set[str]:
+        """Which recipients of ``message`` -- one chunk exactly as an earlier try sent it -- the gateway
+        already has this message for, sent (or scheduled) since ``since``.
+
+        The send journal calls it to settle a chunk in doubt (its answer was lost); ``since`` is the
+        chunk's recorded intent time (less a little clock slack), so another run's identical text
+        does not count. Only positive evidence counts: a recipient missing from the answer stays in
+        doubt, because a report may be incomplete. ``message.send_at`` is set for scheduled sends,
+        which a gateway finds among its not-yet-sent messages where it can list them.
+
+        The default serves numbers through :meth:`already_sent`; a gateway that can look up group or
+        list sends (``message.groups``) overrides it.
+
+        :raises SmsCapabilityError: the gateway cannot look this kind of send up.
+        """
+        if message.groups:
+            raise SmsCapabilityError(self.gateway, "looking up earlier group or list sends")
+        return self.already_sent(message.numbers, message.text, since)
 
     def get_credits(self) -> float:
         """The account's credit balance."""
