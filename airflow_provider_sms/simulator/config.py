@@ -92,6 +92,9 @@ class SimulatorConfig:
             (the vendor page shows the section but not the name; case-insensitive).
         netmessenger_archive_after: virtual seconds after sending when a message counts as
             archived (it moves from the ``Messages`` reports to the ``Archived*`` ones).
+        netmessenger_report_types: the ``ReportType`` values answered; others get -601. None (the
+            default) answers every type the simulator knows; ``DOCUMENTED_REPORT_TYPES`` of
+            ``simulator.netmessenger.reports`` behaves strictly as the vendor page documents.
     """
 
     bulksms_accounts: list[BulkSmsAccount] = field(default_factory=_default_accounts)
@@ -108,3 +111,4 @@ class SimulatorConfig:
     netmessenger_background_threshold: int = 200
     netmessenger_cancel_actions: tuple[str, ...] = ("CancelMessage", "Cancel")
     netmessenger_archive_after: float = 90 * 86400.0
+    netmessenger_report_types: tuple[str, ...] | None = None
