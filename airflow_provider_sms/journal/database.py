@@ -131,7 +131,11 @@ def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         path = url.database
         if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise JournalUnavailableError(f"cannot make the folder of the SMS journal {path} "
+                                              f"({type(error).__name__})") from None
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
