@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -48,6 +48,7 @@ DEFAULT_JOURNAL_CONN_ID = "sms_journal_default"
 DEFAULT_FILE_NAME = "sms_journal.db"
 # Executors that run every task on the machine of the scheduler: a local SQLite file sees every try.
 _SINGLE_MACHINE_EXECUTORS = ("LocalExecutor", "SequentialExecutor", "DebugExecutor")
+_SCHEMA_LOCK_KEY = 0x534D534A  # "SMSJ": PostgreSQL advisory lock held while the schema is set up
 
 _versions_metadata = MetaData()
 schema_versions = Table(
@@ -195,11 +196,14 @@ def ensure_schema(database: Database, component: str, metadata: MetaData, versio
 
     :raises JournalUnavailableError: the database cannot be reached, or holds a newer schema.
     """
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
-            _versions_metadata.create_all(database.engine, checkfirst=True)
-            metadata.create_all(database.engine, checkfirst=True)
             with database.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Workers starting together take turns; the lock ends with the transaction.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+                _versions_metadata.create_all(conn, checkfirst=True)
+                metadata.create_all(conn, checkfirst=True)
                 found = conn.execute(select(schema_versions.c.version)
                                      .where(schema_versions.c.component == component)).scalar()
                 if found is None:
@@ -212,7 +216,8 @@ def ensure_schema(database: Database, component: str, metadata: MetaData, versio
         except JournalUnavailableError:
             raise
         except SQLAlchemyError as error:
-            if attempt == 2:
+            # SQLite has no advisory lock: two processes may race to create a table; look again.
+            if attempt == 3:
                 raise unavailable(database, error) from None
             log.info("schema set-up raced with another worker (%s); checking again", type(error).__name__)
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_sms.simulator import SimulatorServer
-from tests.conftest import REPO
 
+# Not imported from tests.conftest: worker processes import this module and must keep the
+# AIRFLOW_HOME they were given.
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "dags" / "examples" / "example_sms_retry_safe_send.py"
 
 
