@@ -173,8 +173,8 @@ class ChunkSender:
         try:
             answer = self.hook.send(message)
         except SmsConfigurationError as error:
-            if journal is not None and record_id is not None:
-                journal.refused(record_id, str(error))
+            if journal is not None and record_id is not None and fresh:
+                journal.refused(record_id, str(error))  # an old chunk in doubt stays in doubt
             raise
         except SmsPartialFailure as error:
             # Part of a group/list send failed: what the gateway accepted is in the error.

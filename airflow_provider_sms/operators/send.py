@@ -181,7 +181,7 @@ class _SmsSendBase(BaseOperator):
         A chunk the gateway refuses is recorded as rejected and the rest still go.
         """
         from airflow_provider_sms.exceptions import SmsConfigurationError
-        from airflow_provider_sms.journal import TaskKey
+        from airflow_provider_sms.journal import JournalUnavailableError, TaskKey
         from airflow_provider_sms.operators.journaled_send import ChunkSender
 
         self._started = dt.datetime.now(dt.UTC)
@@ -192,6 +192,12 @@ class _SmsSendBase(BaseOperator):
         log.info("sending to %d recipients via %s in chunks of %d", len(recipients), hook.gateway, size)
         try:
             outcome = sender.run(recipients, size, before_send)
+        except JournalUnavailableError as error:
+            # Mid-send: a chunk whose outcome was not written stays "sending"; the retry settles it.
+            total = sender.outcome.result
+            self._push(context, total)
+            raise AirflowException(f"{error} ({len(total.accepted)} recipients were texted before it; a retry "
+                                   "settles the chunk it was recording)") from error
         except SmsConfigurationError as error:
             total = sender.outcome.result
             self._push(context, total)  # who was texted before the failure stays on record

@@ -82,3 +82,32 @@ def test_each_chunk_is_recorded_with_its_outcome(nm_conn: str, sms_simulator: Si
         (tuple(NUMBERS[:3]), "answered", 1), (tuple(NUMBERS[3:6]), "answered", 1), ((NUMBERS[6],), "answered", 1)]
     assert records[2].result().results[0].code == "-412"
     assert ti.xcom["send_result"]["in_doubt_count"] == 0
+
+
+def test_journal_lost_mid_send_then_retry_settles_the_chunk_it_was_recording(
+        nm_conn: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_sms.journal import JournalUnavailableError
+    from tests.conftest import netmessenger_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT",
+                       netmessenger_connection(sms_simulator, max_recipients_per_request=3))
+    real = SendJournal.answered
+    calls = {"n": 0}
+
+    def flaky(self: SendJournal, record_id: int, result: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the database goes away after the second chunk was sent
+            raise JournalUnavailableError("the SMS journal at test is unavailable (OperationalError)")
+        real(self, record_id, result)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SendJournal, "answered", flaky)
+    ti = FakeTaskInstance()
+    with pytest.raises(AirflowException, match="3 recipients were texted before it") as failure:
+        _op(nm_conn).execute(context(ti))
+    assert not isinstance(failure.value, AirflowFailException)
+    assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1] * 6 + [0]
+    monkeypatch.setattr(SendJournal, "answered", real)
+    ti.try_number = 2
+    result = _op(nm_conn).execute(context(ti))  # the retry: chunk 2 is settled by a look-up, chunk 3 sent
+    assert result["accepted_count"] == 7
+    assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1] * 7
