@@ -44,9 +44,26 @@ def _even_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
-def same_text(a: str, b: str) -> bool:
-    """Equal after NFC normalisation, with CRLF/CR/LF and trailing blanks evened out."""
-    return _even_text(a) == _even_text(b)
+def _ascii(text: str) -> str:
+    return "".join(c for c in text if c.isascii())
+
+
+def same_text(ours: str, reported: str) -> bool:
+    """Equal after NFC normalisation, with CRLF/CR/LF and trailing blanks evened out.
+
+    A report in another encoding is tolerated: UTF-8 read as Latin-1 (``Ã©`` for ``é``) is read
+    again, and where the report's bytes could not be decoded (U+FFFD) only the ASCII characters of
+    both sides are compared.
+    """
+    mine, theirs = _even_text(ours), _even_text(reported)
+    if mine == theirs:
+        return True
+    try:
+        if _even_text(reported.encode("latin-1").decode("utf-8")) == mine:
+            return True
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    return "\ufffd" in theirs and _ascii(mine) == _ascii(theirs)
 
 
 def _sender(value: str) -> str:
@@ -108,7 +125,7 @@ class SentMatcher:
             number = wanted.get(_digits(row[to_at]))
             if number is None or number in found:
                 continue
-            if body_at is not None and len(row) > body_at and not same_text(row[body_at], self.text):
+            if body_at is not None and len(row) > body_at and not same_text(self.text, row[body_at]):
                 continue
             if (source_at is not None and self.sender and len(row) > source_at and row[source_at].strip()
                     and _sender(row[source_at]) != _sender(self.sender)):
