@@ -70,6 +70,7 @@ def main() -> int:
     with SimulatorServer(config) as server:
         _connect(server)
         server.bulksms.set_outcome(FAILING_NUMBER, 51)
+        server.netmessenger.add_list("On call", [f"4477001002{i:02d}" for i in range(1, 6)])  # retry example
         yesterday_noon = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
         server.netmessenger.seed_messages(25, 447700400001, yesterday_noon.timestamp(), body="Yesterday's reminder")
         print(f"Gateway simulator listening on {server.url}\n", flush=True)

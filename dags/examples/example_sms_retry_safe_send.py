@@ -7,7 +7,8 @@ dedupe id; NetMessenger: a report look-up of that chunk), and sends only what no
 journal is a SQLite file in ``$AIRFLOW_HOME`` unless the connection ``sms_journal_default`` names
 a shared database (PostgreSQL for several workers).
 
-``text_later`` schedules the same reminder two hours after the run, with the same protection.
+``text_later`` schedules a reminder two hours after the run and ``text_group`` texts a
+gateway-side distribution list, with the same protection.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import os
 
 from airflow.sdk import DAG
 
-from airflow_provider_sms.operators.send import SmsSendOperator
+from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOperator
 
 CONN_ID = os.environ.get("SMS_RETRY_EXAMPLE_CONN_ID", "netmessenger_default")
 ON_CALL = [f"4477001002{i:02d}" for i in range(1, 6)]
+ON_CALL_LIST = os.environ.get("SMS_RETRY_EXAMPLE_LIST", "list:On call")
 
 with DAG(
     dag_id="example_sms_retry_safe_send",
@@ -47,4 +49,11 @@ with DAG(
         sender="Ops",
         send_at="{{ (dag_run.run_after + macros.timedelta(hours=2)).isoformat() }}",
     )
-    text_now >> text_later
+    text_group = SmsGroupSendOperator(
+        task_id="text_group",
+        sms_conn_id=CONN_ID,
+        group=ON_CALL_LIST,
+        message="Maintenance window starts in 15 minutes.",
+        sender="Ops",
+    )
+    text_now >> text_later >> text_group

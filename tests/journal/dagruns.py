@@ -1,8 +1,9 @@
 """Running send tasks for real with ``dag.test()``: Airflow's own retry loop, clears and re-runs.
 
-The example DAG ``example_sms_retry_safe_send`` gives the DAG a serialized home in the DAGs folder
-(``dag.test()`` needs one); each test adds the send task it needs to the loaded DAG object and runs
-only that task (the example's own tasks are marked successful). ``dag.test()`` retries a failed task
+The example DAG ``example_sms_retry_safe_send`` gives the tasks a serialized home in the DAGs folder
+(``dag.test()`` needs one, and Airflow 3.1's execution API looks each task up there); each test
+points one of its tasks (``text_numbers``, ``text_later``, ``text_group``) at what it needs and runs
+only that task (the others are marked successful). ``dag.test()`` retries a failed task
 as the scheduler would (``retries``, no delay here) and, given the run's logical date and run_after
 again, clears the run's tasks and runs them again under the same run id: a cleared, re-run task.
 """
@@ -32,9 +33,16 @@ def load_dag() -> Any:
     return module.dag
 
 
-def add_task(dag: Any, operator: type, *, retries: int = 1, **kwargs: Any) -> Any:
-    """Add ``operator(**kwargs)`` to ``dag`` with ``retries`` immediate retries."""
-    return operator(dag=dag, retries=retries, retry_delay=dt.timedelta(0), **kwargs)
+def configure(dag: Any, task_id: str, *, retries: int = 1, **attributes: Any) -> Any:
+    """Point the example's task ``task_id`` at ``attributes``, with ``retries`` immediate retries."""
+    task = dag.get_task(task_id)
+    for name, value in attributes.items():
+        if not hasattr(task, name):
+            raise AttributeError(f"{task_id} has no {name!r}")
+        setattr(task, name, value)
+    task.retries = retries
+    task.retry_delay = dt.timedelta(0)
+    return task
 
 
 def run_task(dag: Any, task_id: str, *, again: Any = None) -> Any:

@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOperator
 from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig, SimulatorServer
 from airflow_provider_sms.simulator.config import NetMessengerAccount
 from airflow_provider_sms.simulator.netmessenger.reports import DOCUMENTED_REPORT_TYPES
 from tests.conftest import PASSWORD, bulksms_connection, netmessenger_connection
 from tests.journal.dagruns import (
-    add_task,
     bulksms_handsets,
+    configure,
     load_dag,
     netmessenger_handsets,
     run_task,
@@ -50,10 +49,9 @@ def bulksms(request: pytest.FixtureRequest, airflow_db: None, sms_simulator: Sim
     return "bulksms_default"
 
 
-def _numbers_task(dag: Any, conn_id: str, **kwargs: Any) -> Any:
-    defaults: dict[str, Any] = {"task_id": "text_all", "sms_conn_id": conn_id, "to": NUMBERS, "message": TEXT,
-                                "sender": "Ops"}
-    return add_task(dag, SmsSendOperator, **{**defaults, **kwargs})
+def _numbers_task(dag: Any, conn_id: str, task_id: str = "text_numbers", **kwargs: Any) -> Any:
+    defaults: dict[str, Any] = {"sms_conn_id": conn_id, "to": NUMBERS, "message": TEXT, "sender": "Ops"}
+    return configure(dag, task_id, **{**defaults, **kwargs})
 
 
 def _every_number_once(counts: Any, numbers: list[str] = NUMBERS) -> None:
@@ -69,17 +67,16 @@ def test_netmessenger_list_send_answer_lost_then_retried_texts_nobody_twice(
     """Row 1: before, all 1,000 members were texted twice and the log promised otherwise."""
     sms_simulator.netmessenger.add_list("Staff", NUMBERS)
     dag = load_dag()
-    add_task(dag, SmsGroupSendOperator, task_id="text_staff", sms_conn_id=netmessenger, group="list:Staff",
-             message=TEXT, sender="Ops", retries=2)
+    configure(dag, "text_group", sms_conn_id=netmessenger, group="list:Staff", message=TEXT, sender="Ops", retries=2)
     sms_simulator.faults.drop_after_accept(count=1, only="/api")
 
-    run = run_task(dag, "text_staff")
+    run = run_task(dag, "text_group")
     sms_simulator.clock.advance(60)  # the background send finishes
 
     # NetMessenger cannot say what a list send did: no retry could settle it, so none is made.
-    assert task_outcome(run, "text_staff") == ("failed", 1)
+    assert task_outcome(run, "text_group") == ("failed", 1)
     _every_number_once(netmessenger_handsets(sms_simulator))
-    pushed = xcom(run, "text_staff", "send_result")
+    pushed = xcom(run, "text_group", "send_result")
     assert pushed["in_doubt"] == ["list:Staff"] and pushed["accepted_count"] == 0
     assert [a for _, _, a in sms_simulator.netmessenger.requests].count("Send") == 1
 
@@ -90,19 +87,18 @@ def test_netmessenger_group_send_cleared_and_rerun_texts_nobody_twice(
     sms_simulator.netmessenger.add_contacts([{"name": f"M{i}", "number": n, "groups": ["Members"]}
                                              for i, n in enumerate(NUMBERS)])
     dag = load_dag()
-    add_task(dag, SmsGroupSendOperator, task_id="text_members", sms_conn_id=netmessenger,
-             group="group:Members", message=TEXT, sender="Ops")
-    first = run_task(dag, "text_members")
-    assert task_outcome(first, "text_members") == ("success", 1)
+    configure(dag, "text_group", sms_conn_id=netmessenger, group="group:Members", message=TEXT, sender="Ops")
+    first = run_task(dag, "text_group")
+    assert task_outcome(first, "text_group") == ("success", 1)
 
-    again = run_task(dag, "text_members", again=first)
+    again = run_task(dag, "text_group", again=first)
     sms_simulator.clock.advance(60)
 
     assert again.run_id == first.run_id
-    assert task_outcome(again, "text_members")[0] == "success"
+    assert task_outcome(again, "text_group")[0] == "success"
     _every_number_once(netmessenger_handsets(sms_simulator))
-    result = xcom(again, "text_members")
-    assert result["accepted_count"] == 1 and result["background_send_ids"] == xcom(first, "text_members")[
+    result = xcom(again, "text_group")
+    assert result["accepted_count"] == 1 and result["background_send_ids"] == xcom(first, "text_group")[
         "background_send_ids"]  # reported from the journal
 
 
@@ -113,15 +109,15 @@ def test_netmessenger_scheduled_send_answer_lost_then_retried(netmessenger: str,
                                                                sms_simulator: SimulatorServer) -> None:
     """Row 3: the look-up read only sent messages, so a send scheduled 2 h ahead went out twice."""
     dag = load_dag()
-    _numbers_task(dag, netmessenger, send_at="{{ (dag_run.run_after + macros.timedelta(hours=2)).isoformat() }}")
+    _numbers_task(dag, netmessenger, "text_later")  # the example's send scheduled two hours after the run
     sms_simulator.faults.drop_after_accept(count=2, only="/api")  # two of the five chunks lose their answer
 
-    run = run_task(dag, "text_all")
+    run = run_task(dag, "text_later")
     sms_simulator.clock.advance(3 * 3600)
 
-    assert task_outcome(run, "text_all") == ("success", 2)
+    assert task_outcome(run, "text_later") == ("success", 2)
     _every_number_once(netmessenger_handsets(sms_simulator))
-    result = xcom(run, "text_all")
+    result = xcom(run, "text_later")
     assert (result["accepted_count"], result["in_doubt_count"]) == (1000, 0)
     assert sum(r["code"] == "already_sent" for r in result["results"]) == 400  # settled by the Outbox look-up
 
@@ -138,11 +134,11 @@ def test_bulksms_list_in_another_order_on_the_retry(bulksms: str, sms_simulator:
     _numbers_task(dag, bulksms, to=reordered, **({} if journal else {"journal_conn_id": None}))
     sms_simulator.faults.drop_after_accept(count=4)  # every attempt of the first chunk loses its answer
 
-    run = run_task(dag, "text_all")
+    run = run_task(dag, "text_numbers")
 
-    assert task_outcome(run, "text_all") == ("success", 2)
+    assert task_outcome(run, "text_numbers") == ("success", 2)
     _every_number_once(bulksms_handsets(sms_simulator))
-    assert xcom(run, "text_all")["accepted_count"] == 1000
+    assert xcom(run, "text_numbers")["accepted_count"] == 1000
 
 
 # -- NetMessenger: another run's identical text -----------------------------------------------------------
@@ -158,13 +154,13 @@ def test_netmessenger_previous_run_sent_the_same_text_and_this_try_got_503s(
     _numbers_task(dag, netmessenger)
     sms_simulator.faults.http_error(status=503, count=1, only="/api")  # the first chunk: not processed
 
-    run = run_task(dag, "text_all")
+    run = run_task(dag, "text_numbers")
 
     # A 503 to a Send proves nothing (issue 6: any 5xx without a dedupe id is in doubt); the look-up of
     # that chunk from its own intent time does not count the previous run's messages.
-    state, tries = task_outcome(run, "text_all")
+    state, tries = task_outcome(run, "text_numbers")
     assert (state, tries) == ("failed", 2)
-    pushed = xcom(run, "text_all", "send_result")
+    pushed = xcom(run, "text_numbers", "send_result")
     assert pushed["in_doubt"] == NUMBERS[:200] and pushed["accepted_count"] == 800
     counts = netmessenger_handsets(sms_simulator)
     assert all(counts[n] == 1 for n in NUMBERS[:200])  # the previous run's message only
@@ -181,11 +177,11 @@ def test_netmessenger_lookup_report_cut_short(netmessenger: str, sms_simulator: 
     sms_simulator.faults.drop_after_accept(count=5, only="/api")  # every chunk's answer is lost
     sms_simulator.netmessenger.faults.truncate_reports(rows=300, count=None)
 
-    run = run_task(dag, "text_all")
+    run = run_task(dag, "text_numbers")
 
-    assert task_outcome(run, "text_all") == ("failed", 2)
+    assert task_outcome(run, "text_numbers") == ("failed", 2)
     _every_number_once(netmessenger_handsets(sms_simulator))
-    pushed = xcom(run, "text_all", "send_result")
+    pushed = xcom(run, "text_numbers", "send_result")
     assert pushed["accepted_count"] == 300 and pushed["in_doubt_count"] == 700
     assert set(pushed["in_doubt"]) == set(NUMBERS[300:])
     assert [a for _, _, a in sms_simulator.netmessenger.requests].count("Send") == 5
@@ -195,14 +191,14 @@ def test_netmessenger_run_cleared_91_days_later(netmessenger: str, sms_simulator
     """Row 6b: after 90 days the messages are archived out of the reports; a clear texted everyone again."""
     dag = load_dag()
     _numbers_task(dag, netmessenger)
-    first = run_task(dag, "text_all")
+    first = run_task(dag, "text_numbers")
     sms_simulator.clock.advance(91 * 86400)
 
-    again = run_task(dag, "text_all", again=first)
+    again = run_task(dag, "text_numbers", again=first)
 
-    assert task_outcome(again, "text_all")[0] == "success"
+    assert task_outcome(again, "text_numbers")[0] == "success"
     _every_number_once(netmessenger_handsets(sms_simulator))
-    assert xcom(again, "text_all")["accepted_count"] == 1000
+    assert xcom(again, "text_numbers")["accepted_count"] == 1000
     assert [a for _, _, a in sms_simulator.netmessenger.requests].count("Send") == 5
     assert [a for _, _, a in sms_simulator.netmessenger.requests].count("Report") == 0  # the journal knew
 
@@ -214,16 +210,16 @@ def _every_answer_lost_then_cleared(conn_id: str, server: SimulatorServer, lose:
     dag = load_dag()
     _numbers_task(dag, conn_id, retries=0)
     server.faults.drop_after_accept(count=lose, only="/api" if conn_id.startswith("netmessenger") else None)
-    first = run_task(dag, "text_all")
-    assert task_outcome(first, "text_all") == ("failed", 1)
-    pushed = xcom(first, "text_all", "send_result")
+    first = run_task(dag, "text_numbers")
+    assert task_outcome(first, "text_numbers") == ("failed", 1)
+    pushed = xcom(first, "text_numbers", "send_result")
     assert (pushed["accepted_count"], pushed["in_doubt_count"]) == (0, 1000)  # honest: not "0 sent"
     assert sorted(pushed["in_doubt"]) == NUMBERS
 
-    again = run_task(dag, "text_all", again=first)  # the operator clears the failed task
+    again = run_task(dag, "text_numbers", again=first)  # the operator clears the failed task
 
-    assert task_outcome(again, "text_all")[0] == "success"
-    assert xcom(again, "text_all")["accepted_count"] == 1000
+    assert task_outcome(again, "text_numbers")[0] == "success"
+    assert xcom(again, "text_numbers")["accepted_count"] == 1000
     return again
 
 
@@ -247,11 +243,11 @@ def test_netmessenger_texts_then_answers_511(netmessenger: str, sms_simulator: S
     _numbers_task(dag, netmessenger)
     sms_simulator.netmessenger.faults.error_after_send(code=-511, count=2)
 
-    run = run_task(dag, "text_all")
+    run = run_task(dag, "text_numbers")
 
-    assert task_outcome(run, "text_all") == ("success", 2)
+    assert task_outcome(run, "text_numbers") == ("success", 2)
     _every_number_once(netmessenger_handsets(sms_simulator))
-    assert xcom(run, "text_all")["accepted_count"] == 1000
+    assert xcom(run, "text_numbers")["accepted_count"] == 1000
 
 
 # -- BulkSMS group sends ---------------------------------------------------------------------------------
@@ -260,10 +256,10 @@ def test_netmessenger_texts_then_answers_511(netmessenger: str, sms_simulator: S
 def test_bulksms_group_send_answer_lost_then_retried(bulksms: str, sms_simulator: SimulatorServer) -> None:
     sms_simulator.bulksms.add_group(12, "staff", NUMBERS[:50])
     dag = load_dag()
-    add_task(dag, SmsGroupSendOperator, task_id="text_staff", sms_conn_id=bulksms, group=12, message=TEXT)
+    configure(dag, "text_group", sms_conn_id=bulksms, group=12, message=TEXT, sender=None)
     sms_simulator.faults.drop_after_accept(count=4)
 
-    run = run_task(dag, "text_staff")
+    run = run_task(dag, "text_group")
 
-    assert task_outcome(run, "text_staff") == ("success", 2)
+    assert task_outcome(run, "text_group") == ("success", 2)
     _every_number_once(bulksms_handsets(sms_simulator), NUMBERS[:50])

@@ -15,21 +15,20 @@ from typing import Any
 
 
 def main(argv: list[str]) -> int:
-    from airflow_provider_sms.operators.send import SmsSendOperator
-    from tests.journal.dagruns import add_task, load_dag, task_outcome, xcom
+    from tests.journal.dagruns import configure, load_dag, task_outcome, xcom
 
     spec: dict[str, Any] = json.loads(argv[0])
     dag = load_dag()
-    add_task(dag, SmsSendOperator, task_id="text_all", sms_conn_id=spec["conn_id"], to=spec["numbers"],
-             message=spec["message"], sender="Ops", retries=int(spec.get("retries", 0)))
-    others = "(?!text_all$).*"
+    configure(dag, "text_numbers", sms_conn_id=spec["conn_id"], to=spec["numbers"], message=spec["message"],
+              sender="Ops", retries=int(spec.get("retries", 0)))
+    others = "(?!text_numbers$).*"
     if spec.get("logical_date"):
         run = dag.test(logical_date=dt.datetime.fromisoformat(spec["logical_date"]),
                        run_after=dt.datetime.fromisoformat(spec["run_after"]), mark_success_pattern=others)
     else:
         run = dag.test(mark_success_pattern=others)
-    state, tries = task_outcome(run, "text_all")
-    pushed = xcom(run, "text_all") if state == "success" else xcom(run, "text_all", "send_result")
+    state, tries = task_outcome(run, "text_numbers")
+    pushed = xcom(run, "text_numbers") if state == "success" else xcom(run, "text_numbers", "send_result")
     print(json.dumps({"run_id": run.run_id, "logical_date": run.logical_date.isoformat(),
                       "run_after": run.run_after.isoformat(), "state": state, "try_number": tries,
                       "xcom": pushed}))
