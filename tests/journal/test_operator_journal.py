@@ -111,3 +111,28 @@ def test_journal_lost_mid_send_then_retry_settles_the_chunk_it_was_recording(
     result = _op(nm_conn).execute(context(ti))  # the retry: chunk 2 is settled by a look-up, chunk 3 sent
     assert result["accepted_count"] == 7
     assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1] * 7
+
+
+def test_a_chunk_in_doubt_past_the_dedupe_window_is_named_not_resent(bulksms_conn: str,
+                                                                     sms_simulator: SimulatorServer) -> None:
+    """BulkSMS forgets dedupe ids after hours: a clear after that must not re-send blind."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from airflow_provider_sms.journal.schema import send_chunks
+
+    numbers = NUMBERS[:3]
+    sms_simulator.faults.drop_after_accept(count=4)  # every attempt of the only chunk loses its answer
+    ti = FakeTaskInstance()
+    op = SmsSendOperator(task_id="send", sms_conn_id=bulksms_conn, to=numbers, message="Hello")
+    with pytest.raises(AirflowException, match="3 recipients may or may not have been texted"):
+        op.execute(context(ti))
+    journal = SendJournal.open()
+    with journal.database.engine.begin() as conn:  # the task is cleared 11 hours later
+        conn.execute(update(send_chunks).values(intent_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=11)))
+    ti.try_number = 2
+    with pytest.raises(AirflowFailException, match="cannot be settled automatically") as failure:
+        op.execute(context(ti))
+    assert all(n in str(failure.value) for n in numbers)
+    assert [sms_simulator.bulksms.received_count(n) for n in numbers] == [1, 1, 1]
