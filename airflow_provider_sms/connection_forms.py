@@ -132,6 +132,9 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
                       "Action that cancels a scheduled message (not confirmed by the vendor)", "CancelMessage"),
             FormField("allow_unicode", "Allow non-GSM text", "boolean",
                       "The HTTP API documents no Unicode switch; allow it at your own risk", False),
+            FormField("sent_lookup_reports", "Reports for the retry look-up", "string",
+                      "Report types read to settle a send whose answer was lost (comma-separated)",
+                      "Messages,Outbox"),
         ),
     ),
     "skycore": ConnectionForm(

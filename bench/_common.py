@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -334,11 +335,17 @@ class Runs:
 
 
 class BenchTaskInstance:
-    """The little of a task instance that ``execute`` reads (the benchmarks call it directly)."""
+    """The little of a task instance that ``execute`` reads (the benchmarks call it directly).
 
-    run_id = "manual__bench"
+    Every instance is a run of its own: the send journal remembers what a run already sent, so a
+    second round under the same run id would (rightly) send nothing.
+    """
+
     map_index = -1
     try_number = 1
+
+    def __init__(self) -> None:
+        self.run_id = f"manual__bench_{uuid.uuid4().hex}"
 
     def xcom_push(self, key: str, value: Any) -> None:
         """XCom is not measured: drop it."""

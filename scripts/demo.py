@@ -112,6 +112,7 @@ def main() -> int:
         _connect(server)
         _prepare_alert_examples(server)
         server.bulksms.set_outcome(FAILING_NUMBER, 51)
+        server.netmessenger.add_list("On call", [f"4477001002{i:02d}" for i in range(1, 6)])  # retry example
         yesterday_noon = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
         server.netmessenger.seed_messages(25, 447700400001, yesterday_noon.timestamp(), body="Yesterday's reminder")
         server.bulletin.load_address_book(json.loads((EXAMPLES / "data" / "bulletin_address_book.json").read_text()))

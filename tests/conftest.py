@@ -91,6 +91,8 @@ def sky_conn(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) ->
     """``skycore_default`` pointing at the running simulator."""
     monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator))
     return "skycore_default"
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
     """A migrated SQLite metadata DB in this session's AIRFLOW_HOME (``dag.test()`` needs one)."""
@@ -122,3 +124,11 @@ def _dag_test_passes_exception() -> bool:
 # dag.test() on Airflow 3.1 runs tasks without putting the exception into the callback context
 # (a real worker does); from 3.3 it does. Tests of the default alert text check what applies.
 DAG_TEST_PASSES_EXCEPTION = _dag_test_passes_exception()
+
+
+@pytest.fixture(autouse=True)
+def sms_journal(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh send journal per test (tests reuse run ids, which a shared journal would remember)."""
+    path = tmp_path_factory.mktemp("journal") / "sms_journal.db"
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    return str(path)

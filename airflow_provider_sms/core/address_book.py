@@ -8,12 +8,13 @@ name the recipient as the user wrote it); each gateway strips it on the wire.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
+from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
 
-__all__ = ["ADDRESS_BOOK_KINDS", "AddressBookEntry", "parse_entry", "split_address_book"]
+__all__ = ["ADDRESS_BOOK_KINDS", "AddressBookEntry", "parse_entry", "split_address_book", "with_recipients"]
 
 ADDRESS_BOOK_KINDS = ("group", "contact")
 
@@ -66,3 +67,12 @@ def split_address_book(items: Iterable[str], *, field: str = "to",
     if problems:
         raise SmsValidationError(problems, gateway=gateway)
     return numbers, list(entries.values())
+
+
+def with_recipients(template: OutgoingMessage, recipients: Sequence[str]) -> OutgoingMessage:
+    """``template`` addressed to ``recipients``: numbers in ``numbers``, written entries in ``groups``.
+
+    Numbers never hold a colon (they are normalised digits), so the split needs no parsing.
+    """
+    return replace(template, numbers=[r for r in recipients if ":" not in r],
+                   groups=[r for r in recipients if ":" in r])

@@ -1,11 +1,17 @@
-"""Stable idempotency keys, so a retried task re-sends under the same key and the gateway drops the repeat."""
+"""Stable idempotency keys, so a retried task re-sends under the same key and the gateway drops the repeat.
+
+Keys and chunks must not depend on the order the recipients arrive in (a query without ORDER BY
+returns them in another order on the retry): :func:`canonical_order` sorts them first, so the same
+set of recipients always gives the same chunks, and :func:`chunk_key` names a chunk by what it
+carries, never by its position.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["INT32_MAX", "content_digest", "dedupe_key"]
+__all__ = ["INT32_MAX", "canonical_order", "chunk_key", "content_digest", "dedupe_key"]
 
 INT32_MAX = 2_147_483_647
 
@@ -27,3 +33,17 @@ def dedupe_key(*parts: object) -> int:
     """
     digest = hashlib.blake2b("\x1f".join(str(p) for p in parts).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % INT32_MAX + 1
+
+
+def canonical_order(recipients: Iterable[str]) -> list[str]:
+    """The recipients once each, sorted: the same set in any order gives the same list.
+
+    Numbers are international digits of up to 15 characters, so sorting by (length, text) is
+    numeric order; group names sort after the numbers of their length, which is as stable.
+    """
+    return sorted(set(recipients), key=lambda r: (len(r), r))
+
+
+def chunk_key(recipients: Sequence[str], content: str) -> str:
+    """The name of one chunk: a digest of its recipients (in canonical order) and of the content digest."""
+    return content_digest([*canonical_order(recipients), "\x1e", content])

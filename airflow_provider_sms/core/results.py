@@ -89,6 +89,9 @@ class SendResult:
     background_send_ids: list[str] = field(default_factory=list)
     text_replacements: dict[str, str] = field(default_factory=dict)
     """Characters replaced to fit the GSM alphabet before sending (``{"\u2019": "'"}``), see ``replace_typographic``."""
+    #: Recipients whose fate is unknown (the answer was lost, or the gateway may have acted before
+    #: failing): neither accepted nor rejected, never re-sent blindly.
+    in_doubt: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[RecipientResult]:
@@ -103,6 +106,7 @@ class SendResult:
         self.batch_ids.extend(b for b in other.batch_ids if b not in self.batch_ids)
         self.background_send_ids.extend(b for b in other.background_send_ids if b not in self.background_send_ids)
         self.text_replacements.update(other.text_replacements)
+        self.in_doubt.extend(other.in_doubt)
 
     def to_dict(self, *, per_recipient: bool = True) -> dict[str, Any]:
         rejected = self.rejected
@@ -110,6 +114,8 @@ class SendResult:
             "gateway": self.gateway,
             "accepted_count": len(self.results) - len(rejected),
             "rejected_count": len(rejected),
+            "in_doubt_count": len(self.in_doubt),
+            "in_doubt": list(self.in_doubt),
             "batch_ids": list(self.batch_ids),
             "background_send_ids": list(self.background_send_ids),
             "text_replacements": dict(self.text_replacements),
@@ -133,6 +139,7 @@ class SendResult:
             batch_ids=list(data.get("batch_ids", [])),
             background_send_ids=list(data.get("background_send_ids", [])),
             text_replacements=dict(data.get("text_replacements", {})),
+            in_doubt=list(data.get("in_doubt", [])),
         )
 
 

@@ -128,6 +128,10 @@ class SmsHook(BaseHook):
     max_recipients_limit: ClassVar[int] = 1000
     max_groups_per_request: ClassVar[int] = 100
     default_timeout: ClassVar[float] = 30.0  # read timeout (s) when the connection sets none
+    #: How long the gateway drops a repeated request with the same dedupe id (gateways with
+    #: ``Capability.DEDUPE``; take the documented window with a safety margin). Within it a chunk in
+    #: doubt is settled by sending it again under its id; after it, only a look-up can settle it.
+    dedupe_window: ClassVar[dt.timedelta | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -352,16 +356,40 @@ class SmsHook(BaseHook):
         """
         raise SmsCapabilityError(self.gateway, Capability.SENT_LOOKUP.value)
 
-    def earlier_outcomes(self, recipients: Sequence[str], text: str, since: dt.datetime) -> list[RecipientResult]:
-        """What earlier tries did for ``recipients`` (numbers, or address-book entries as written).
+    def earlier_outcomes(self, message: OutgoingMessage, since: dt.datetime) -> list[RecipientResult]:
+        """What earlier tries did for the recipients of ``message`` (numbers, or address-book entries
+        as written), according to the gateway's own records since ``since``.
 
         Each recipient an earlier try already handled gets one result: accepted (texted) or
-        rejected (refused by the gateway, so not worth sending again). The default reports the
-        numbers :meth:`already_sent` finds as accepted.
+        rejected (refused by the gateway, so not worth sending again); recipients the records do not
+        mention are left out (absence proves nothing). The default reports what :meth:`find_sent`
+        finds as accepted.
         """
-        done = self.already_sent(recipients, text, since)
-        return [RecipientResult(n, accepted=True, code="already_sent", text="sent by an earlier try")
-                for n in recipients if n in done]
+        done = self.find_sent(message, since)
+        return [RecipientResult(r, accepted=True, code="already_sent", text="found sent by the gateway's records")
+                for r in [*message.numbers, *message.groups] if r in done]
+
+    def can_find_sent(self, message: OutgoingMessage) -> bool:
+        """Can :meth:`find_sent` look up a send like ``message``? The default serves numbers only."""
+        return Capability.SENT_LOOKUP in self.capabilities and not message.groups
+    def find_sent(self, message: OutgoingMessage, since: dt.datetime) -> set[str]:
+        """Which recipients of ``message`` -- one chunk exactly as an earlier try sent it -- the gateway
+        already has this message for, sent (or scheduled) since ``since``.
+
+        The send journal calls it to settle a chunk in doubt (its answer was lost); ``since`` is the
+        chunk's recorded intent time (less a little clock slack), so another run's identical text
+        does not count. Only positive evidence counts: a recipient missing from the answer stays in
+        doubt, because a report may be incomplete. ``message.send_at`` is set for scheduled sends,
+        which a gateway finds among its not-yet-sent messages where it can list them.
+
+        The default serves numbers through :meth:`already_sent`; a gateway that can look up group or
+        list sends (``message.groups``) overrides it.
+
+        :raises SmsCapabilityError: the gateway cannot look this kind of send up.
+        """
+        if message.groups:
+            raise SmsCapabilityError(self.gateway, "looking up earlier group or list sends")
+        return self.already_sent(message.numbers, message.text, since)
 
     def get_credits(self) -> float:
         """The account's credit balance."""

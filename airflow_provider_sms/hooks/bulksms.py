@@ -73,6 +73,11 @@ class BulkSmsHook(SmsHook):
         return self._COMMON | self._EAPI_ONLY if self.api_name == "eapi" else self._COMMON
 
     @property
+    def dedupe_window(self) -> dt.timedelta:  # type: ignore[override]
+        # The vendor says "a few hours" (EAPI) and about 12 hours (JSON); with a safety margin.
+        return dt.timedelta(hours=2) if self.api_name == "eapi" else dt.timedelta(hours=10)
+
+    @property
     def max_recipients_limit(self) -> int:  # type: ignore[override]
         # EAPI: one send_sms carries a comma list (the vendor caps batches at 30,000); JSON: the
         # vendor recommends about 4,000 messages per POST.

@@ -106,12 +106,23 @@ class BulletinMessengerHook(SmsHook):
         with self.transport.stream_lines(self.api.list_request(), self.api.check_list) as lines:
             yield from self.api.sent_items(lines)
 
-    def earlier_outcomes(self, recipients: Sequence[str], text: str, since: dt.datetime) -> list[RecipientResult]:
+    def earlier_outcomes(self, message: OutgoingMessage, since: dt.datetime) -> list[RecipientResult]:
         """Recipients an earlier try texted (accepted) or had refused (rejected), from the sent list.
 
         Matched by the text and the recipient as addressed (a number, or an address-book name
         without its prefix); messages dated before ``since`` are left out when the list dates them.
         """
+        return self._outcomes([*message.numbers, *message.groups], message.text, since)
+
+    def can_find_sent(self, message: OutgoingMessage) -> bool:
+        """The sent list names recipients as addressed, so numbers, groups and contacts are all found."""
+        return True
+
+    def find_sent(self, message: OutgoingMessage, since: dt.datetime) -> set[str]:
+        """Recipients of ``message`` (numbers or address-book names) the sent list shows as texted."""
+        return {r.recipient for r in self.earlier_outcomes(message, since) if r.accepted}
+
+    def _outcomes(self, recipients: Sequence[str], text: str, since: dt.datetime) -> list[RecipientResult]:
         wanted = {wire_name(r).lower(): r for r in recipients}
         found: dict[str, RecipientResult] = {}
         cutoff = since.astimezone(dt.UTC)
@@ -131,7 +142,7 @@ class BulletinMessengerHook(SmsHook):
 
     def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
         """Recipients among ``numbers`` that an earlier send of ``text`` since ``since`` reached."""
-        return {r.recipient for r in self.earlier_outcomes(numbers, text, since) if r.accepted}
+        return {r.recipient for r in self._outcomes(numbers, text, since) if r.accepted}
 
     # -- polling queues (each item handed out once by the gateway) ---------------------------------
 

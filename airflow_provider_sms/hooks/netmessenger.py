@@ -5,8 +5,8 @@ The API token lives in the connection's password; ``host`` defaults to the vendo
 the account's time zone (extra ``time_zone``, default Europe/London as in the vendor SDKs).
 
 NetMessenger has no duplicate suppression. A send whose answer is lost is never re-sent by the
-hook; instead :meth:`NetMessengerHook.already_sent` reads the MessagesWithBodies report so a retried
-task can skip the numbers that already got the text.
+hook; instead :meth:`NetMessengerHook.find_sent` reads documented reports (extra
+``sent_lookup_reports``, default ``Messages,Outbox``) so the send journal can settle a chunk in doubt.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
-from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsValidationError
+from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsGatewayError, SmsValidationError
 from airflow_provider_sms.gateways.netmessenger import (
     DEFAULT_CANCEL_ACTION,
     DEFAULT_TIME_ZONE,
@@ -30,6 +30,7 @@ from airflow_provider_sms.gateways.netmessenger import (
     ReportType,
     build_contacts_csv,
 )
+from airflow_provider_sms.gateways.netmessenger.lookup import DEFAULT_LOOKUP_REPORTS, SentMatcher
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
 
@@ -105,20 +106,54 @@ class NetMessengerHook(SmsHook):
         return self.transport.call(self.api.credits_request(), self.api.parse_credits)
 
     def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
-        """Numbers among ``numbers`` that were sent exactly ``text`` since ``since`` (MessagesWithBodies)."""
-        wanted = set(numbers)
-        header, rows = self.iter_report(ReportType.MESSAGES_WITH_BODIES.value, start=since,
-                                        end=dt.datetime.now(dt.UTC))
-        names = [h.strip().lower() for h in header]
-        to_at = next((names.index(n) for n in ("destination", "number") if n in names), None)
-        body_at = next((names.index(n) for n in ("body", "message") if n in names), None)
-        if to_at is None or body_at is None:
-            raise SmsConfigurationError("the MessagesWithBodies report has no Destination/Body columns",
-                                        gateway=self.gateway)
+        """Numbers among ``numbers`` sent ``text`` since ``since`` (see :meth:`find_sent`)."""
+        return self.find_sent(OutgoingMessage(text, numbers=numbers), since)
+
+    @property
+    def lookup_reports(self) -> list[str]:
+        """Report types the look-up reads: extra ``sent_lookup_reports`` (comma-separated), default
+        ``Messages,Outbox`` -- both documented by the vendor."""
+        raw = self.settings.extra.get("sent_lookup_reports") or ",".join(DEFAULT_LOOKUP_REPORTS)
+        names = [n.strip() for n in (raw.split(",") if isinstance(raw, str) else raw) if str(n).strip()]
+        unknown = [n for n in names if ReportType.parse(n) is None]
+        if unknown or not names:
+            raise SmsConfigurationError(
+                f"extra sent_lookup_reports must name report types ({', '.join(t.value for t in ReportType)}); "
+                f"got {raw!r}", gateway=self.gateway)
+        return names
+
+    def find_sent(self, message: OutgoingMessage, since: dt.datetime) -> set[str]:
+        """Numbers of ``message`` (a chunk as sent earlier) that the account's reports show a message
+        for since ``since``: sent ones (Messages) and those still waiting, scheduled ones included
+        (Outbox). Rows match by number, and by sender, schedule time and text where the report has
+        those columns (:mod:`~airflow_provider_sms.gateways.netmessenger.lookup`).
+
+        :raises SmsCapabilityError: for a group or list send (the documented reports do not say
+            which send a message came from).
+        :raises SmsConfigurationError: the gateway refuses a configured report type (-601).
+        """
+        if message.groups:
+            return super().find_sent(message, since)
+        matcher = SentMatcher(message.numbers, message.text, message.sender, message.send_at, since,
+                              self.api.time_zone)
         found: set[str] = set()
-        for row in rows:
-            if len(row) > max(to_at, body_at) and row[body_at] == text and row[to_at].lstrip("+") in wanted:
-                found.add(row[to_at].lstrip("+"))
+        # The gateway's clock may run ahead of ours: read a day past now.
+        end = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        for kind in self.lookup_reports:
+            try:
+                header, rows = self.iter_report(kind, start=since, end=end)
+                found |= matcher.matches(header, rows)
+            except SmsGatewayError as error:
+                if error.code == -601:
+                    raise SmsConfigurationError(
+                        f"the gateway does not know report type {kind!r} (-601 Unknown Report Type), which the "
+                        "retry look-up reads; set the connection extra sent_lookup_reports to report types your "
+                        "account offers (documented: Outbox, Messages, Usage, InboundMessages, FailedMessages)",
+                        gateway=self.gateway) from None
+                raise
+            except ValueError as error:
+                raise SmsConfigurationError(f"report {kind!r} cannot settle a lost send: {error}",
+                                            gateway=self.gateway) from None
         return found
 
     # -- statuses ---------------------------------------------------------------------------------

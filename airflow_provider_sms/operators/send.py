@@ -1,10 +1,12 @@
 """Send one text to many numbers (:class:`SmsSendOperator`) or to gateway-side groups (:class:`SmsGroupSendOperator`).
 
 Both validate everything first (numbers, text, sender, schedule) and send nothing when any input is
-bad. Big recipient lists go out in chunks of the gateway's per-request size, one after another.
-Each chunk carries a dedupe key derived from (dag, task, run, map index, chunk number, content), so
-a retried task re-submits the same chunks under the same keys and gateways that deduplicate
-(BulkSMS) answer with the original result instead of texting again.
+bad. Recipients are put in canonical order and go out in chunks of the gateway's per-request size,
+one after another. Each chunk carries a dedupe key derived from (dag, task, run, map index, the
+chunk's recipients and content) -- never from input order or chunk position -- and is recorded in
+the send journal (:mod:`airflow_provider_sms.journal`) before and after its request, so a retry, a
+cleared task or a re-run of the same run texts nobody twice and skips nobody
+(:mod:`.journaled_send`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,14 +33,22 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_sms.core.message import OutgoingMessage, TestMode
-    from airflow_provider_sms.core.results import RecipientResult, SendResult
+    from airflow_provider_sms.core.results import SendResult
     from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.journal import SendJournal
 
 __all__ = ["SmsGroupSendOperator", "SmsSendOperator"]
 
 log = logging.getLogger(__name__)
 
 PER_RECIPIENT_XCOM_LIMIT = 10_000
+#: The journal's default connection id (``airflow_provider_sms.journal.DEFAULT_JOURNAL_CONN_ID``);
+#: written out so that importing the operators stays free of SQLAlchemy.
+DEFAULT_JOURNAL_CONN_ID = "sms_journal_default"
+# What is lost without a journal, said in the log of every such send.
+_NO_JOURNAL = ("no send journal (journal_conn_id=None): a cleared or re-run task re-sends chunks, protected only by "
+               "the gateway's dedupe window (BulkSMS) or a report look-up of the whole list (NetMessenger); group "
+               "and scheduled sends on gateways without dedupe ids refuse to run again")
 
 
 @contextmanager
@@ -82,6 +92,7 @@ class _SmsSendBase(BaseOperator):
         allow_partial_failure: bool = False,
         xcom_results: Literal["auto", "per_recipient", "summary"] = "auto",
         replace_typographic: bool = True,
+        journal_conn_id: str | None = DEFAULT_JOURNAL_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,6 +110,7 @@ class _SmsSendBase(BaseOperator):
         self.allow_partial_failure = allow_partial_failure
         self.xcom_results = xcom_results
         self.replace_typographic = replace_typographic
+        self.journal_conn_id = journal_conn_id
 
     def _hook(self) -> SmsHook:
         from airflow_provider_sms.hooks.base import get_sms_hook
@@ -121,82 +133,69 @@ class _SmsSendBase(BaseOperator):
             extras={str(k): str(v) for k, v in self.extras.items()},
         )
 
-    def _key_base(self, context: Context) -> tuple[str, str, str, int]:
-        ti = context.get("ti")
-        map_index = getattr(ti, "map_index", -1) if ti is not None else -1
-        run_id = context.get("run_id") or getattr(ti, "run_id", None) or ""
-        return (self.dag_id or "", self.task_id, str(run_id), int(map_index if map_index is not None else -1))
+    def _journal(self) -> SendJournal | None:
+        """The send journal (see :mod:`airflow_provider_sms.journal`), or None when switched off."""
+        from airflow_provider_sms.journal import JournalUnavailableError, SendJournal
 
-    def _send_chunks(self, hook: SmsHook, template: OutgoingMessage, chunks: Iterable[OutgoingMessage],
-                     context: Context) -> SendResult:
-        """Send every chunk; a chunk the gateway refuses is recorded as rejected and the rest still go."""
-        from airflow_provider_sms.core.dedupe import content_digest, dedupe_key
-        from airflow_provider_sms.core.results import RecipientResult, SendResult
-        from airflow_provider_sms.exceptions import (
-            SmsAmbiguousError,
-            SmsConfigurationError,
-            SmsError,
-            SmsPartialFailure,
-        )
+        if self.journal_conn_id is None:
+            log.warning(_NO_JOURNAL)
+            return None
+        try:
+            journal = SendJournal.open(self.journal_conn_id)
+        except JournalUnavailableError as error:
+            # Sending without the journal would lose the retry guarantees silently: not at all, for now.
+            raise AirflowException(f"{error}; nothing was sent") from error
+        if journal.shared:
+            log.info("send journal: %s", journal.description)
+        else:
+            log.warning("send journal: %s, on this machine only (the executor may run a retry elsewhere, which "
+                        "would not see it); set the connection %r to a database every worker reaches",
+                        journal.description, DEFAULT_JOURNAL_CONN_ID)
+        return journal
+
+    def _send_chunks(self, hook: SmsHook, template: OutgoingMessage, recipients: Sequence[str], kind: str,
+                     context: Context,
+                     before_send: Callable[[list[str]], tuple[list[str], SendResult]] | None = None) -> SendResult:
+        """Send to every recipient, chunk by chunk, through the journal; fail loudly on doubt.
+
+        A chunk the gateway refuses is recorded as rejected and the rest still go.
+        """
+        from airflow_provider_sms.exceptions import SmsConfigurationError
+        from airflow_provider_sms.journal import JournalUnavailableError, TaskKey
+        from airflow_provider_sms.operators.journaled_send import ChunkSender
 
         self._started = dt.datetime.now(dt.UTC)
-        key_base = self._key_base(context) if run_id_known(context) else None
-        total = SendResult(gateway=hook.gateway)
-        in_doubt: list[str] = []
-        self._retry_may_help = False
-        replay_safe = _retry_safe(hook) and key_base is not None
-        for index, chunk in enumerate(chunks):
-            recipients = [*chunk.numbers, *chunk.groups]
-            key = None
-            if key_base is not None:
-                key = dedupe_key(*key_base, index, content_digest([*recipients, template.text]))
-            try:
-                total.extend(hook.send(replace(chunk, dedupe_key=key)))
-            except SmsConfigurationError as error:
-                self._push(context, total)  # who was texted before the failure stays on record
-                accepted = len(total.accepted)
-                raise AirflowFailException(f"{error} ({accepted} recipients were texted before it)") from error
-            except SmsPartialFailure as error:
-                # Part of a group/list send failed: what the gateway accepted is in the error.
-                log.error("chunk %d: %s", index, error)
-                total.extend(SendResult.from_dict(error.result) if isinstance(error.result, dict)
-                             else SendResult(hook.gateway))
-            except SmsAmbiguousError as error:
-                in_doubt.extend(error.recipients_in_doubt or recipients)
-                log.error("chunk %d: %s", index, error)
-            except SmsError as error:
-                log.error("chunk %d of %d recipients refused: %s", index, len(recipients), error)
-                self._retry_may_help |= error.retryable and replay_safe
-                total.results.extend(
-                    RecipientResult(r, accepted=False, code=str(error.code) if error.code is not None else None,
-                                    text=str(error)) for r in recipients)
-        if in_doubt:
-            self._push(context, total)
-            message = (f"{len(in_doubt)} recipients may or may not have been texted (the gateway's answer was "
-                       f"lost): {', '.join(in_doubt[:20])}")
-            if replay_safe:
-                raise AirflowException(message + "; a task retry will not text them twice (dedupe ids, or a "
-                                       "look-up of what was sent)")
-            raise AirflowFailException(message + "; not retried, to avoid texting anyone twice")
-        return total
-
-    def _skip_already_sent(self, hook: SmsHook, numbers: list[str], text: str,
-                           context: Context) -> tuple[list[str], list[RecipientResult]]:
-        """On a retry, drop the recipients an earlier try already handled (gateways without dedupe ids)."""
-        from airflow_provider_sms.hooks.capabilities import Capability
-
         ti = context.get("ti")
-        if getattr(ti, "try_number", 1) <= 1 or Capability.DEDUPE in hook.capabilities:
-            return numbers, []
-        if Capability.SENT_LOOKUP not in hook.capabilities:
-            raise AirflowFailException(
-                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
-                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
-        since = _run_began(context)
-        earlier = hook.earlier_outcomes(numbers, text, since)
-        done = {r.recipient for r in earlier}
-        log.info("retry: an earlier try already handled %d of %d recipients", len(done), len(numbers))
-        return [n for n in numbers if n not in done], earlier
+        size = hook.max_groups_per_request if kind == "groups" else hook.max_recipients_per_request
+        sender = ChunkSender(hook, template, task=TaskKey.from_context(context, self.dag_id, self.task_id),
+                             journal=self._journal(), try_number=int(getattr(ti, "try_number", 1) or 1), kind=kind)
+        log.info("sending to %d recipients via %s in chunks of %d", len(recipients), hook.gateway, size)
+        try:
+            outcome = sender.run(recipients, size, before_send)
+        except JournalUnavailableError as error:
+            # Mid-send: a chunk whose outcome was not written stays "sending"; the retry settles it.
+            total = sender.outcome.result
+            self._push(context, total)
+            raise AirflowException(f"{error} ({len(total.accepted)} recipients were texted before it; a retry "
+                                   "settles the chunk it was recording)") from error
+        except SmsConfigurationError as error:
+            total = sender.outcome.result
+            self._push(context, total)  # who was texted before the failure stays on record
+            raise AirflowFailException(f"{error} ({len(total.accepted)} recipients were texted before it)") from error
+        self._retry_may_help = outcome.retry_may_help
+        total = outcome.result
+        if total.in_doubt:
+            self._push(context, total)
+            doubt = total.in_doubt
+            message = (f"{len(doubt)} recipients may or may not have been texted (accepted: {len(total.accepted)}, "
+                       f"rejected: {len(total.rejected)}): {', '.join(doubt[:20])}"
+                       + (f" and {len(doubt) - 20} more" if len(doubt) > 20 else ""))
+            if outcome.settle_later:
+                raise AirflowException(message + "; a task retry settles them first (dedupe id or a look-up of that "
+                                       "chunk) and texts nobody twice")
+            raise AirflowFailException(message + "; they cannot be settled automatically and are not sent again: "
+                                       "check the gateway's outbox, then send to the missing ones in a new run")
+        return total
 
     def _per_recipient(self, result: SendResult) -> bool:
         if self.xcom_results == "auto":
@@ -213,8 +212,8 @@ class _SmsSendBase(BaseOperator):
         data = result.to_dict(per_recipient=self._per_recipient(result))
         data["sent_at"] = self._started.isoformat()
         rejected = data["rejected_count"]
-        log.info("%s: %d accepted, %d rejected, batches %s", result.gateway, data["accepted_count"], rejected,
-                 result.batch_ids[:10])
+        log.info("%s: %d accepted, %d rejected, %d in doubt, batches %s", result.gateway, data["accepted_count"],
+                 rejected, data["in_doubt_count"], result.batch_ids[:10])
         if rejected and not self.allow_partial_failure:
             self._push(context, result)
             sample = ", ".join(f"{r.recipient} ({r.text})" for r in result.rejected[:10])
@@ -232,14 +231,17 @@ def _run_began(context: Context) -> dt.datetime:
     """A time before any try of this run sent anything, that clearing the task does not move.
 
     ``dag_run.start_date`` is reset when a task is cleared, so it cannot bound the look-up of what
-    earlier tries sent; ``run_after`` (or the logical date) stays put. An hour of slack covers
-    clock differences with the gateway.
+    earlier tries sent; ``run_after`` (or the logical date) stays put. A few minutes of slack cover
+    clock differences with the gateway; more would reach the previous run of an hourly DAG.
+    Used only without a journal: the journal bounds each chunk's look-up by its own intent time.
     """
+    from airflow_provider_sms.operators.journaled_send import LOOKUP_SLACK
+
     dag_run = context.get("dag_run")
     for name in ("run_after", "logical_date", "queued_at"):
         value = getattr(dag_run, name, None) or context.get(name)  # type: ignore[misc]
         if isinstance(value, dt.datetime):
-            return value - dt.timedelta(hours=1)
+            return value - LOOKUP_SLACK
     return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
 
 
@@ -261,17 +263,6 @@ def _address_book_entries(hook: SmsHook, items: list[str] | str) -> tuple[list[s
         hook.require(Capability.ADDRESS_BOOK_SEND, f"write numbers only (got {entries[0].written!r}), or "
                                                    "send to groups with SmsGroupSendOperator")
     return raw, [e.written for e in entries]
-
-
-def _numbers_and_entries(template: OutgoingMessage, chunk: list[str]) -> OutgoingMessage:
-    if ":" not in chunk[-1]:  # entries follow the numbers, so a chunk ending in a number has none
-        return replace(template, numbers=chunk)
-    return replace(template, numbers=[r for r in chunk if ":" not in r], groups=[r for r in chunk if ":" in r])
-
-
-def run_id_known(context: Context) -> bool:
-    ti = context.get("ti")
-    return bool(context.get("run_id") or getattr(ti, "run_id", None))
 
 
 class SmsSendOperator(_SmsSendBase):
@@ -315,10 +306,14 @@ class SmsSendOperator(_SmsSendBase):
     the argument and its limit, raised before anything is sent and never retried.
     :return: ``{"gateway", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"|"rejected", ...}``
 
-    Retries: BulkSMS drops a repeated chunk within its dedupe window (EAPI: a few hours; JSON API:
-    about 12 hours), so a retry or a cleared task inside that window texts nobody twice; after it,
-    a re-run is a new send. NetMessenger has no such window: a retry reads the MessagesWithBodies
-    report (from the run's ``run_after``) and skips numbers that already got the text.
+    :param journal_conn_id: the send journal's connection (default ``sms_journal_default``; without
+        that connection, a SQLite file in ``$AIRFLOW_HOME``); None switches the journal off.
+
+    Retries, clears and re-runs of the same run: chunks the gateway answered are reported from the
+    journal and not sent again (for as long as the journal keeps them); a chunk whose answer was lost
+    is settled first -- re-sent under its dedupe id inside the gateway's window (BulkSMS), or looked
+    up in the gateway's reports from that chunk's intent time (NetMessenger) -- and whoever remains
+    in doubt is named in a failure, never texted blind. See the README's "Guarantees".
     """
 
     template_fields: Sequence[str] = (*_SmsSendBase.template_fields, "to")
@@ -343,18 +338,35 @@ class SmsSendOperator(_SmsSendBase):
             if len(unique) < len(numbers):
                 log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
             template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
-            size = hook.max_recipients_per_request
             if unique or not entries:
                 hook.check_message(replace(template, numbers=unique[:1]))
-            for part in iter_chunks(entries, size):  # every address-book name is checked before sending
+            for part in iter_chunks(entries, hook.max_recipients_per_request):  # every address-book name first
                 hook.check_message(replace(template, groups=part))
-            unique, earlier = self._skip_already_sent(hook, unique + entries, template.text, context)
-            chunks = (_numbers_and_entries(template, chunk) for chunk in iter_chunks(unique, size))
-            log.info("sending to %d recipients via %s in chunks of %d", len(unique), hook.gateway, size)
-            result = self._send_chunks(hook, template, chunks, context)
-            result.results[:0] = earlier
+            result = self._send_chunks(hook, template, unique + entries, "numbers", context,
+                                       before_send=lambda recipients: self._skip_already_sent(hook, recipients,
+                                                                                              template, context))
             result.text_replacements.update(replaced)
             return self._finish(context, result)
+
+    def _skip_already_sent(self, hook: SmsHook, recipients: list[str], template: OutgoingMessage,
+                           context: Context) -> tuple[list[str], SendResult]:
+        """Without the journal's records, a retry first drops the recipients an earlier try already
+        handled (gateways without dedupe ids): the look-up of the whole list from the run's start."""
+        from airflow_provider_sms.core.address_book import with_recipients
+        from airflow_provider_sms.core.results import SendResult
+        from airflow_provider_sms.hooks.capabilities import Capability
+
+        if Capability.DEDUPE in hook.capabilities:
+            return recipients, SendResult(hook.gateway)  # chunks are re-sent under their dedupe ids
+        if Capability.SENT_LOOKUP not in hook.capabilities:
+            raise AirflowFailException(
+                f"{hook.gateway} cannot tell what an earlier try already sent; not sending again, to avoid "
+                "texting anyone twice. Check the gateway's outbox and re-run with the missing recipients.")
+        earlier = hook.earlier_outcomes(with_recipients(template, recipients), _run_began(context))
+        done = {r.recipient for r in earlier}
+        log.info("retry without the journal's records: an earlier try already handled %d of %d recipients",
+                 len(done), len(recipients))
+        return [r for r in recipients if r not in done], SendResult(hook.gateway, earlier)
 
 
 class SmsGroupSendOperator(_SmsSendBase):
@@ -388,13 +400,19 @@ class SmsGroupSendOperator(_SmsSendBase):
             if not groups:
                 raise AirflowFailException("group: no group given")
             template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
-            chunks = [replace(template, groups=part) for part in iter_chunks(groups, hook.max_groups_per_request)]
-            for chunk in chunks:  # every group is checked before the first is sent
-                hook.check_message(chunk)
-            left, earlier = self._skip_already_sent(hook, groups, template.text, context)
-            if len(left) < len(groups):
-                chunks = [replace(template, groups=part) for part in iter_chunks(left, hook.max_groups_per_request)]
-            result = self._send_chunks(hook, template, chunks, context)
-            result.results[:0] = earlier
+            for part in iter_chunks(groups, hook.max_groups_per_request):  # every group is checked first
+                hook.check_message(replace(template, groups=part))
+            # Without the journal's records, a retried group send can trust only the gateway's dedupe ids.
+            refuse = None if Capability.DEDUPE in hook.capabilities else _refuse_blind_group_resend(hook)
+            result = self._send_chunks(hook, template, groups, "groups", context, before_send=refuse)
             result.text_replacements.update(replaced)
             return self._finish(context, result)
+
+
+def _refuse_blind_group_resend(hook: SmsHook) -> Callable[[list[str]], tuple[list[str], SendResult]]:
+    def refuse(groups: list[str]) -> tuple[list[str], SendResult]:
+        raise AirflowFailException(
+            f"{hook.gateway} cannot tell whether an earlier try already texted {', '.join(groups[:10])}, and no "
+            "send journal recorded it; not sending again, to avoid texting anyone twice")
+
+    return refuse

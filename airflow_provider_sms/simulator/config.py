@@ -183,6 +183,9 @@ class SimulatorConfig:
         bulletin_accounts: Bulletin Messenger accounts (default: the ``demo`` one).
         bulletin_callback_params: the send parameters naming the per-message reply and status
             callback URLs (unconfirmed by the vendor; these are the provider's defaults).
+        netmessenger_report_types: the ``ReportType`` values answered; others get -601. None (the
+            default) answers every type the simulator knows; ``DOCUMENTED_REPORT_TYPES`` of
+            ``simulator.netmessenger.reports`` behaves strictly as the vendor page documents.
     """
 
     bulksms_accounts: list[BulkSmsAccount] = field(default_factory=_default_accounts)
@@ -211,3 +214,4 @@ class SimulatorConfig:
     skycore_statistics_per_day: int = 100
     bulletin_accounts: list[BulletinAccount] = field(default_factory=_default_bulletin_accounts)
     bulletin_callback_params: tuple[str, str] = ("callbackUrl", "statusCallbackUrl")
+    netmessenger_report_types: tuple[str, ...] | None = None

@@ -12,6 +12,11 @@ Kinds:
   nothing is processed.
 * ``drop_after_accept``: process the request fully, then close the connection in the middle of
   the answer, so the client cannot know whether it was accepted.
+
+Faults that need to know what a request asks for (one action of an API that has a single path,
+or the rows of a report) are kept by the gateway itself in a :class:`CountedSwitch`: e.g. the
+NetMessenger simulator's "text, then answer -511" and "cut the report short" switches
+(``simulator/netmessenger/faults.py``).
 """
 
 from __future__ import annotations
@@ -159,6 +164,43 @@ class FaultSwitches:
         if count is None or count < 1:
             raise ValueError("count must be a positive integer")
         return count
+
+
+class CountedSwitch:
+    """A gateway-level fault: armed with a value for the next ``count`` uses (or until cleared).
+
+    Thread-safe; :meth:`take` returns the value and uses one count, or None when disarmed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Any = None
+        self._remaining: int | None = 0
+
+    def arm(self, value: Any, count: int | None = 1) -> None:
+        """Fire with ``value`` for the next ``count`` uses (every use when ``count`` is None)."""
+        if count is not None and count < 1:
+            raise ValueError("count must be a positive integer")
+        with self._lock:
+            self._value, self._remaining = value, count
+
+    def take(self) -> Any:
+        """The armed value (using one count), or None when disarmed."""
+        with self._lock:
+            if self._remaining is not None and self._remaining <= 0:
+                return None
+            if self._remaining is not None:
+                self._remaining -= 1
+            return self._value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value, self._remaining = None, 0
+
+    @property
+    def armed(self) -> bool:
+        with self._lock:
+            return self._remaining is None or self._remaining > 0
 
 
 def _opt_int(value: Any) -> int | None:

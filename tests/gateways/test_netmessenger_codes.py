@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -214,3 +215,47 @@ def test_status_words(word: str, status: DeliveryStatus, final: bool) -> None:
 )
 def test_import_outcomes(word: str, outcome: ImportOutcome) -> None:
     assert import_outcome(word) is outcome
+
+
+def _act_once_calls(api: NetMessengerApi) -> dict[str, Any]:
+    from airflow_provider_sms.core.message import OutgoingMessage
+    from airflow_provider_sms.gateways.netmessenger import ChildUser
+
+    numbers = OutgoingMessage("Hi", numbers=["447700100001", "447700100002"], sender="Airflow")
+    group = OutgoingMessage("Hi", groups=["list:Staff"], sender="Airflow")
+    user = ChildUser(username="branch", password="Child-Secret-1", first_name="A", last_name="B", email="a@b.c")
+    return {
+        "Send to numbers": lambda body: api.parse_send(HttpResponse(200, body), numbers),
+        "Send to a list": lambda body: api.parse_send(HttpResponse(200, body), group),
+        "UpdateCredits": lambda body: api.parse_update_credits(HttpResponse(200, body)),
+        "CreateUser": lambda body: api.parse_create_user(HttpResponse(200, body), user),
+    }
+
+
+@pytest.mark.parametrize("action", ["Send to numbers", "Send to a list", "UpdateCredits", "CreateUser"])
+@pytest.mark.parametrize(("code", "meaning"), sorted(VENDOR_CODES.items(), reverse=True))
+def test_codes_after_which_the_gateway_may_have_acted_are_ambiguous(action: str, code: int, meaning: str) -> None:
+    """-300/-511/-513/-515/-517 on an action that must happen once: never repeated blindly (issue 6)."""
+    from airflow_provider_sms.exceptions import SmsAmbiguousError
+    from airflow_provider_sms.gateways.netmessenger.codes import MAY_HAVE_ACTED_CODES, may_have_acted
+
+    parse = _act_once_calls(NetMessengerApi(TOKEN))[action]
+    try:
+        parse(f"{code}\n{meaning}\n".encode())
+    except SmsError as error:
+        raised: SmsError | None = error
+    else:
+        raised = None
+    wanted = code in MAY_HAVE_ACTED_CODES
+    assert may_have_acted(code, action.split()[0]) is wanted
+    if wanted:
+        assert isinstance(raised, SmsAmbiguousError)
+        assert raised.code == code
+        if action.startswith("Send"):
+            assert raised.recipients_in_doubt  # who may have been texted is named
+    else:
+        assert not isinstance(raised, SmsAmbiguousError)
+    # Reads are never ambiguous: the same codes there are plain transient errors.
+    with pytest.raises(SmsError) as read:
+        NetMessengerApi(TOKEN).parse_credits(HttpResponse(200, f"{code}\n{meaning}\n".encode()))
+    assert not isinstance(read.value, SmsAmbiguousError)

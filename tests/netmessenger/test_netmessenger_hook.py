@@ -103,12 +103,70 @@ def test_maintenance_is_retried(nm_conn: str, sms_simulator: SimulatorServer) ->
     assert _hook().get_credits() > 0
 
 
-def test_already_sent_lookup(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+def test_find_sent_reads_documented_reports_by_number_sender_and_time(nm_conn: str,
+                                                                     sms_simulator: SimulatorServer) -> None:
+    from airflow_provider_sms.simulator import SimulatorConfig
+    from airflow_provider_sms.simulator.netmessenger.reports import DOCUMENTED_REPORT_TYPES
+
+    sms_simulator.reset(SimulatorConfig(netmessenger_report_types=DOCUMENTED_REPORT_TYPES))
     hook = _hook()
+    hook.send(OutgoingMessage("Pipeline done", numbers=[C], sender="Other"))  # another sender
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     hook.send(OutgoingMessage("Pipeline done", numbers=[A, B], sender="Airflow"))
-    hook.send(OutgoingMessage("Something else", numbers=[C], sender="Airflow"))
-    assert hook.already_sent([A, B, C], "Pipeline done", since) == {A, B}
+    chunk = OutgoingMessage("Pipeline done", numbers=[A, B, C], sender="Airflow")
+    assert hook.find_sent(chunk, since) == {A, B}
+    assert [a for _, _, a in sms_simulator.netmessenger.requests][-2:] == ["Report", "Report"]  # Messages, Outbox
+    # Messages sent before the chunk's intent time belong to another send.
+    sms_simulator.clock.advance(600)
+    assert hook.find_sent(chunk, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == set()
+
+
+def test_find_sent_finds_scheduled_messages_in_the_outbox(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+    hook = _hook()
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=2)
+    hook.send(OutgoingMessage("Later", numbers=[A], sender="Airflow", send_at=when))
+    hook.send(OutgoingMessage("Later", numbers=[B], sender="Airflow", send_at=when + dt.timedelta(hours=1)))
+    chunk = OutgoingMessage("Later", numbers=[A, B], sender="Airflow", send_at=when)
+    assert hook.find_sent(chunk, since) == {A}  # B's message is scheduled for another time
+
+
+def test_find_sent_compares_text_tolerantly_where_a_report_has_bodies(sms_simulator: SimulatorServer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT",
+                       netmessenger_connection(sms_simulator, sent_lookup_reports="MessagesWithBodies"))
+    hook = _hook()
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    hook.send(OutgoingMessage("Line one\r\nline two ", numbers=[A], sender="Airflow"))
+    hook.send(OutgoingMessage("Something else", numbers=[B], sender="Airflow"))
+    chunk = OutgoingMessage("Line one\nline two", numbers=[A, B], sender="Airflow")
+    assert hook.find_sent(chunk, since) == {A}
+    assert hook.already_sent([A, B], "Something else", since) == {B}
+
+
+def test_find_sent_with_a_report_type_the_gateway_refuses(sms_simulator: SimulatorServer,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_sms.exceptions import SmsConfigurationError
+    from airflow_provider_sms.simulator import SimulatorConfig
+    from airflow_provider_sms.simulator.netmessenger.reports import DOCUMENTED_REPORT_TYPES
+
+    sms_simulator.reset(SimulatorConfig(netmessenger_report_types=DOCUMENTED_REPORT_TYPES))
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT",
+                       netmessenger_connection(sms_simulator, sent_lookup_reports="MessagesWithBodies"))
+    chunk = OutgoingMessage("x", numbers=[A], sender="Airflow")
+    with pytest.raises(SmsConfigurationError, match=r"MessagesWithBodies.*-601.*sent_lookup_reports"):
+        _hook().find_sent(chunk, dt.datetime.now(dt.UTC))
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT",
+                       netmessenger_connection(sms_simulator, sent_lookup_reports="Messages,Nope"))
+    with pytest.raises(SmsConfigurationError, match="sent_lookup_reports must name report types"):
+        _hook().find_sent(chunk, dt.datetime.now(dt.UTC))
+
+
+def test_group_sends_cannot_be_looked_up(nm_conn: str) -> None:
+    from airflow_provider_sms.exceptions import SmsCapabilityError
+
+    with pytest.raises(SmsCapabilityError, match="group or list"):
+        _hook().find_sent(OutgoingMessage("x", groups=["list:Staff"], sender="Airflow"), dt.datetime.now(dt.UTC))
 
 
 def test_scheduled_send_and_cancel(nm_conn: str, sms_simulator: SimulatorServer) -> None:

@@ -48,27 +48,39 @@ def test_send_operator_and_status_sensor(nm_conn: str, sms_simulator: SimulatorS
     assert len(sms_simulator.netmessenger.requests) - before == 7  # few messages: one check each
 
 
-def test_retried_send_skips_numbers_an_earlier_try_texted(nm_conn: str, sms_simulator: SimulatorServer,
+def test_retry_without_a_journal_looks_up_the_whole_list(nm_conn: str, sms_simulator: SimulatorServer,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback with ``journal_conn_id=None``: a retry reads the reports from the run's start."""
     from tests.conftest import netmessenger_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT",
                        netmessenger_connection(sms_simulator, max_recipients_per_request=3))
-    sms_simulator.faults.http_error(status=503, count=4, only="/api")  # the first chunk never gets through
+    sms_simulator.faults.drop_after_accept(count=1, only="/api")  # the first chunk's answer is lost
     ti = FakeTaskInstance()
-    op = SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS, message="Exactly once", sender="Airflow")
-    with pytest.raises(AirflowException, match="3 of 7 recipients were rejected") as failure:
+    op = SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS, message="Exactly once", sender="Airflow",
+                         journal_conn_id=None)
+    with pytest.raises(AirflowException, match="3 recipients may or may not have been texted") as failure:
         op.execute(context(ti))
-    assert not isinstance(failure.value, AirflowFailException)  # retry-safe: the retry looks up what was sent
-    assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [0, 0, 0, 1, 1, 1, 1]
+    assert not isinstance(failure.value, AirflowFailException)  # a retry can look them up
+    assert ti.xcom["send_result"]["in_doubt_count"] == 3 and ti.xcom["send_result"]["accepted_count"] == 4
+    assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1] * 7
     ti.try_number = 2
     # Clearing a task resets dag_run.start_date; the look-up goes by run_after, which stays put.
     dag_run = type("DagRun", (), {"start_date": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
-                                  "run_after": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)})()
+                                  "run_after": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)})()
     result = op.execute({**context(ti), "dag_run": dag_run})
     assert result["accepted_count"] == 7
     assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1] * 7
-    assert sum(r["code"] == "already_sent" for r in result["results"]) == 4
+    assert sum(r["code"] == "already_sent" for r in result["results"]) == 7
+
+
+def test_group_retry_without_a_journal_refuses(nm_conn: str, sms_simulator: SimulatorServer) -> None:
+    sms_simulator.netmessenger.add_list("Staff", NUMBERS[:2])
+    op = SmsGroupSendOperator(task_id="g", sms_conn_id=nm_conn, group="list:Staff", message="Hi", sender="Office",
+                              journal_conn_id=None)
+    with pytest.raises(AirflowFailException, match="cannot tell whether an earlier try already texted list:Staff"):
+        op.execute(context(FakeTaskInstance(try_number=2)))
+    assert sms_simulator.netmessenger.received() == []
 
 
 def test_contact_import_from_csv(nm_conn: str, sms_simulator: SimulatorServer, tmp_path: Path) -> None:

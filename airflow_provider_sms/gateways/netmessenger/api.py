@@ -58,11 +58,13 @@ from airflow_provider_sms.gateways.answers import decode_body, header, parse_ret
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.netmessenger.codes import (
+    ACT_ONCE_ACTIONS,
     BACKGROUND_SEND_NOT_FINISHED,
     PARTIAL_FAILURE,
     ImportOutcome,
     error_code,
     import_outcome,
+    may_have_acted,
     message_status,
 )
 from airflow_provider_sms.gateways.netmessenger.csvio import iter_report_rows
@@ -266,7 +268,7 @@ class NetMessengerApi:
         return error
 
     def _code_error(self, code: int, texts: Sequence[str], action: str, *, secret: str | None = None,
-                    result: Any = None) -> SmsError:
+                    result: Any = None, recipients: Sequence[str] = ()) -> SmsError:
         """The exception for error ``code`` answered to ``action`` (vendor text kept when it adds something)."""
         entry = error_code(code)
         said = self.safe_text(" ".join(texts), secret) if texts else ""
@@ -278,6 +280,11 @@ class NetMessengerApi:
         if code == -502:
             hint = "cancel_action" if action == self.cancel_action else "the action name"
             message += f"; the gateway does not know Action={action!r} (check {hint})"
+        if may_have_acted(code, action):
+            error = SmsAmbiguousError(f"{message}; the gateway may have acted before failing", gateway=self.gateway,
+                                      recipients_in_doubt=recipients)
+            error.code = code
+            return error
         return self._error(entry.error, message, code=code, result=result)
 
     def _answer(self, response: HttpResponse, action: str, recipients: Sequence[str] = ()) -> _Answer:
@@ -289,10 +296,11 @@ class NetMessengerApi:
                        recipients: Sequence[str] = ()) -> None:
         """Raise for an HTTP status that is not 2xx (the API itself answers 200 with codes).
 
-        Usable as the ``check`` of a streamed answer (headers only). 429 is rate limiting and 503
-        "unavailable" (nothing was done); other 5xx, 408 and 425 are transient for reads but
-        ambiguous for the actions that must not be replayed (Send, UpdateCredits,
-        ImportContactsCSV, CreateUser); 401/403 are credential problems; the rest are refusals.
+        Usable as the ``check`` of a streamed answer (headers only). 429 is rate limiting; 5xx, 408
+        and 425 are transient for reads but ambiguous for the actions that must not be replayed
+        (every 5xx, 503 included, for Send, UpdateCredits and CreateUser, which carry no dedupe id;
+        all but 503 for ImportContactsCSV, whose repeat the duplicate checks absorb); 401/403 are
+        credential problems; the rest are refusals.
         """
         status = response.status
         if 200 <= status < 300:
@@ -301,7 +309,7 @@ class NetMessengerApi:
         text = f"{action} answered HTTP {status}"
         if status == 429:
             raise self._error(SmsRateLimitedError, text, code=status, retry_after=retry_after)
-        if status == 503:
+        if status == 503 and action not in ACT_ONCE_ACTIONS:
             raise self._error(SmsTransientError, text, code=status, retry_after=retry_after)
         if status >= 500 or status in (408, 425):
             if action in _NOT_REPLAY_SAFE:
@@ -601,7 +609,7 @@ class NetMessengerApi:
                 recipients_in_doubt=numbers,
             )
         if len(items) == 1 and items[0] < 0 and (len(numbers) > 1 or error_code(items[0]).scope == "request"):
-            raise self._code_error(items[0], texts, "Send")
+            raise self._code_error(items[0], texts, "Send", recipients=numbers)
         parts = max(1, self._parts(message))
         grouped = self._align(items, numbers, parts)
         if grouped is None:
@@ -614,7 +622,7 @@ class NetMessengerApi:
         if len(codes) == 1 and all(g[0] < 0 for g in grouped):
             only = codes.pop()
             if error_code(only).scope == "request":
-                raise self._code_error(only, texts, "Send")
+                raise self._code_error(only, texts, "Send", recipients=numbers)
         result: list[SendItem] = []
         for number, group in zip(numbers, grouped, strict=True):
             if group[0] < 0:
@@ -680,7 +688,7 @@ class NetMessengerApi:
                     background_send_ids=ids,
                 )
                 raise self._code_error(code, texts, "Send", result=partial.to_dict())
-            raise self._code_error(code, texts, "Send")
+            raise self._code_error(code, texts, "Send", recipients=[label])
         return accepted
 
     # ================================================================ credits, status, cancel

@@ -22,6 +22,9 @@ Classification choices (the reference marks most classes [infer]):
   :class:`~airflow_provider_sms.exceptions.SmsAuthenticationError`; -502 (unknown action) is a
   :class:`~airflow_provider_sms.exceptions.SmsConfigurationError` (our call is wrong, e.g. a wrong
   ``cancel_action``).
+* ...except after ``Send``, ``UpdateCredits`` and ``CreateUser``: -300, -511, -513, -515 and -517
+  may come after the gateway did the work (a database or licence failure while answering), so
+  there they are *ambiguous* (:func:`may_have_acted`): never repeated blindly, like a lost answer.
 * -301 "Unknown Error" and -302 "Return XML Error" are **not** retried: the gateway may have done
   the work (e.g. texted someone) before failing to say so.
 * everything else, and any code missing from the table, is a
@@ -47,8 +50,10 @@ from airflow_provider_sms.exceptions import (
 )
 
 __all__ = [
+    "ACT_ONCE_ACTIONS",
     "BACKGROUND_SEND_NOT_FINISHED",
     "ERROR_CODES",
+    "MAY_HAVE_ACTED_CODES",
     "MESSAGE_STATUSES",
     "PARTIAL_FAILURE",
     "BackgroundSendNotFinished",
@@ -58,6 +63,7 @@ __all__ = [
     "Scope",
     "error_code",
     "import_outcome",
+    "may_have_acted",
     "message_status",
 ]
 
@@ -167,6 +173,21 @@ ERROR_CODES: Mapping[int, ErrorCode] = {
     )
 }
 """Every error code of reference 3.8 / the vendor page, by code."""
+
+
+MAY_HAVE_ACTED_CODES = frozenset({-300, -511, -513, -515, -517})
+"""Errors that do not prove the request was left undone: the gateway may have acted, then failed."""
+ACT_ONCE_ACTIONS = frozenset({"Send", "UpdateCredits", "CreateUser"})
+"""Actions whose repetition does the work twice (texts people, moves credits, creates users)."""
+
+
+def may_have_acted(code: int, action: str) -> bool:
+    """True when error ``code`` answered to ``action`` leaves open whether the gateway acted.
+
+    Then the outcome is ambiguous (:class:`~airflow_provider_sms.exceptions.SmsAmbiguousError`):
+    a send is in doubt, exactly as if its answer had been lost.
+    """
+    return code in MAY_HAVE_ACTED_CODES and action in ACT_ONCE_ACTIONS
 
 
 def error_code(code: int) -> ErrorCode:

@@ -72,6 +72,7 @@ from airflow_provider_sms.simulator.netmessenger.reports import (
     report_type,
     window,
 )
+from airflow_provider_sms.simulator.netmessenger.faults import truncated
 from airflow_provider_sms.simulator.netmessenger.send import send
 from airflow_provider_sms.simulator.netmessenger.state import AccountState, ChildUser, NetMessengerState
 
@@ -166,6 +167,9 @@ class NetMessengerApi:
     def send(self, account: AccountState, params: Params) -> Answer:
         """``Send``: ids/codes, with the texts of the codes on the next lines when asked."""
         answer = send(self.state, account, params)
+        code = self.state.faults.take_error_after_send()
+        if code is not None:  # the fault: texted, then failed to say so
+            raise NetMessengerError(code)
         if "ShowErrorMessage" in params and answer.codes:
             # One text line per distinct code, in the order the codes first appear.
             return "\n".join([answer.line, *(ERROR_TEXTS[code] for code in answer.codes)])
@@ -208,12 +212,14 @@ class NetMessengerApi:
 
     def report(self, account: AccountState, params: Params) -> Answer:
         """``Report``: validated here, generated while streaming."""
-        kind = report_type(params.get("ReportType", ""))
+        kind = report_type(params.get("ReportType", ""), self.state.config.netmessenger_report_types)
         if kind == "Outbox":
             period = Window()  # documented: From and To are ignored
         else:
             period = window(params.get("From", ""), params.get("To", ""), account.time_zone)
-        return csv_response(report(self.state, account, kind, period))
+        chunks = report(self.state, account, kind, period)
+        rows = self.state.faults.take_report_rows()
+        return csv_response(chunks if rows is None else truncated(chunks, rows))
 
     def get_all_contacts(self, account: AccountState, params: Params) -> Answer:
         """``GetAllContacts``."""

@@ -68,6 +68,7 @@ class NetMessengerGateway:
             Route("/blacklist", json_body(self._blacklist), methods=["POST"]),
             Route("/inbound", json_body(self._add_inbound), methods=["POST"]),
             Route("/seed", json_body(self._seed), methods=["POST"]),
+            Route("/faults", json_body(self._faults), methods=["POST"]),
         ]
 
     def throttled_response(self, path: str) -> Response:
@@ -93,6 +94,7 @@ class NetMessengerGateway:
                 {"username": name, "credits": self.state.credits(username=name)} for name in self.state.usernames()
             ],
             "messages": len(self.state.messages),
+            "faults": self.state.faults.describe(),
         }
 
     def close(self) -> None:
@@ -145,6 +147,10 @@ class NetMessengerGateway:
             str(body["sender"]), str(body["number"]), str(body["message"]), username=body.get("username")
         )
         return {"message_id": message_id}
+
+    def _faults(self, body: dict[str, Any]) -> Any:
+        self.state.faults.configure(body)
+        return self.state.faults.describe()
 
     def _seed(self, body: dict[str, Any]) -> Any:
         sent_at = body.get("sent_at")

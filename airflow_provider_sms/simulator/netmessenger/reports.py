@@ -102,10 +102,14 @@ class Window:
         return self.start <= moment < self.end
 
 
-def report_type(raw: str) -> str:
-    """The canonical ``ReportType`` (case-insensitive); -601 when unknown."""
+DOCUMENTED_REPORT_TYPES = ("Outbox", "Messages", "Usage", "InboundMessages", "FailedMessages")
+"""The types the vendor page lists (the others come from the official PHP SDK)."""
+
+
+def report_type(raw: str, allowed: tuple[str, ...] | None = None) -> str:
+    """The canonical ``ReportType`` (case-insensitive); -601 when unknown (or not in ``allowed``)."""
     name = _BY_LOWER.get(raw.strip().lower())
-    if name is None:
+    if name is None or (allowed is not None and name not in allowed):
         raise NetMessengerError(UNKNOWN_REPORT)
     return name
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import NetMessengerAccount, SimulatorConfig
 from airflow_provider_sms.simulator.netmessenger.contacts import AddressBook
+from airflow_provider_sms.simulator.netmessenger.faults import NetMessengerFaults
 from airflow_provider_sms.simulator.netmessenger.messages import FINAL_WORDS, MessageStore, SendRecord
 from airflow_provider_sms.simulator.netmessenger.text import normalize_number
 
@@ -120,6 +121,8 @@ class NetMessengerState:
     def __init__(self, config: SimulatorConfig, clock: VirtualClock) -> None:
         self.clock = clock
         self.lock = threading.RLock()
+        #: NetMessenger-only fault switches (text then answer an error; cut reports short).
+        self.faults = NetMessengerFaults()
         self.reset(config)
 
     def reset(self, config: SimulatorConfig) -> None:
@@ -138,6 +141,7 @@ class NetMessengerState:
             self._bg_sends: dict[int, BackgroundSend] = {}
             self._outcomes: dict[int, str] = {}
             self._requests: list[RequestRecord] = []
+            self.faults.clear()
 
     # -- accounts ---------------------------------------------------------------------------------
 

@@ -1,0 +1,213 @@
+"""Reading and writing the send journal: intent before a request, outcome after it.
+
+Every call is one short transaction, so chunks may be recorded from several threads (or workers)
+at once. :meth:`SendJournal.begin` is also the claim on a chunk: of two tries that reach the same
+chunk at the same time, one records its intent and the other is told the chunk is taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult
+from airflow_provider_sms.journal.database import (
+    DEFAULT_JOURNAL_CONN_ID,
+    Database,
+    ensure_schema,
+    open_database,
+    unavailable,
+)
+from airflow_provider_sms.journal.keys import TaskKey
+from airflow_provider_sms.journal.schema import COMPONENT, SCHEMA_VERSION, ChunkState, metadata, send_chunks
+
+__all__ = ["ChunkRecord", "SendJournal"]
+
+log = logging.getLogger(__name__)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands datetimes back without a zone; everything is stored in UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One chunk as the journal knows it."""
+
+    id: int
+    chunk_key: str
+    gateway: str
+    recipients: tuple[str, ...]
+    content: str
+    dedupe_key: int | None
+    send_at: dt.datetime | None
+    state: ChunkState
+    try_number: int
+    intent_at: dt.datetime
+    outcome_at: dt.datetime | None
+    outcome: dict[str, Any] | None
+
+    def result(self) -> SendResult:
+        """The gateway's answer to this chunk, as recorded (ANSWERED chunks)."""
+        data = self.outcome or {}
+        rows = [RecipientResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], DeliveryStatus(r[6]))
+                for r in data.get("rows", [])]
+        return SendResult(self.gateway, rows, list(data.get("batch_ids", [])),
+                          list(data.get("background_send_ids", [])))
+
+    @property
+    def reason(self) -> str:
+        """The recorded error text (REFUSED and IN_DOUBT chunks)."""
+        return str((self.outcome or {}).get("error", ""))
+
+
+def _encode(result: SendResult) -> str:
+    # Lists, not dicts: a chunk may carry thousands of recipients and this runs once per chunk.
+    rows = [[r.recipient, r.accepted, r.code, r.text, r.message_id, r.batch_id, str(r.status)]
+            for r in result.results]
+    return json.dumps({"rows": rows, "batch_ids": result.batch_ids,
+                       "background_send_ids": result.background_send_ids}, separators=(",", ":"))
+
+
+class SendJournal:
+    """The send journal over one :class:`~airflow_provider_sms.journal.database.Database`.
+
+    :param database: where the rows live; :meth:`open` builds it from an Airflow connection.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @classmethod
+    def open(cls, conn_id: str = DEFAULT_JOURNAL_CONN_ID) -> SendJournal:
+        """The journal named by connection ``conn_id``, its tables created if missing."""
+        journal = cls(open_database(conn_id))
+        ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
+        return journal
+
+    @property
+    def shared(self) -> bool:
+        """True when every worker writes to this same journal (see :class:`Database`)."""
+        return self.database.shared
+
+    @property
+    def description(self) -> str:
+        return self.database.description
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def records(self, task: TaskKey) -> list[ChunkRecord]:
+        """Every chunk this task recorded, oldest intent first."""
+        query = select(send_chunks).where(self._task(task)).order_by(send_chunks.c.intent_at, send_chunks.c.id)
+        try:
+            with self.database.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as error:
+            raise unavailable(self.database, error) from None
+        return [self._record(row) for row in rows]
+
+    def record(self, record_id: int) -> ChunkRecord:
+        """One chunk by its row id."""
+        try:
+            with self.database.engine.connect() as conn:
+                row = conn.execute(select(send_chunks).where(send_chunks.c.id == record_id)).mappings().one()
+        except SQLAlchemyError as error:
+            raise unavailable(self.database, error) from None
+        return self._record(row)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def begin(self, task: TaskKey, *, chunk_key: str, gateway: str, recipients: Sequence[str], content: str,
+              dedupe_key: int | None, send_at: dt.datetime | None, try_number: int) -> int | None:
+        """Record the intent to send one chunk, before the request goes out.
+
+        :returns: the row id, or None when the chunk is taken: another try recorded it and it is not
+            REFUSED (it is being sent, was answered, or is in doubt) -- the caller must not send it.
+        """
+        now = dt.datetime.now(dt.UTC)
+        values = {"dag_id": task.dag_id, "task_id": task.task_id, "run_id": task.run_id,
+                  "map_index": task.map_index, "chunk_key": chunk_key, "gateway": gateway,
+                  "recipients": json.dumps(list(recipients), separators=(",", ":")), "content": content,
+                  "dedupe_key": dedupe_key, "send_at": send_at, "state": ChunkState.SENDING.value,
+                  "try_number": try_number, "attempts": 1, "intent_at": now, "outcome_at": None, "outcome": None}
+        try:
+            try:
+                with self.database.engine.begin() as conn:
+                    inserted = conn.execute(send_chunks.insert().values(**values)).inserted_primary_key
+                    assert inserted is not None
+                    return int(inserted[0])
+            except IntegrityError:
+                pass  # recorded before: only a refused chunk may be sent again, and only by one try
+            with self.database.engine.begin() as conn:
+                row = conn.execute(select(send_chunks.c.id, send_chunks.c.attempts)
+                                   .where(and_(self._task(task), send_chunks.c.chunk_key == chunk_key))).one()
+                claimed = conn.execute(
+                    update(send_chunks)
+                    .where(and_(send_chunks.c.id == row.id, send_chunks.c.state == ChunkState.REFUSED.value))
+                    .values(state=ChunkState.SENDING.value, try_number=try_number, attempts=row.attempts + 1,
+                            intent_at=now, outcome_at=None, outcome=None, recipients=values["recipients"],
+                            content=content, dedupe_key=dedupe_key, send_at=send_at))
+                return int(row.id) if claimed.rowcount == 1 else None
+        except SQLAlchemyError as error:
+            raise unavailable(self.database, error) from None
+
+    def answered(self, record_id: int, result: SendResult) -> None:
+        """The gateway answered: who was accepted and who rejected (kept to report on later tries)."""
+        self._finish(record_id, ChunkState.ANSWERED, _encode(result))
+
+    def refused(self, record_id: int, reason: str) -> None:
+        """The whole request was refused before anyone was texted; a later try may send it again."""
+        self._finish(record_id, ChunkState.REFUSED, json.dumps({"error": reason}))
+
+    def in_doubt(self, record_id: int, reason: str) -> None:
+        """The gateway may or may not have acted; a later try must settle it before anything else."""
+        self._finish(record_id, ChunkState.IN_DOUBT, json.dumps({"error": reason}))
+
+    def _finish(self, record_id: int, state: ChunkState, outcome: str) -> None:
+        try:
+            with self.database.engine.begin() as conn:
+                conn.execute(update(send_chunks).where(send_chunks.c.id == record_id)
+                             .values(state=state.value, outcome=outcome, outcome_at=dt.datetime.now(dt.UTC)))
+        except SQLAlchemyError as error:
+            raise unavailable(self.database, error) from None
+
+    def prune(self, older_than: dt.timedelta) -> int:
+        """Delete chunks whose intent is older than ``older_than``; returns how many.
+
+        After that a clear or re-run of those tasks no longer knows what they sent.
+        """
+        cutoff = dt.datetime.now(dt.UTC) - older_than
+        try:
+            with self.database.engine.begin() as conn:
+                return int(conn.execute(send_chunks.delete().where(send_chunks.c.intent_at < cutoff)).rowcount)
+        except SQLAlchemyError as error:
+            raise unavailable(self.database, error) from None
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _task(task: TaskKey) -> Any:
+        c = send_chunks.c
+        return and_(c.dag_id == task.dag_id, c.task_id == task.task_id, c.run_id == task.run_id,
+                    c.map_index == task.map_index)
+
+    @staticmethod
+    def _record(row: Any) -> ChunkRecord:
+        intent = _utc(row["intent_at"])
+        assert intent is not None
+        return ChunkRecord(
+            id=int(row["id"]), chunk_key=row["chunk_key"], gateway=row["gateway"],
+            recipients=tuple(json.loads(row["recipients"])), content=row["content"], dedupe_key=row["dedupe_key"],
+            send_at=_utc(row["send_at"]), state=ChunkState(row["state"]), try_number=int(row["try_number"]),
+            intent_at=intent, outcome_at=_utc(row["outcome_at"]),
+            outcome=json.loads(row["outcome"]) if row["outcome"] else None)

@@ -1,0 +1,267 @@
+"""Sending the chunks of one send with the journal: intent before each request, outcome after it.
+
+A later try of the same task (a retry, a cleared task, a re-run of the same run) first reads what
+earlier tries did: chunks the gateway answered are reported from the journal and not sent again;
+chunks in doubt are settled with the gateway -- re-sent under their recorded dedupe id while the
+gateway still remembers it, or looked up (that chunk's recipients, from its recorded intent time) --
+and whatever remains in doubt is named in a loud failure, never re-sent blind; everything else is
+sent, in canonical order, under keys that do not depend on input order or chunk position.
+
+Without a journal (``journal_conn_id=None``) the chunks go out as before: a retry re-sends every
+chunk under its dedupe id (gateways with duplicate suppression) or looks the whole list up
+(NetMessenger), and group sends on gateways without duplicate suppression refuse to run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from airflow_provider_sms.core.address_book import with_recipients
+from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, dedupe_key
+from airflow_provider_sms.core.results import RecipientResult, SendResult
+from airflow_provider_sms.exceptions import (
+    SmsAmbiguousError,
+    SmsCapabilityError,
+    SmsConfigurationError,
+    SmsError,
+    SmsPartialFailure,
+)
+from airflow_provider_sms.hooks.capabilities import Capability
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.core.message import OutgoingMessage
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.journal import ChunkRecord, SendJournal, TaskKey
+
+__all__ = ["LOOKUP_SLACK", "ChunkSender", "SendOutcome", "message_content"]
+
+log = logging.getLogger(__name__)
+
+#: A chunk's look-up starts this long before its recorded intent time: clocks of worker and
+#: gateway differ a little. Kept short so another run's identical text an hour earlier never counts.
+LOOKUP_SLACK = dt.timedelta(minutes=5)
+
+
+def message_content(template: OutgoingMessage) -> str:
+    """Digest of everything but the recipients that makes two sends the same message."""
+    return content_digest([
+        template.text, template.sender or "", template.send_at.isoformat() if template.send_at else "",
+        str(template.unicode), str(template.max_parts), template.client_ref or "", str(template.test_mode),
+        json.dumps(dict(sorted(template.extras.items()))),
+    ])
+
+
+@dataclass
+class SendOutcome:
+    """What the chunks produced, and what a task retry could still change."""
+
+    result: SendResult
+    #: Recipients left in doubt by this try whose doubt a later try can settle (dedupe or look-up).
+    settle_later: bool = False
+    #: Some chunk was refused for a reason that may pass (a retry sends it again, safely).
+    retry_may_help: bool = False
+
+
+class ChunkSender:
+    """Sends one send's chunks through ``hook``, recording them in ``journal`` when there is one.
+
+    :param hook: the gateway.
+    :param template: the message with no recipients.
+    :param task: the task's journal key, or None when the context names no run.
+    :param journal: the journal, or None (no journal: the guarantees listed in the README are lost).
+    :param try_number: the task's try (recorded; the fallback without a journal looks on retries).
+    :param kind: ``numbers`` or ``groups``: which field of the message the recipients go in.
+    """
+
+    def __init__(self, hook: SmsHook, template: OutgoingMessage, *, task: TaskKey | None,
+                 journal: SendJournal | None, try_number: int, kind: str) -> None:
+        self.hook = hook
+        self.template = template
+        self.task = task
+        self.journal = journal if task is not None else None
+        self.try_number = try_number
+        self.kind = kind
+        self.content = message_content(template)
+        self.outcome = SendOutcome(SendResult(hook.gateway))
+
+    # -- the whole send ---------------------------------------------------------------------------
+
+    def run(self, recipients: Sequence[str], chunk_size: int,
+            before_send: Callable[[list[str]], tuple[list[str], SendResult]] | None = None) -> SendOutcome:
+        """Send to ``recipients`` (any order; they are put in canonical order first).
+
+        :param before_send: without a journal's records, what a retry does first (the look-up
+            fallback): takes the recipients, returns those still to send and those found sent.
+        """
+        ordered = canonical_order(recipients)
+        records = self.journal.records(self.task) if self.journal is not None and self.task is not None else []
+        if records:
+            ordered = self._resume(ordered, records)
+        elif before_send is not None and self._fallback_needed():
+            ordered, found = before_send(ordered)
+            self.outcome.result.extend(found)
+        for chunk in _chunks(ordered, chunk_size):
+            self._send_new(chunk)
+        return self.outcome
+
+    def _fallback_needed(self) -> bool:
+        # A journal that every worker writes to, with no record of this task: nothing was sent.
+        return self.try_number > 1 and (self.journal is None or not self.journal.shared)
+
+    def _resume(self, ordered: list[str], records: Sequence[ChunkRecord]) -> list[str]:
+        from airflow_provider_sms.journal.plan import plan_retry
+
+        plan = plan_retry(self.hook.gateway, ordered, records, self.content)
+        self.outcome.result.extend(plan.done)
+        log.info("journal %s: %d recipients already accepted by an earlier try (reported from the journal), "
+                 "%d chunks to settle, %d recipients to send", self._where(), len(plan.done.results),
+                 len(plan.unsettled), len(plan.to_send))
+        if plan.changed_content:
+            log.warning("%d recipients got a different message (text, sender or time) from an earlier try of this "
+                        "task; they are not texted again: %s", len(plan.changed_content),
+                        ", ".join(plan.changed_content[:20]))
+        for record in plan.unsettled:
+            self._settle(record)
+        return plan.to_send
+
+    def _where(self) -> str:
+        return self.journal.description if self.journal is not None else "-"
+
+    # -- one new chunk ----------------------------------------------------------------------------
+
+    def _message(self, recipients: Sequence[str], key: int | None) -> OutgoingMessage:
+        if self.kind == "groups":
+            return replace(self.template, groups=list(recipients), dedupe_key=key)
+        return replace(with_recipients(self.template, recipients), dedupe_key=key)
+
+    def _send_new(self, recipients: list[str]) -> None:
+        name = chunk_key(recipients, self.content)
+        key = dedupe_key(self.task.dag_id, self.task.task_id, self.task.run_id, self.task.map_index, name) \
+            if self.task is not None else None
+        record_id: int | None = None
+        if self.journal is not None and self.task is not None:
+            record_id = self.journal.begin(self.task, chunk_key=name, gateway=self.hook.gateway,
+                                           recipients=recipients, content=self.content, dedupe_key=key,
+                                           send_at=self.template.send_at, try_number=self.try_number)
+            if record_id is None:
+                self._taken(name, recipients)
+                return
+        self._send(self._message(recipients, key), recipients, record_id, fresh=True)
+
+    def _taken(self, name: str, recipients: list[str]) -> None:
+        """Another try holds this chunk (it is sending it now, or did): report what it recorded."""
+        from airflow_provider_sms.journal import ChunkState
+
+        assert self.journal is not None
+        assert self.task is not None
+        record = next((r for r in self.journal.records(self.task) if r.chunk_key == name), None)
+        if record is not None and record.state is ChunkState.ANSWERED:
+            self.outcome.result.extend(record.result())
+            return
+        log.error("another try of this task is sending (or sent) %d recipients: %s", len(recipients),
+                  ", ".join(recipients[:10]))
+        self._doubt(recipients, settle_later=True)
+
+    def _send(self, message: OutgoingMessage, recipients: Sequence[str], record_id: int | None, *,
+              fresh: bool) -> None:
+        """Send one request and record what came of it; ``fresh`` is False when settling an old chunk."""
+        journal = self.journal
+        try:
+            answer = self.hook.send(message)
+        except SmsConfigurationError as error:
+            if journal is not None and record_id is not None and fresh:
+                journal.refused(record_id, str(error))  # an old chunk in doubt stays in doubt
+            raise
+        except SmsPartialFailure as error:
+            # Part of a group/list send failed: what the gateway accepted is in the error.
+            log.error("chunk of %d recipients: %s", len(recipients), error)
+            answer = SendResult.from_dict(error.result) if isinstance(error.result, dict) else SendResult(
+                self.hook.gateway)
+        except SmsAmbiguousError as error:
+            log.error("chunk of %d recipients: %s", len(recipients), error)
+            if journal is not None and record_id is not None:
+                journal.in_doubt(record_id, str(error))
+            self._doubt(recipients, settle_later=fresh and self._can_settle(message))
+            return
+        except SmsError as error:
+            log.error("chunk of %d recipients refused: %s", len(recipients), error)
+            if journal is not None and record_id is not None:
+                journal.refused(record_id, str(error))
+            self.outcome.retry_may_help |= error.retryable and (journal is not None or self._can_settle(message))
+            code = str(error.code) if error.code is not None else None
+            self.outcome.result.results.extend(RecipientResult(r, accepted=False, code=code, text=str(error))
+                                               for r in recipients)
+            return
+        if journal is not None and record_id is not None:
+            journal.answered(record_id, answer)
+        self.outcome.result.extend(answer)
+
+    def _doubt(self, recipients: Iterable[str], *, settle_later: bool) -> None:
+        self.outcome.result.in_doubt.extend(recipients)
+        self.outcome.settle_later |= settle_later
+
+    def _can_settle(self, message: OutgoingMessage) -> bool:
+        """Could a later try settle this chunk if it ends in doubt?"""
+        capabilities = self.hook.capabilities
+        if Capability.DEDUPE in capabilities and message.dedupe_key is not None:
+            return True
+        return Capability.SENT_LOOKUP in capabilities and self.hook.can_find_sent(message)
+
+    # -- settling a chunk an earlier try left in doubt --------------------------------------------
+
+    def _settle(self, record: ChunkRecord) -> None:
+        """Learn what became of ``record``'s chunk: dedupe re-send, look-up, or a loud failure."""
+        message = self._message(record.recipients, record.dedupe_key)
+        window = self.hook.dedupe_window
+        age = dt.datetime.now(dt.UTC) - record.intent_at
+        if (Capability.DEDUPE in self.hook.capabilities and record.dedupe_key is not None and window is not None
+                and age < window):
+            log.info("settling a chunk of %d recipients left in doubt %s ago: sending it again under its dedupe "
+                     "id %s (the gateway answers a repeat with the original result)", len(record.recipients),
+                     _age(age), record.dedupe_key)
+            self._send(message, record.recipients, record.id, fresh=False)
+            return
+        if Capability.SENT_LOOKUP in self.hook.capabilities:
+            try:
+                earlier = self.hook.earlier_outcomes(message, record.intent_at - LOOKUP_SLACK)
+            except SmsCapabilityError as error:
+                log.error("cannot look up the chunk left in doubt: %s", error)
+            else:
+                self._settled_by_lookup(record, earlier)
+                return
+        why = ("its dedupe window has passed" if record.dedupe_key is not None and window is not None
+               else f"{self.hook.gateway} cannot say what it sent")
+        log.error("a chunk of %d recipients left in doubt %s ago cannot be settled (%s)", len(record.recipients),
+                  _age(age), why)
+        self._doubt(record.recipients, settle_later=False)
+
+    def _settled_by_lookup(self, record: ChunkRecord, earlier: Sequence[RecipientResult]) -> None:
+        assert self.journal is not None
+        found = {r.recipient: r for r in earlier}
+        missing = [r for r in record.recipients if r not in found]
+        log.info("look-up of the chunk left in doubt: the gateway's records settle %d of %d recipients",
+                 len(record.recipients) - len(missing), len(record.recipients))
+        settled = SendResult(self.hook.gateway, [found[r] for r in record.recipients if r in found])
+        if missing:
+            # Absence proves nothing (a report may be cut short, or lag): never re-sent blind.
+            self.journal.in_doubt(record.id, f"{len(missing)} recipients not found by the look-up")
+            self.outcome.result.extend(settled)
+            self._doubt(missing, settle_later=False)
+            return
+        self.journal.answered(record.id, settled)
+        self.outcome.result.extend(settled)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def _age(age: dt.timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m"

@@ -1,0 +1,212 @@
+"""The journal's store, schema set-up, connections and retry plan, on SQLite files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from airflow_provider_sms.core.dedupe import canonical_order, chunk_key
+from airflow_provider_sms.core.results import RecipientResult, SendResult
+from airflow_provider_sms.exceptions import SmsConfigurationError
+from airflow_provider_sms.journal import ChunkState, JournalUnavailableError, SendJournal, TaskKey
+from airflow_provider_sms.journal.database import (
+    database_for_url,
+    default_sqlite_path,
+    ensure_schema,
+    open_database,
+    schema_versions,
+    url_from_connection,
+)
+from airflow_provider_sms.journal.plan import plan_retry
+from airflow_provider_sms.journal.schema import COMPONENT, SCHEMA_VERSION, metadata
+
+TASK = TaskKey("dag", "send", "manual__1", -1)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> SendJournal:
+    """A fresh journal on a SQLite file, and on the session's real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'j.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"journal_{uuid.uuid4().hex[:12]}")
+    journal = SendJournal(database_for_url(url, shared=True))
+    ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
+    return journal
+
+
+def _begin(journal: SendJournal, recipients: list[str], task: TaskKey = TASK, content: str = "c1") -> int | None:
+    return journal.begin(task, chunk_key=chunk_key(recipients, content), gateway="gw", recipients=recipients,
+                         content=content, dedupe_key=7, send_at=None, try_number=1)
+
+
+def test_schema_set_up_is_idempotent_and_versioned(journal: SendJournal) -> None:
+    ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
+    with journal.database.engine.connect() as conn:
+        assert conn.execute(select(schema_versions)).all() == [(COMPONENT, SCHEMA_VERSION)]
+    with pytest.raises(JournalUnavailableError, match="schema version 1 is newer than this provider's"):
+        ensure_schema(journal.database, COMPONENT, metadata, 0)
+
+
+def test_intent_then_outcome_round_trip(journal: SendJournal) -> None:
+    record_id = _begin(journal, ["447700100002", "447700100001"])
+    assert record_id is not None
+    [sending] = journal.records(TASK)
+    assert sending.state is ChunkState.SENDING and sending.intent_at.tzinfo is not None
+    answer = SendResult("gw", [RecipientResult("447700100002", True, message_id="m2", batch_id="b"),
+                               RecipientResult("447700100001", False, code="-412", text="blacklisted")], ["b"])
+    journal.answered(record_id, answer)
+    [answered] = journal.records(TASK)
+    assert answered.state is ChunkState.ANSWERED and answered.dedupe_key == 7
+    assert answered.result().to_dict() == answer.to_dict()
+    assert journal.records(TaskKey("dag", "send", "manual__2", -1)) == []  # another run knows nothing of it
+
+
+def test_a_chunk_is_taken_unless_it_was_refused(journal: SendJournal) -> None:
+    first = _begin(journal, ["447700100001"])
+    assert first is not None
+    assert _begin(journal, ["447700100001"]) is None  # being sent by another try
+    journal.in_doubt(first, "lost answer")
+    assert _begin(journal, ["447700100001"]) is None  # in doubt: settled, never re-sent blind
+    journal.refused(first, "HTTP 429")
+    assert _begin(journal, ["447700100001"]) == first  # refused: nobody was texted, send again
+    assert journal.record(first).state is ChunkState.SENDING
+
+
+def test_only_one_of_many_threads_claims_a_refused_chunk(journal: SendJournal) -> None:
+    record_id = _begin(journal, ["447700100001"])
+    assert record_id is not None
+    journal.refused(record_id, "busy")
+    won: list[int | None] = []
+    barrier = threading.Barrier(8)
+
+    def claim() -> None:
+        barrier.wait()
+        won.append(_begin(journal, ["447700100001"]))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(won, key=lambda v: v is None) == [record_id] + [None] * 7
+
+
+def test_chunks_recorded_from_many_threads(journal: SendJournal) -> None:
+    errors: list[BaseException] = []
+
+    def record(i: int) -> None:
+        try:
+            rid = _begin(journal, [f"4477001{i:05d}"])
+            assert rid is not None
+            journal.answered(rid, SendResult("gw", [RecipientResult(f"4477001{i:05d}", True)]))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=record, args=(i,)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len([r for r in journal.records(TASK) if r.state is ChunkState.ANSWERED]) == 40
+
+
+def test_prune(journal: SendJournal) -> None:
+    _begin(journal, ["447700100001"])
+    assert journal.prune(dt.timedelta(days=1)) == 0
+    assert journal.prune(dt.timedelta(seconds=-1)) == 1
+    assert journal.records(TASK) == []
+
+
+# -- retry plan ---------------------------------------------------------------------------------------
+
+
+def _answered(journal: SendJournal, recipients: list[str], accepted: set[str], content: str = "c1") -> None:
+    rid = _begin(journal, recipients, content=content)
+    assert rid is not None
+    journal.answered(rid, SendResult("gw", [RecipientResult(r, r in accepted, message_id=f"id-{r}")
+                                            for r in recipients], [f"batch-{recipients[0]}"]))
+
+
+def test_plan_reports_accepted_settles_doubt_and_sends_the_rest(journal: SendJournal) -> None:
+    numbers = [f"44770010000{i}" for i in range(1, 8)]
+    _answered(journal, numbers[:2], accepted={numbers[0]})  # numbers[1] was rejected: not texted
+    doubt = _begin(journal, numbers[2:4])
+    assert doubt is not None
+    journal.in_doubt(doubt, "lost")
+    refused = _begin(journal, numbers[4:6])
+    assert refused is not None
+    journal.refused(refused, "HTTP 429")
+    plan = plan_retry("gw", canonical_order(reversed(numbers)), journal.records(TASK), "c1")
+    assert [r.recipient for r in plan.done.results] == [numbers[0]]
+    assert plan.done.batch_ids == [f"batch-{numbers[0]}"]
+    assert [r.id for r in plan.unsettled] == [doubt]
+    assert plan.to_send == [numbers[1], numbers[4], numbers[5], numbers[6]]
+    assert plan.changed_content == []
+
+
+def test_plan_never_re_texts_a_recipient_whose_message_changed(journal: SendJournal) -> None:
+    _answered(journal, ["447700100001"], accepted={"447700100001"}, content="old text")
+    plan = plan_retry("gw", ["447700100001", "447700100002"], journal.records(TASK), "new text")
+    assert [r.recipient for r in plan.done.results] == ["447700100001"]
+    assert plan.changed_content == ["447700100001"]
+    assert plan.to_send == ["447700100002"]
+
+
+def test_canonical_order_and_chunk_keys_ignore_input_order() -> None:
+    numbers = [f"4477001000{i:02d}" for i in range(20)] + ["list:B", "list:A"]
+    assert canonical_order(reversed(numbers)) == canonical_order(numbers + numbers[:3])
+    assert chunk_key(numbers, "c") == chunk_key(list(reversed(numbers)), "c")
+    assert chunk_key(numbers, "c") != chunk_key(numbers, "d")
+    assert chunk_key(numbers[:2], "c") != chunk_key(numbers[:3], "c")
+
+
+# -- connections --------------------------------------------------------------------------------------
+
+
+def test_url_from_each_connection_form() -> None:
+    pg = url_from_connection("postgres", "db.example", 5433, "sms", "s3cr3t-Pass", "journal", {"sslmode": "require"},
+                             "c")
+    assert pg.render_as_string(hide_password=False) == \
+        "postgresql+psycopg://sms:s3cr3t-Pass@db.example:5433/journal?sslmode=require"
+    assert "s3cr3t-Pass" not in str(pg) and "s3cr3t-Pass" not in repr(pg)
+    assert url_from_connection("sqlite", "/data/j.db", None, None, None, None, {}, "c").database == "/data/j.db"
+    raw = url_from_connection("generic", None, None, None, "pw-Override1", None,
+                              {"sqlalchemy_url": "postgresql+psycopg://u:old@h/d"}, "c")
+    assert raw.password == "pw-Override1"
+    with pytest.raises(SmsConfigurationError, match="type 'http' cannot hold the SMS journal"):
+        url_from_connection("http", "h", None, None, None, None, {}, "c")
+    with pytest.raises(SmsConfigurationError, match="file path in host"):
+        url_from_connection("sqlite", None, None, None, None, None, {}, "c")
+
+
+def test_default_journal_is_a_sqlite_file_in_airflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT")
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
+    assert default_sqlite_path() == tmp_path / "sms_journal.db"
+    journal = SendJournal.open()
+    assert journal.shared  # every task runs on this machine
+    assert (tmp_path / "sms_journal.db").exists()
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    assert not open_database("sms_journal_default").shared  # a retry may run elsewhere
+    with pytest.raises(SmsConfigurationError, match="journal connection 'nope' does not exist"):
+        open_database("nope")
+
+
+def test_an_unreachable_journal_names_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "Pg-Secret-7731"
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", json.dumps({
+        "conn_type": "postgres", "host": "127.0.0.1", "port": 1, "login": "sms", "password": secret,
+        "schema": "journal", "extra": {"connect_timeout": "2"}}))
+    with pytest.raises(JournalUnavailableError) as failure:
+        SendJournal.open()
+    assert secret not in str(failure.value) and secret not in repr(failure.value)
+    assert "***" in str(failure.value)
