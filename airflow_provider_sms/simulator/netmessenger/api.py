@@ -64,6 +64,7 @@ from airflow_provider_sms.simulator.netmessenger.codes import (
     bg_error_json,
     error_answer,
 )
+from airflow_provider_sms.simulator.netmessenger.faults import truncated
 from airflow_provider_sms.simulator.netmessenger.reports import (
     Window,
     contacts_csv,
@@ -72,7 +73,6 @@ from airflow_provider_sms.simulator.netmessenger.reports import (
     report_type,
     window,
 )
-from airflow_provider_sms.simulator.netmessenger.faults import truncated
 from airflow_provider_sms.simulator.netmessenger.send import send
 from airflow_provider_sms.simulator.netmessenger.state import AccountState, ChildUser, NetMessengerState
 
