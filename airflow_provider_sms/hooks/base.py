@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,7 +26,7 @@ from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
-from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
+from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPolicy, SyncTransport
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -46,6 +47,7 @@ class GatewaySettings:
     timeout: float
     max_recipients_per_request: int | None
     retry: RetryPolicy
+    limits: AnswerLimits = field(default_factory=AnswerLimits)
 
     def __repr__(self) -> str:
         return f"GatewaySettings(base_url={self.base_url!r}, login={self.login!r}, extra keys={sorted(self.extra)})"
@@ -164,7 +166,25 @@ class SmsHook(BaseHook):
                 max_attempts=1 + int(self._extra_or(extra, "retries", 3)),
                 backoff_base=float(self._extra_or(extra, "retry_backoff", 0.5)),
             ),
+            limits=self._limits(extra),
         )
+
+    def _limits(self, extra: Mapping[str, Any]) -> AnswerLimits:
+        """The deadline and size-cap extras (each a positive number; the defaults of :class:`AnswerLimits`)."""
+        defaults = AnswerLimits()
+        values: dict[str, float] = {}
+        for name in ("deadline", "max_answer_bytes", "report_deadline", "max_line_bytes"):
+            raw = self._extra_or(extra, name, getattr(defaults, name))
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not (value > 0 and math.isfinite(value)):
+                raise SmsConfigurationError(f"extra {name} must be a positive number, got {str(raw)[:40]!r}",
+                                            gateway=self.gateway)
+            values[name] = value
+        return AnswerLimits(deadline=values["deadline"], max_answer_bytes=int(values["max_answer_bytes"]),
+                            report_deadline=values["report_deadline"], max_line_bytes=int(values["max_line_bytes"]))
 
     def _extra_or(self, extra: Mapping[str, Any], name: str, default: Any) -> Any:
         value = _extra_value(extra, self.conn_type, name)
@@ -181,12 +201,12 @@ class SmsHook(BaseHook):
     @cached_property
     def transport(self) -> SyncTransport:
         return SyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
-                             retry=self.settings.retry)
+                             retry=self.settings.retry, limits=self.settings.limits)
 
     def async_transport(self) -> AsyncTransport:
         """A new async transport (one per trigger run: event loops must not share clients)."""
         return AsyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
-                              retry=self.settings.retry)
+                              retry=self.settings.retry, limits=self.settings.limits)
 
     def close(self) -> None:
         if "transport" in self.__dict__:
