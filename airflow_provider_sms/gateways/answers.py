@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-__all__ = ["ERROR_TEXT_LIMIT", "decode_body", "header", "parse_retry_after", "preview", "scrub"]
+__all__ = [
+    "ERROR_TEXT_LIMIT",
+    "MAX_NUMBER_DIGITS",
+    "decode_body",
+    "header",
+    "is_number",
+    "load_json",
+    "parse_retry_after",
+    "preview",
+    "scrub",
+]
 
 ERROR_TEXT_LIMIT = 200
 """Gateway descriptions are cut to this many characters in error text (never a whole body)."""
@@ -28,6 +40,25 @@ def decode_body(body: bytes) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("iso-8859-1")
+
+
+MAX_NUMBER_DIGITS = 100
+"""Longest run of digits read as a number from an answer (codes, ids): Python refuses to convert
+more than 4,300, and no gateway code or id comes near 100."""
+
+
+def is_number(text: str) -> bool:
+    """True for ASCII digits only, at most :data:`MAX_NUMBER_DIGITS` of them: safe for ``int()``."""
+    return 0 < len(text) <= MAX_NUMBER_DIGITS and text.isascii() and text.isdigit()
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` that fails only with ``ValueError``: also for nesting too deep to parse
+    (``RecursionError``) and integers too long to convert."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

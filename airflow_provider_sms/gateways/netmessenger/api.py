@@ -29,7 +29,6 @@ Choices where the reference is UNCERTAIN (each is documented where it is made):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,7 +53,14 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.answers import (
+    MAX_NUMBER_DIGITS,
+    decode_body,
+    header,
+    load_json,
+    parse_retry_after,
+    scrub,
+)
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.netmessenger.codes import (
@@ -92,9 +98,9 @@ DEFAULT_CANCEL_ACTION = "CancelMessage"
 """UNCERTAIN: the vendor page documents "Cancel Message" (``MessageID``) but not its ``Action`` value."""
 
 _TIME_FORMAT = "%Y%m%d%H%M%S"
-_NEGATIVE = re.compile(r"-\d+")
-_ITEM = re.compile(r"-?\d+")
-_IMPORT_LINE = re.compile(r"(\d+)\s*:\s*(.*)")
+_NEGATIVE = re.compile(rf"-\d{{1,{MAX_NUMBER_DIGITS}}}")
+_ITEM = re.compile(rf"-?\d{{1,{MAX_NUMBER_DIGITS}}}")
+_IMPORT_LINE = re.compile(rf"(\d{{1,{MAX_NUMBER_DIGITS}}})\s*:\s*(.*)")
 _ACTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # The vendor page's JSON examples went through a word processor: “ ” and ″ instead of ".
 _TYPOGRAPHIC_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2033": '"'})
@@ -958,7 +964,7 @@ class NetMessengerApi:
     def _loads(text: str) -> Any:
         for candidate in (text, text.translate(_TYPOGRAPHIC_QUOTES)):
             try:
-                return json.loads(candidate)
+                return load_json(candidate)
             except ValueError:
                 continue
         return None
