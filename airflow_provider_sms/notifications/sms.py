@@ -7,13 +7,17 @@
         message="{{ dag.dag_id }} failed: {{ ti.task_id }} ({{ run_id }})"))
 
 Callbacks are not retried by Airflow, so the notifier never fails the task it reports on: an
-alert that could not be sent is logged as an error.
+alert that could not be sent -- for any reason, including an unexpected exception -- is logged as
+an error (gateway, code, recipients; never credentials). It never holds the callback longer than
+``time_budget`` seconds either: the gateway calls get that as their deadline, and the callback
+stops waiting when it is spent.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +31,8 @@ __all__ = ["SmsNotifier", "send_sms_notification"]
 
 # Alerts are short: cut long rendered text instead of refusing to send it.
 _ALERT_MAX_PARTS = 3
+DEFAULT_TIME_BUDGET = 60.0
+"""Seconds an alert may hold its callback, whatever the gateway does."""
 
 
 class SmsNotifier(BaseNotifier):
@@ -36,17 +42,20 @@ class SmsNotifier(BaseNotifier):
     :param to: numbers (list or comma-separated string). Templated.
     :param message: the alert text; shortened to what the gateway takes (at most three SMS parts). Templated.
     :param sender: sender id (required by NetMessenger). Templated.
+    :param time_budget: the longest the alert may take, in seconds, retries included; after it the
+        callback goes on (an alert still in flight is logged as not confirmed).
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "to", "message", "sender")
 
     def __init__(self, *, sms_conn_id: str, to: str | Sequence[str], message: str, sender: str | None = None,
-                 **kwargs: Any) -> None:
+                 time_budget: float = DEFAULT_TIME_BUDGET, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sms_conn_id = sms_conn_id
         self.to = to
         self.message = message
         self.sender = sender
+        self.time_budget = time_budget
 
     def _outgoing(self, hook: SmsHook, context: Any) -> OutgoingMessage:
         """The alert as the gateway will take it: numbers normalised, text cut to the gateway's limit."""
@@ -83,6 +92,8 @@ class SmsNotifier(BaseNotifier):
     def _send(self, hook: SmsHook, context: Any) -> None:
         from airflow_provider_sms.hooks.base import iter_chunks
 
+        limits = hook.settings.limits
+        hook.transport.limits = replace(limits, deadline=min(limits.deadline, self.time_budget))
         message = self._outgoing(hook, context)
         for chunk in iter_chunks(message.numbers, hook.max_recipients_per_request):
             result = hook.send(replace(message, numbers=chunk))
@@ -90,28 +101,64 @@ class SmsNotifier(BaseNotifier):
                 self.log.error("SMS alert refused for %s", [r.recipient for r in result.rejected])
 
     def notify(self, context: Any) -> None:
-        """Send the alert (task/DAG state callbacks)."""
-        from airflow_provider_sms.exceptions import SmsError
+        """Send the alert (task/DAG state callbacks); returns within ``time_budget`` and never raises."""
         from airflow_provider_sms.hooks.base import get_sms_hook
 
         try:
-            self._send(get_sms_hook(self.sms_conn_id), context)
-        except SmsError as error:
-            self.log.error("SMS alert not sent: %s", error)
+            # The connection is read here, not in the worker thread: Airflow's task comms belong to this one.
+            hook = get_sms_hook(self.sms_conn_id)
+            hook.prepare()
+        except Exception as error:
+            self._log_failure(error)
+            return
+        self._within_budget(lambda: self._send(hook, context))
 
     async def async_notify(self, context: Any) -> None:
         """Send the alert from the triggerer (deadline alerts), without blocking its event loop."""
         from airflow.providers.common.compat.connection import get_async_connection
 
-        from airflow_provider_sms.exceptions import SmsError
         from airflow_provider_sms.hooks.base import hook_class_for
 
         try:
-            connection = await get_async_connection(self.sms_conn_id)
+            async with asyncio.timeout(self.time_budget):
+                connection = await get_async_connection(self.sms_conn_id)
             hook = hook_class_for(connection.conn_type).for_connection(connection)
-            await asyncio.to_thread(self._send, hook, context)
-        except SmsError as error:
-            self.log.error("SMS alert not sent: %s", error)
+            hook.prepare()
+        except Exception as error:
+            self._log_failure(error)
+            return
+        # A worker thread: the event loop stays free, and a stuck gateway only costs the budget.
+        await asyncio.to_thread(self._within_budget, lambda: self._send(hook, context))
+
+    def _within_budget(self, work: Callable[[], None]) -> None:
+        """Run ``work`` in a daemon thread; log whatever it raises, or that it overran the budget."""
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as error:
+                failure.append(error)
+
+        worker = threading.Thread(target=run, name="sms-alert", daemon=True)
+        worker.start()
+        worker.join(self.time_budget)
+        if worker.is_alive():
+            self.log.error("SMS alert to %s via connection %r not confirmed within its %g s time budget",
+                           self.to, self.sms_conn_id, self.time_budget)
+        elif failure:
+            self._log_failure(failure[0])
+
+    def _log_failure(self, error: BaseException) -> None:
+        from airflow_provider_sms.exceptions import SmsError
+
+        if isinstance(error, SmsError):
+            self.log.error("SMS alert not sent to %s via connection %r: %s", self.to, self.sms_conn_id, error)
+        else:
+            # Unexpected: the type and a short, one-line text (secrets are masked by Airflow's log filter).
+            text = " ".join(str(error).split())[:200]
+            self.log.error("SMS alert not sent to %s via connection %r: unexpected %s: %s", self.to,
+                           self.sms_conn_id, type(error).__name__, text)
 
 
 send_sms_notification = SmsNotifier
