@@ -24,6 +24,7 @@ from airflow_provider_sms.core.recipients import NumberCheck
 from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, SendResult
 from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
+from airflow_provider_sms.gateways.answers import scrub, secret_forms
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPolicy, SyncTransport
@@ -152,7 +153,7 @@ class SmsHook(BaseHook):
                                         gateway=self.gateway)
         chunk = _extra_value(extra, self.conn_type, "max_recipients_per_request")
         region = _extra_value(extra, self.conn_type, "default_region")
-        return GatewaySettings(
+        settings = GatewaySettings(
             base_url=host,
             login=conn.login or "",
             password=conn.password or "",
@@ -168,6 +169,25 @@ class SmsHook(BaseHook):
             ),
             limits=self._limits(extra),
         )
+        self._mask_secrets(settings)
+        return settings
+
+    def secret_forms(self) -> tuple[str, ...]:
+        """Every encoding of this connection's secrets (see :func:`~..gateways.answers.secret_forms`)."""
+        return self._secret_forms_of(self.settings)
+
+    def _secret_forms_of(self, settings: GatewaySettings) -> tuple[str, ...]:
+        form = CONNECTION_FORMS.get(self.conn_type)
+        secret_extras = [str(settings.extra.get(f.name) or "") for f in form.fields if f.secret] if form else []
+        return secret_forms([settings.password, *secret_extras], basic_auth=(settings.login, settings.password))
+
+    def _mask_secrets(self, settings: GatewaySettings) -> None:
+        # Airflow masks the raw password; an echoing gateway shows it encoded, so every form goes
+        # to the masker too, for whatever reaches a log without passing through ``scrub``.
+        from airflow.providers.common.compat.sdk import mask_secret
+
+        for form in self._secret_forms_of(settings):
+            mask_secret(form)
 
     def _limits(self, extra: Mapping[str, Any]) -> AnswerLimits:
         """The deadline and size-cap extras (each a positive number; the defaults of :class:`AnswerLimits`)."""
@@ -345,10 +365,18 @@ class SmsHook(BaseHook):
         try:
             balance = self.get_credits()
         except SmsError as exc:
-            return False, str(exc)
+            return False, self._scrubbed(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._scrubbed(f"{type(exc).__name__}: {exc}")
         return True, f"Connected to {self.hook_name}; credit balance {balance:g}"
+
+
+    def _scrubbed(self, text: str) -> str:
+        try:
+            forms = self.secret_forms()
+        except SmsError:
+            forms = ()  # the connection itself is unreadable: nothing secret was read
+        return scrub(text, forms, limit=1000)
 
 
 def _form_widgets(form: ConnectionForm) -> dict[str, Any]:

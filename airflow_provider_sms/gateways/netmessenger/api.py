@@ -60,6 +60,7 @@ from airflow_provider_sms.gateways.answers import (
     load_json,
     parse_retry_after,
     scrub,
+    secret_forms,
 )
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
@@ -212,6 +213,7 @@ class NetMessengerApi:
             raise SmsConfigurationError(f"cancel_action must be an action name, got {cancel_action!r}",
                                         gateway=GATEWAY)
         self._token = token
+        self._secret_forms = secret_forms([token])  # every encoding an echo may show, derived once
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else "/"
         self.time_zone = time_zone
         self.cancel_action = cancel_action
@@ -240,7 +242,7 @@ class NetMessengerApi:
     def safe_text(self, text: str, secret: str | None = None) -> str:
         """Gateway text fit for an error message: the token (and ``secret``, e.g. a child user's
         password) replaced by ``***``, one line, shortened."""
-        return scrub(text, (secret, self._token))
+        return scrub(text, (*secret_forms([secret]), *self._secret_forms) if secret else self._secret_forms)
 
     def _error(self, cls: type[SmsError], message: str, *, code: int | None = None,
                retry_after: float | None = None, result: Any = None) -> SmsError:
