@@ -7,14 +7,17 @@ back in an error answer.
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import socket
 import struct
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
+from urllib.parse import quote, quote_plus
 
 DRIP_INTERVAL = 0.05
 """Seconds between dripped bytes: far below any read timeout, so only a deadline stops the call."""
@@ -99,10 +102,21 @@ class HostileServer:
         conn.sendall(b"0\r\n\r\n")
 
     def _echo(self, conn: socket.socket, request: bytes, seen: int) -> None:
-        """A 400 whose text repeats the whole request, as some gateways' debug modes do."""
-        body = b"Bad request: " + request
-        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-                     b"Connection: close\r\n\r\n%s" % (len(body), body))
+        """An error answer that repeats the request (form body first, then every header), in the
+        shape of the gateway the path belongs to, as some gateways' debug modes do."""
+        head, _, body = request.partition(b"\r\n\r\n")
+        headers = sorted(head.decode("latin-1").split("\r\n")[1:], key=lambda h: not h.startswith("Authorization"))
+        echo = "you sent " + "; ".join(headers[:1]) + " " + body.decode("latin-1") + " with " + "; ".join(headers[1:])
+        path = head.split(b" ", 2)[1]
+        if b"/v1/" in path:  # BulkSMS JSON: a problem document
+            status, text = b"400 Bad Request", json.dumps({"title": "Bad request", "detail": echo})
+        elif b"/eapi/" in path:  # BulkSMS EAPI: status line
+            status, text = b"200 OK", "23|invalid credentials, " + echo + "|"
+        else:  # NetMessenger: code, then the explanation
+            status, text = b"200 OK", "-501\nInvalid token, " + echo
+        payload = text.encode("utf-8")
+        conn.sendall(b"HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (status, len(payload), payload))
 
     def _silent(self, conn: socket.socket, request: bytes, seen: int) -> None:
         """Takes the request and never answers."""
@@ -132,9 +146,11 @@ class HostileServer:
             request = self._read_request(conn)
             self.requests.append(request)
             path = request.split(b" ", 2)[1].decode("latin-1").split("?")[0] if request.count(b" ") >= 2 else ""
-            seen = self.hits.get(path, 0)
-            self.hits[path] = seen + 1
-            behaviour = self.behaviours.get(path)
+            # The longest behaviour path that starts the request path: "/echo" serves "/echo/v1/messages".
+            name = max((p for p in self.behaviours if path == p or path.startswith(p + "/")), key=len, default="")
+            seen = self.hits.get(name, 0)
+            self.hits[name] = seen + 1
+            behaviour = self.behaviours.get(name)
             if behaviour is None:
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             else:
@@ -177,5 +193,20 @@ def hostile_server() -> Iterator[HostileServer]:
         server.close()
 
 
-def elapsed(since: float) -> float:
-    return time.monotonic() - since
+def wire_forms(user: str, secret: str) -> dict[str, str]:
+    """How requests, httpx and urlencode put ``secret`` on the wire, and how an echo may show it
+    (derived here independently of the provider's own list)."""
+    forms = {
+        "raw": secret,
+        "quote": quote(secret, safe=""),
+        "quote keeping /": quote(secret),
+        "quote_plus": quote_plus(secret),
+        "quote_plus lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote_plus(secret)),
+        "json": json.dumps(secret)[1:-1],
+        "json unicode": json.dumps(secret, ensure_ascii=False)[1:-1],
+        "basic utf-8": base64.b64encode(f"{user}:{secret}".encode()).decode(),
+    }
+    with suppress(UnicodeEncodeError):  # only secrets that ISO-8859-1 can carry go out in it
+        forms["quote_plus latin-1"] = quote_plus(secret, encoding="iso-8859-1")
+        forms["basic latin-1"] = base64.b64encode(f"{user}:{secret}".encode("iso-8859-1")).decode()
+    return forms

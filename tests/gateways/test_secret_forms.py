@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import re
-from contextlib import suppress
-from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -14,27 +10,14 @@ from airflow_provider_sms.gateways.answers import scrub, secret_forms
 from airflow_provider_sms.gateways.bulksms.common import BulkSmsCredentials
 from airflow_provider_sms.gateways.bulksms.eapi import BulkSmsEapi
 from airflow_provider_sms.gateways.netmessenger.api import NetMessengerApi
+from tests.hostile import wire_forms
 
 USER = "alerts-user"
 PASSWORD = 'p@ss w/rd&=+%?#"\\é'
 
 
 def _on_the_wire(secret: str) -> dict[str, str]:
-    """How requests, httpx and urlencode put ``secret`` on the wire, and how an echo may show it."""
-    forms = {
-        "raw": secret,
-        "quote": quote(secret, safe=""),
-        "quote keeping /": quote(secret),
-        "quote_plus": quote_plus(secret),
-        "quote_plus lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote_plus(secret)),
-        "json": json.dumps(secret)[1:-1],
-        "json unicode": json.dumps(secret, ensure_ascii=False)[1:-1],
-        "basic utf-8": base64.b64encode(f"{USER}:{secret}".encode()).decode(),
-    }
-    with suppress(UnicodeEncodeError):  # only secrets that ISO-8859-1 can carry go out in it
-        forms["quote_plus latin-1"] = quote_plus(secret, encoding="iso-8859-1")
-        forms["basic latin-1"] = base64.b64encode(f"{USER}:{secret}".encode("iso-8859-1")).decode()
-    return forms
+    return wire_forms(USER, secret)
 
 
 @pytest.mark.parametrize(("form", "value"), list(_on_the_wire(PASSWORD).items()))
