@@ -157,3 +157,25 @@ def test_a_silent_gateway_costs_the_deadline_not_the_read_timeout_times_the_retr
     error, took, _ = _bounded(lambda: transport.call(HttpRequest("GET", "/silent"), _body))
     assert isinstance(error, SmsAmbiguousError)
     assert took < 1.5  # 10 attempts of 0.3 s would take 3 s
+
+
+def test_async_a_cut_answer_to_a_read_is_read_again(server: HostileServer) -> None:
+    server.hits.pop("/cut-report", None)
+    body = asyncio.run(_async(server).call(HttpRequest("GET", "/cut-report"), _body))
+    assert server.hits["/cut-report"] == 2
+    assert body.decode().splitlines()[-1] == "100,Delivered"
+
+
+@pytest.mark.parametrize("conn_type", ["bulksms", "netmessenger"])
+def test_the_connections_deadline_bounds_a_hooks_call(server: HostileServer, monkeypatch: pytest.MonkeyPatch,
+                                                      conn_type: str) -> None:
+    import json
+
+    from airflow_provider_sms.hooks.base import get_sms_hook
+
+    monkeypatch.setenv("AIRFLOW_CONN_DRIPPING", json.dumps({
+        "conn_type": conn_type, "host": server.url + "/drip-headers", "login": "u", "password": "pw-123456",
+        "extra": {"deadline": DEADLINE, "timeout": 30, "retries": 5}}))
+    error, took, _ = _bounded(get_sms_hook("dripping").get_credits)
+    assert isinstance(error, SmsAmbiguousError) and "deadline" in str(error)
+    assert took < DEADLINE + 1.0
