@@ -63,16 +63,16 @@ def _leaks(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def task_runs(airflow_db: None, echo: HostileServer,  # noqa: F811
               tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The output of one ``airflow tasks test`` per connection, run side by side (each is mostly
-    Airflow start-up). ``tasks test`` writes the task's log to its output (no log file), with
-    tracebacks and the provider's own log lines."""
+    """The output of one ``airflow tasks test`` per connection. ``tasks test`` writes the task's
+    log to its output (no log file), with tracebacks and the provider's own log lines."""
     dags = tmp_path_factory.mktemp("dags")
     (dags / "echo_secrets.py").write_text(textwrap.dedent(DAG_FILE.format(conn_ids=list(CONNECTIONS))))
     env = {**os.environ, **_conn_env(echo), "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
-    running = {conn_id: subprocess.Popen(
-        [sys.executable, "-m", "airflow", "tasks", "test", "echo_secrets", conn_id, "2026-01-01"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for conn_id in CONNECTIONS}
-    return {conn_id: process.communicate(timeout=300)[0] for conn_id, process in running.items()}
+    # One after another: each run creates the same DAG run in the one SQLite database.
+    return {conn_id: subprocess.run(
+        [sys.executable, "-m", "airflow", "tasks", "test", "echo_secrets", conn_id, "2026-01-01"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, check=False).stdout
+        for conn_id in CONNECTIONS}
 
 
 @pytest.mark.parametrize("conn_id", list(CONNECTIONS))
