@@ -32,6 +32,8 @@ from airflow_provider_sms.gateways.netmessenger.api import NetMessengerApi
 from airflow_provider_sms.gateways.netmessenger.models import ChildUser
 
 EXAMPLES = int(os.environ.get("SMS_FUZZ_EXAMPLES", "150"))
+# A long run takes minutes per parser: no per-test timeout then (the suite's default is 300 s).
+LONG_RUN = [pytest.mark.timeout(0)] if EXAMPLES > 150 else []
 
 MESSAGE = OutgoingMessage("Hi", numbers=["447700100001", "447700100002"])
 CREDENTIALS = BulkSmsCredentials("fuzz-user", "fuzz-pass")
@@ -141,7 +143,7 @@ RESPONSES = st.builds(
 )
 
 
-@pytest.mark.parametrize("entry", PARSERS, ids=str)
+@pytest.mark.parametrize("entry", [pytest.param(p, id=str(p), marks=LONG_RUN) for p in PARSERS])
 def test_only_our_errors_come_out(entry: ParseEntry) -> None:
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
