@@ -87,6 +87,11 @@ _COMMON_FIELDS = (
               "Chunk size for big sends (the gateway's limit applies)"),
     FormField("retries", "HTTP retries", "integer", "Retries of one HTTP call on transient errors", 3),
     FormField("retry_backoff", "Retry back-off (s)", "number", "First wait between retries; doubles each time", 0.5),
+    FormField("deadline", "Deadline (s)", "number", "Longest a whole call may take, retries included", 120),
+    FormField("max_answer_bytes", "Answer size cap (bytes)", "integer",
+              "Largest answer to a send or status call, after decompression", 4194304),
+    FormField("report_deadline", "Report deadline (s)", "number", "Longest a whole streamed report may take", 1800),
+    FormField("max_line_bytes", "Report line cap (bytes)", "integer", "Longest line of a streamed report", 65536),
 )
 
 CONNECTION_FORMS: dict[str, ConnectionForm] = {

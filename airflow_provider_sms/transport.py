@@ -11,6 +11,12 @@ Retry rules (see ``exceptions.py``):
   when the request is replay-safe (it texts nobody, or carries a dedupe key the gateway honours).
 - anything else: raised at once.
 
+Limits (see :mod:`.bounded`): every call has an overall deadline (connect, send, the whole
+answer, retries and their waits) and a cap on the answer's decompressed size; streamed reports
+have their own deadline and a cap on line length. A stream cut part-way is re-read (it is a
+read) and the lines already handed out are skipped. Whatever the socket library raises comes out
+as the error tree's types.
+
 Nothing here logs a request body, a form field or a header: only method, path and status.
 """
 
@@ -21,22 +27,35 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlencode
 
+from airflow_provider_sms.bounded import (
+    ACCEPT_ENCODING,
+    AnswerLimits,
+    AnswerTooLarge,
+    BodyDecoder,
+    CappedBody,
+    LineSplitter,
+    UndecodableAnswer,
+)
 from airflow_provider_sms.exceptions import (
     SmsAmbiguousError,
     SmsConfigurationError,
     SmsError,
+    SmsGatewayError,
     SmsRetryableError,
     SmsTransientError,
 )
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 
-__all__ = ["AsyncTransport", "RetryPolicy", "SyncTransport", "encode_request"]
+if TYPE_CHECKING:
+    from airflow_provider_sms.deadline import Watchdog
+
+__all__ = ["AnswerLimits", "AsyncTransport", "RetryPolicy", "SyncTransport", "encode_request"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,7 +103,7 @@ class EncodedRequest:
 
 def encode_request(base_url: str, request: HttpRequest) -> EncodedRequest:
     """Turn a protocol request into bytes on the wire (same for both transports)."""
-    headers = {"User-Agent": USER_AGENT, **request.headers}
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING, **request.headers}
     content: bytes | None = None
     if request.form is not None:
         content = urlencode(list(request.form), encoding=request.charset).encode("ascii")
@@ -107,9 +126,12 @@ def _doubt(request: HttpRequest, gateway: str, why: str) -> SmsAmbiguousError:
                              recipients_in_doubt=request.recipients if request.sends_message else ())
 
 
+_CHUNK = 65_536
+
+
 class _TransportBase:
     def __init__(self, base_url: str, *, gateway: str, timeout: float = 30.0, connect_timeout: float = 10.0,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, limits: AnswerLimits | None = None) -> None:
         if not base_url.startswith(("http://", "https://")):
             # Not echoing the value: a pasted URL may carry user:password@.
             raise SmsConfigurationError("host must start with http:// or https://", gateway=gateway)
@@ -118,6 +140,7 @@ class _TransportBase:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.retry = retry or RetryPolicy()
+        self.limits = limits or AnswerLimits()
 
     def _log_answer(self, request: HttpRequest, status: int, started: float) -> None:
         log.debug("%s %s -> HTTP %s in %.3fs", request.method, request.path, status, time.monotonic() - started)
@@ -126,67 +149,119 @@ class _TransportBase:
         log.warning("%s %s failed (attempt %d/%d): %s; retrying in %.1fs", request.method, request.path,
                     attempt, self.retry.max_attempts, error, wait)
 
+    def _next_wait(self, error: SmsError, request: HttpRequest, attempt: int, ends: float) -> float | None:
+        """The wait before the next attempt, or None: no retry per the policy, or no time left before ``ends``."""
+        wait = self.retry.next_delay(error, request, attempt)
+        if wait is None or time.monotonic() + wait >= ends:
+            return None
+        self._log_retry(request, error, attempt, wait)
+        return wait
+
+    def _late(self, request: HttpRequest, seconds: float) -> SmsAmbiguousError:
+        return _doubt(request, self.gateway, f"no complete answer within the {seconds:g} s deadline")
+
+    def _unusable(self, request: HttpRequest, error: AnswerTooLarge | UndecodableAnswer) -> SmsError:
+        """An answer too large or undecodable: in doubt after a send; a gateway fault otherwise
+        (re-reading would bring the same answer)."""
+        what = error.what if isinstance(error, AnswerTooLarge) else str(error)
+        if request.sends_message:
+            return _doubt(request, self.gateway, f"unreadable answer ({what})")
+        return SmsGatewayError(f"{request.method} {request.path} answered {what}", gateway=self.gateway)
+
 
 class SyncTransport(_TransportBase):
     """Blocking transport on one pooled ``requests.Session`` (one connection, as BulkSMS asks)."""
 
     def __init__(self, base_url: str, *, gateway: str, timeout: float = 30.0, connect_timeout: float = 10.0,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 pool_size: int = 1) -> None:
-        super().__init__(base_url, gateway=gateway, timeout=timeout, connect_timeout=connect_timeout, retry=retry)
+                 pool_size: int = 1, limits: AnswerLimits | None = None) -> None:
+        super().__init__(base_url, gateway=gateway, timeout=timeout, connect_timeout=connect_timeout, retry=retry,
+                         limits=limits)
         import requests
-        from requests.adapters import HTTPAdapter
+
+        from airflow_provider_sms.deadline import DeadlineAdapter
 
         self._sleep = sleep
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
     def close(self) -> None:
         self.session.close()
 
-    def _open(self, request: HttpRequest, *, stream: bool = False) -> Any:
-        """Send once; return the ``requests.Response``; map socket errors to the error tree."""
+    def _open(self, request: HttpRequest, watchdog: Watchdog) -> Any:
+        """Send once and read the headers; return the streaming ``requests.Response``; map socket errors."""
         import requests
 
         wire = encode_request(self.base_url, request)
         try:
-            return self.session.request(wire.method, wire.url, data=wire.content, headers=wire.headers, auth=wire.auth,
-                                        timeout=(self.connect_timeout, self.timeout), stream=stream,
-                                        allow_redirects=False)
+            with watchdog.registering():
+                return self.session.request(wire.method, wire.url, data=wire.content, headers=wire.headers,
+                                            auth=wire.auth, timeout=(self.connect_timeout, self.timeout),
+                                            stream=True, allow_redirects=False)
         except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
+            if watchdog.expired:
+                raise self._late(request, watchdog.seconds) from None
             raise SmsTransientError(f"could not connect ({type(exc).__name__})", gateway=self.gateway) from None
         except requests.ConnectionError as exc:
+            if watchdog.expired:
+                raise self._late(request, watchdog.seconds) from None
             if _never_sent(exc):
                 raise SmsTransientError(f"could not connect ({type(exc).__name__})", gateway=self.gateway) from None
             raise _doubt(request, self.gateway, f"connection lost ({type(exc).__name__})") from None
-        except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+        except (requests.RequestException, OSError) as exc:
+            if watchdog.expired:
+                raise self._late(request, watchdog.seconds) from None
             raise _doubt(request, self.gateway, f"no answer ({type(exc).__name__})") from None
 
-    def _read(self, request: HttpRequest, started: float) -> HttpResponse:
-        import requests
+    def _pieces(self, raw: Any, request: HttpRequest, watchdog: Watchdog) -> Iterator[bytes]:
+        """The decoded body of ``raw`` in bounded pieces; every failure as the error tree's types."""
+        import http.client
 
-        raw = self._open(request)
+        import requests
+        import urllib3.exceptions
+
         try:
-            body = raw.content
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            decoder = BodyDecoder(raw.headers.get("Content-Encoding"))
+            for chunk in raw.raw.stream(_CHUNK, decode_content=False):
+                yield from decoder.feed(chunk)
+        except UndecodableAnswer as exc:
+            raise self._unusable(request, exc) from None
+        except (urllib3.exceptions.HTTPError, requests.RequestException, http.client.HTTPException,
+                OSError) as exc:
+            if watchdog.expired:
+                raise self._late(request, watchdog.seconds) from None
             raise _doubt(request, self.gateway, f"answer cut off ({type(exc).__name__})") from None
+
+    def _exchange(self, request: HttpRequest, ends: float) -> HttpResponse:
+        from airflow_provider_sms.deadline import Watchdog
+
+        started = time.monotonic()
+        with Watchdog(ends - started) as watchdog:
+            raw = self._open(request, watchdog)
+            try:
+                body = CappedBody(self.limits.max_answer_bytes)
+                for piece in self._pieces(raw, request, watchdog):
+                    body.add(piece)
+            except AnswerTooLarge as exc:
+                raise self._unusable(request, exc) from None
+            finally:
+                raw.close()
         self._log_answer(request, raw.status_code, started)
-        return HttpResponse(raw.status_code, body, dict(raw.headers))
+        return HttpResponse(raw.status_code, body.value(), dict(raw.headers))
 
     def call(self, request: HttpRequest, parse: Callable[[HttpResponse], T]) -> T:
-        """Send ``request`` (retrying per the policy) and return ``parse(answer)``."""
+        """Send ``request`` (retrying per the policy, within the deadline) and return ``parse(answer)``."""
+        ends = time.monotonic() + self.limits.deadline
         attempt = 1
         while True:
-            started = time.monotonic()
             try:
-                return parse(self._read(request, started))
+                return parse(self._exchange(request, ends))
             except SmsError as error:
-                wait = self.retry.next_delay(error, request, attempt)
+                wait = self._next_wait(error, request, attempt, ends)
                 if wait is None:
                     raise
-                self._log_retry(request, error, attempt, wait)
                 self._sleep(wait)
                 attempt += 1
 
@@ -195,26 +270,58 @@ class SyncTransport(_TransportBase):
                      charset: str = "utf-8") -> Iterator[Iterator[str]]:
         """Open ``request`` and yield its body as lines, never holding it whole.
 
-        ``check`` sees the status and headers (empty body) and raises for error answers. Retries
-        happen only before the first line is handed out.
+        ``check`` sees the status and headers (empty body) and raises for error answers; it runs
+        (and opening is retried) before this returns. A stream cut part-way is re-read and the
+        lines already handed out are skipped, within the report deadline; a line longer than the
+        line cap is an error.
         """
+        lines = self._lines(request, check, charset)
+        try:
+            next(lines)  # opened and checked
+            yield cast(Iterator[str], lines)
+        finally:
+            lines.close()
+
+    def _lines(self, request: HttpRequest, check: Callable[[HttpResponse], None],
+               charset: str) -> Generator[str | None, None, None]:
+        from airflow_provider_sms.deadline import Watchdog
+
+        ends = time.monotonic() + self.limits.report_deadline
+        delivered = 0
+        opened = False
         attempt = 1
         while True:
             try:
-                raw = self._open(request, stream=True)
-                check(HttpResponse(raw.status_code, b"", dict(raw.headers)))
-                break
+                with Watchdog(ends - time.monotonic()) as watchdog:
+                    raw = self._open(request, watchdog)
+                    try:
+                        check(HttpResponse(raw.status_code, b"", dict(raw.headers)))
+                        if not opened:
+                            opened = True
+                            yield None
+                        for seen, line in enumerate(self._split(self._pieces(raw, request, watchdog), request),
+                                                    start=1):
+                            if seen > delivered:
+                                delivered = seen
+                                yield line.decode(charset, errors="replace")
+                    finally:
+                        raw.close()
+                return
             except SmsError as error:
-                wait = self.retry.next_delay(error, request, attempt)
+                wait = self._next_wait(error, request, attempt, ends)
                 if wait is None:
                     raise
-                self._log_retry(request, error, attempt, wait)
                 self._sleep(wait)
                 attempt += 1
+
+    def _split(self, pieces: Iterable[bytes], request: HttpRequest) -> Iterator[bytes]:
+        splitter = LineSplitter(self.limits.max_line_bytes)
         try:
-            yield (line.decode(charset, errors="replace") for line in raw.iter_lines(chunk_size=65536))
-        finally:
-            raw.close()
+            for piece in pieces:
+                yield from splitter.feed(piece)
+            yield from splitter.finish()
+        except AnswerTooLarge as exc:
+            raise self._unusable(request, exc) from None
 
 
 def _never_sent(exc: Exception) -> bool:
@@ -229,10 +336,6 @@ def _never_sent(exc: Exception) -> bool:
 class AsyncTransport(_TransportBase):
     """Non-blocking transport on ``httpx.AsyncClient``, for triggers running in the triggerer's event loop."""
 
-    def __init__(self, base_url: str, *, gateway: str, timeout: float = 30.0, connect_timeout: float = 10.0,
-                 retry: RetryPolicy | None = None) -> None:
-        super().__init__(base_url, gateway=gateway, timeout=timeout, connect_timeout=connect_timeout, retry=retry)
-
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[Any]:
         import httpx
@@ -243,28 +346,40 @@ class AsyncTransport(_TransportBase):
 
     async def call(self, request: HttpRequest, parse: Callable[[HttpResponse], T]) -> T:
         """Async twin of :meth:`SyncTransport.call`."""
-        import httpx
-
-        wire = encode_request(self.base_url, request)
+        ends = time.monotonic() + self.limits.deadline
         attempt = 1
         async with self._client() as client:
             while True:
-                started = time.monotonic()
                 try:
-                    try:
-                        raw = await client.request(wire.method, wire.url, content=wire.content, headers=wire.headers,
-                                                   auth=wire.auth)
-                    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                        raise SmsTransientError(f"could not connect ({type(exc).__name__})",
-                                                gateway=self.gateway) from None
-                    except httpx.TransportError as exc:
-                        raise _doubt(request, self.gateway, f"no answer ({type(exc).__name__})") from None
-                    self._log_answer(request, raw.status_code, started)
-                    return parse(HttpResponse(raw.status_code, raw.content, dict(raw.headers)))
+                    return parse(await self._exchange(client, request, ends))
                 except SmsError as error:
-                    wait = self.retry.next_delay(error, request, attempt)
+                    wait = self._next_wait(error, request, attempt, ends)
                     if wait is None:
                         raise
-                    self._log_retry(request, error, attempt, wait)
                     await asyncio.sleep(wait)
                     attempt += 1
+
+    async def _exchange(self, client: Any, request: HttpRequest, ends: float) -> HttpResponse:
+        import httpx
+
+        wire = encode_request(self.base_url, request)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(max(0.0, ends - started)):
+                async with client.stream(wire.method, wire.url, content=wire.content, headers=wire.headers,
+                                         auth=wire.auth) as raw:
+                    decoder = BodyDecoder(raw.headers.get("content-encoding"))
+                    body = CappedBody(self.limits.max_answer_bytes)
+                    async for chunk in raw.aiter_raw(_CHUNK):
+                        for piece in decoder.feed(chunk):
+                            body.add(piece)
+        except TimeoutError:
+            raise self._late(request, ends - started) from None
+        except (AnswerTooLarge, UndecodableAnswer) as exc:
+            raise self._unusable(request, exc) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise SmsTransientError(f"could not connect ({type(exc).__name__})", gateway=self.gateway) from None
+        except (httpx.HTTPError, httpx.StreamError, OSError) as exc:
+            raise _doubt(request, self.gateway, f"no answer ({type(exc).__name__})") from None
+        self._log_answer(request, raw.status_code, started)
+        return HttpResponse(raw.status_code, body.value(), dict(raw.headers))

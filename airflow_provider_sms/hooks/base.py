@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,10 +25,11 @@ from airflow_provider_sms.core.recipients import NumberCheck
 from airflow_provider_sms.core.results import BackgroundSend, MessageStatus, RecipientResult, SendResult
 from airflow_provider_sms.core.schedule import schedule_problems
 from airflow_provider_sms.exceptions import SmsCapabilityError, SmsConfigurationError, SmsError, SmsValidationError
+from airflow_provider_sms.gateways.answers import scrub, secret_forms
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.hooks.extras import ExtrasReader, load_extra
-from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
+from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPolicy, SyncTransport
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -48,6 +50,7 @@ class GatewaySettings:
     timeout: float
     max_recipients_per_request: int | None
     retry: RetryPolicy
+    limits: AnswerLimits = field(default_factory=AnswerLimits)
     conn_id: str | None = None
     gateway: str = "sms"
 
@@ -174,7 +177,7 @@ class SmsHook(BaseHook):
         check = read.choice("number_check", self._extra_or(extra, "number_check", "valid"), ("valid", "possible"))
         chunk = self._extra_or(extra, "max_recipients_per_request", None)
         region = _region(read, _extra_value(extra, self.conn_type, "default_region"))
-        return GatewaySettings(
+        settings = GatewaySettings(
             base_url=host,
             login=conn.login or "",
             password=conn.password or "",
@@ -194,7 +197,44 @@ class SmsHook(BaseHook):
             ),
             conn_id=conn.conn_id,
             gateway=self.gateway,
+            limits=self._limits(extra),
         )
+        self._mask_secrets(settings)
+        return settings
+
+    def secret_forms(self) -> tuple[str, ...]:
+        """Every encoding of this connection's secrets (see :func:`~..gateways.answers.secret_forms`)."""
+        return self._secret_forms_of(self.settings)
+
+    def _secret_forms_of(self, settings: GatewaySettings) -> tuple[str, ...]:
+        form = CONNECTION_FORMS.get(self.conn_type)
+        secret_extras = [str(settings.extra.get(f.name) or "") for f in form.fields if f.secret] if form else []
+        return secret_forms([settings.password, *secret_extras], basic_auth=(settings.login, settings.password))
+
+    def _mask_secrets(self, settings: GatewaySettings) -> None:
+        # Airflow masks the raw password; an echoing gateway shows it encoded, so every form goes
+        # to the masker too, for whatever reaches a log without passing through ``scrub``.
+        from airflow.providers.common.compat.sdk import mask_secret
+
+        for form in self._secret_forms_of(settings):
+            mask_secret(form)
+
+    def _limits(self, extra: Mapping[str, Any]) -> AnswerLimits:
+        """The deadline and size-cap extras (each a positive number; the defaults of :class:`AnswerLimits`)."""
+        defaults = AnswerLimits()
+        values: dict[str, float] = {}
+        for name in ("deadline", "max_answer_bytes", "report_deadline", "max_line_bytes"):
+            raw = self._extra_or(extra, name, getattr(defaults, name))
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not (value > 0 and math.isfinite(value)):
+                raise SmsConfigurationError(f"extra {name} must be a positive number, got {str(raw)[:40]!r}",
+                                            gateway=self.gateway)
+            values[name] = value
+        return AnswerLimits(deadline=values["deadline"], max_answer_bytes=int(values["max_answer_bytes"]),
+                            report_deadline=values["report_deadline"], max_line_bytes=int(values["max_line_bytes"]))
 
     def _extra_or(self, extra: Mapping[str, Any], name: str, default: Any) -> Any:
         value = _extra_value(extra, self.conn_type, name)
@@ -211,12 +251,12 @@ class SmsHook(BaseHook):
     @cached_property
     def transport(self) -> SyncTransport:
         return SyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
-                             retry=self.settings.retry)
+                             retry=self.settings.retry, limits=self.settings.limits)
 
     def async_transport(self) -> AsyncTransport:
         """A new async transport (one per trigger run: event loops must not share clients)."""
         return AsyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
-                              retry=self.settings.retry)
+                              retry=self.settings.retry, limits=self.settings.limits)
 
     def close(self) -> None:
         if "transport" in self.__dict__:
@@ -422,10 +462,18 @@ class SmsHook(BaseHook):
         try:
             balance = self.get_credits()
         except SmsError as exc:
-            return False, str(exc)
+            return False, self._scrubbed(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._scrubbed(f"{type(exc).__name__}: {exc}")
         return True, f"Connected to {self.hook_name}; credit balance {balance:g}"
+
+
+    def _scrubbed(self, text: str) -> str:
+        try:
+            forms = self.secret_forms()
+        except SmsError:
+            forms = ()  # the connection itself is unreadable: nothing secret was read
+        return scrub(text, forms, limit=1000)
 
 
 def _form_widgets(form: ConnectionForm) -> dict[str, Any]:

@@ -64,3 +64,25 @@ def test_configuration_errors_name_the_setting(monkeypatch: pytest.MonkeyPatch, 
 def test_unknown_connection_type(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SmsConfigurationError, match="not an SMS gateway"):
         hook_class_for("http")
+
+
+def test_deadline_and_size_caps_come_from_extras(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn_id = _conn(monkeypatch, "bulksms://u:pw@example.test?deadline=7.5&max_answer_bytes=1000"
+                                 "&report_deadline=60&max_line_bytes=512")
+    hook = get_sms_hook(conn_id)
+    limits = hook.settings.limits
+    assert (limits.deadline, limits.max_answer_bytes, limits.report_deadline, limits.max_line_bytes) == (
+        7.5, 1000, 60.0, 512)
+    assert hook.transport.limits == limits and hook.async_transport().limits == limits
+
+
+def test_deadline_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = get_sms_hook(_conn(monkeypatch, "bulksms://u:pw@example.test")).settings.limits
+    assert (limits.deadline, limits.max_answer_bytes) == (120.0, 4 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_a_bad_deadline_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    hook = get_sms_hook(_conn(monkeypatch, f"bulksms://u:pw@example.test?deadline={value}"))
+    with pytest.raises(SmsConfigurationError, match="extra deadline must be a positive number"):
+        hook.prepare()

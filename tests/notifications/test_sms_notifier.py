@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 
 import pytest
 
@@ -52,3 +54,55 @@ def test_unicode_alert_is_shortened_to_what_the_gateway_takes(bulksms_conn: str,
     assert text.startswith("Загрузка данных") and text.endswith("...")
     assert received["parts"] == (1 if api == "eapi" else 3)
     assert len(text) <= (70 if api == "eapi" else 3 * 67)
+
+
+def _logged(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> str:
+    return caplog.text + "".join(capsys.readouterr())  # Airflow's structlog writes to stdout
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_silent_gateway_costs_the_time_budget_not_the_task(monkeypatch: pytest.MonkeyPatch, flavour: str,
+                                                             caplog: pytest.LogCaptureFixture,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.hostile import hostile_server
+
+    caplog.set_level(logging.ERROR)
+    with hostile_server() as server:
+        monkeypatch.setenv("AIRFLOW_CONN_SILENT_SMS", json.dumps({
+            "conn_type": "bulksms", "host": server.url + "/silent", "login": "u", "password": "pw",
+            "extra": {"api": "json", "default_region": "GB", "timeout": 30}}))
+        notifier = SmsNotifier(sms_conn_id="silent_sms", to=[A], message="failed", timeout=0.5)
+        started = time.monotonic()
+        if flavour == "sync":
+            notifier.notify({})
+        else:
+            asyncio.run(notifier.async_notify({}))
+        took = time.monotonic() - started
+    assert took < 1.5  # a 30 s read timeout, retried 3 times, held a callback for minutes before
+    logged = _logged(caplog, capsys)
+    assert "SMS alert" in logged and A in logged and "silent_sms" in logged
+
+
+@pytest.mark.parametrize("error", [ValueError("bad value"), RecursionError("too deep"), KeyError("x")])
+def test_unexpected_errors_are_logged_not_raised(bulksms_conn: str, monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture,
+                                                  capsys: pytest.CaptureFixture[str], error: Exception) -> None:
+    from airflow_provider_sms.hooks.bulksms import BulkSmsHook
+
+    def broken(self: BulkSmsHook, message: object) -> None:
+        raise error
+
+    monkeypatch.setattr(BulkSmsHook, "send", broken)
+    caplog.set_level(logging.ERROR)
+    SmsNotifier(sms_conn_id=bulksms_conn, to=[A], message="x").notify({})
+    asyncio.run(SmsNotifier(sms_conn_id=bulksms_conn, to=[A], message="x").async_notify({}))
+    logged = _logged(caplog, capsys)
+    assert logged.count("SMS alert not sent") >= 2 and type(error).__name__ in logged
+    assert "demo-secret-pass" not in logged
+
+
+def test_a_missing_connection_is_logged_not_raised(caplog: pytest.LogCaptureFixture,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    caplog.set_level(logging.ERROR)
+    SmsNotifier(sms_conn_id="no_such_connection", to=[A], message="x").notify({})
+    assert "SMS alert not sent" in _logged(caplog, capsys)

@@ -25,6 +25,7 @@ from airflow_provider_sms.exceptions import (
     SmsRateLimitedError,
     SmsTransientError,
 )
+from airflow_provider_sms.gateways.answers import is_number
 
 __all__ = [
     "EAPI_ACCEPTED",
@@ -185,7 +186,7 @@ def eapi_message_status(code: str | int) -> EapiMessageStatus:
     """
     if isinstance(code, str):
         text = code.strip()
-        number = int(text) if text.isascii() and text.isdigit() else EAPI_NON_NUMERIC_STATUS
+        number = int(text) if is_number(text) else EAPI_NON_NUMERIC_STATUS
     else:
         number = code
     known = EAPI_MESSAGE_STATUSES.get(number)

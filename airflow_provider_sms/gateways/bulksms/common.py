@@ -27,6 +27,7 @@ from airflow_provider_sms.gateways.answers import (
     parse_retry_after,
     preview,
     scrub,
+    secret_forms,
 )
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpResponse
@@ -98,6 +99,10 @@ class BulkSmsApiBase:
 
     def __init__(self, credentials: BulkSmsCredentials) -> None:
         self._credentials = credentials
+        # Derived once: every encoding of the password (and the Basic value), then the username.
+        self._secret_forms = (*secret_forms([credentials.password],
+                                            basic_auth=(credentials.username, credentials.password)),
+                              credentials.username)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(username={self._credentials.username!r})"
@@ -214,7 +219,7 @@ class BulkSmsApiBase:
 
         Scrubbing runs before cutting, so a secret cut in half at the limit cannot leak a prefix.
         """
-        return scrub(text, (self._credentials.password, self._credentials.username), limit)
+        return scrub(text, self._secret_forms, limit)
 
     def _error(
         self,

@@ -36,6 +36,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
+from airflow_provider_sms.gateways.answers import is_number
 from airflow_provider_sms.gateways.bulksms.codes import (
     EAPI_ACCEPTED,
     EAPI_SCHEDULED,
@@ -470,7 +471,7 @@ class BulkSmsEapi(BulkSmsApiBase):
         """Split ``code|description[|extra]``; ``None`` when the line does not start with a code."""
         parts = line.strip().lstrip("\ufeff").split("|")
         code = parts[0].strip()
-        if not (code.isascii() and code.isdigit()):
+        if not is_number(code):
             return None
         description = parts[1].strip() if len(parts) > 1 else ""
         extra = parts[2].strip() if len(parts) > 2 else ""
@@ -637,7 +638,7 @@ class BulkSmsEapi(BulkSmsApiBase):
     @staticmethod
     def _inbox_record(text: str) -> InboundMessage | None:
         parts = text.split("|")
-        if len(parts) < 6 or not (parts[0].isascii() and parts[0].isdigit()):
+        if len(parts) < 6 or not is_number(parts[0]):
             return None
         # The body is the only free-text field and may itself hold "|": find the fixed columns
         # from the right, telling v1.1 (with ``encoding``) from v1.0 by where the time sits.

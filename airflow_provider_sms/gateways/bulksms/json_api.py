@@ -12,7 +12,6 @@ capability errors.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -28,6 +27,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
+from airflow_provider_sms.gateways.answers import is_number, load_json
 from airflow_provider_sms.gateways.bulksms.codes import json_delivery_status, json_http_error
 from airflow_provider_sms.gateways.bulksms.common import (
     BulkSmsApiBase,
@@ -92,7 +92,7 @@ def _message_fields(item: Any) -> tuple[str, str, str | None, str, str | None, s
 
 def _json_list(response: HttpResponse) -> list[Any]:
     try:
-        data = json.loads(decode_body(response.body))
+        data = load_json(decode_body(response.body))
     except ValueError:
         raise _Unreadable("body is not JSON") from None
     if not isinstance(data, list):
@@ -254,7 +254,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
         cls = json_http_error(response.status) or SmsGatewayError
         text = f"{operation} answered HTTP {response.status}"
         try:
-            problem = json.loads(decode_body(response.body))
+            problem = load_json(decode_body(response.body))
         except ValueError:
             problem = None
         if isinstance(problem, dict):
@@ -337,7 +337,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
                         code=status_id,
                     )
                 )
-                if message_id.isascii() and message_id.isdigit():
+                if is_number(message_id):
                     ids.append(int(message_id))
         except _Unreadable as exc:
             raise SmsTransientError(f"{operation}: {exc}", gateway=self.gateway) from None
@@ -350,7 +350,7 @@ class BulkSmsJsonApi(BulkSmsApiBase):
         if json_http_error(response.status) is not None:
             raise self._http_error(response, "profile")
         try:
-            profile = json.loads(decode_body(response.body))
+            profile = load_json(decode_body(response.body))
             balance = profile["credits"]["balance"]
             if isinstance(balance, bool) or not isinstance(balance, int | float | str):
                 raise TypeError

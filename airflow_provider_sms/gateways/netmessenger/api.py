@@ -29,7 +29,6 @@ Choices where the reference is UNCERTAIN (each is documented where it is made):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,7 +53,15 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.answers import (
+    MAX_NUMBER_DIGITS,
+    decode_body,
+    header,
+    load_json,
+    parse_retry_after,
+    scrub,
+    secret_forms,
+)
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.netmessenger.codes import (
@@ -94,9 +101,9 @@ DEFAULT_CANCEL_ACTION = "CancelMessage"
 """UNCERTAIN: the vendor page documents "Cancel Message" (``MessageID``) but not its ``Action`` value."""
 
 _TIME_FORMAT = "%Y%m%d%H%M%S"
-_NEGATIVE = re.compile(r"-\d+")
-_ITEM = re.compile(r"-?\d+")
-_IMPORT_LINE = re.compile(r"(\d+)\s*:\s*(.*)")
+_NEGATIVE = re.compile(rf"-\d{{1,{MAX_NUMBER_DIGITS}}}")
+_ITEM = re.compile(rf"-?\d{{1,{MAX_NUMBER_DIGITS}}}")
+_IMPORT_LINE = re.compile(rf"(\d{{1,{MAX_NUMBER_DIGITS}}})\s*:\s*(.*)")
 _ACTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # The vendor page's JSON examples went through a word processor: “ ” and ″ instead of ".
 _TYPOGRAPHIC_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2033": '"'})
@@ -225,6 +232,7 @@ class NetMessengerApi:
             raise SmsConfigurationError(f"cancel_action must be an action name, got {cancel_action!r}",
                                         gateway=GATEWAY)
         self._token = token
+        self._secret_forms = secret_forms([token])  # every encoding an echo may show, derived once
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else "/"
         self.time_zone = time_zone
         self.cancel_action = cancel_action
@@ -253,7 +261,7 @@ class NetMessengerApi:
     def safe_text(self, text: str, secret: str | None = None) -> str:
         """Gateway text fit for an error message: the token (and ``secret``, e.g. a child user's
         password) replaced by ``***``, one line, shortened."""
-        return scrub(text, (secret, self._token))
+        return scrub(text, (*secret_forms([secret]), *self._secret_forms) if secret else self._secret_forms)
 
     def _error(self, cls: type[SmsError], message: str, *, code: int | None = None,
                retry_after: float | None = None, result: Any = None) -> SmsError:
@@ -1027,7 +1035,7 @@ class NetMessengerApi:
     def _loads(text: str) -> Any:
         for candidate in (text, text.translate(_TYPOGRAPHIC_QUOTES)):
             try:
-                return json.loads(candidate)
+                return load_json(candidate)
             except ValueError:
                 continue
         return None

@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from airflow_provider_sms.exceptions import Problem, SmsValidationError
+from airflow_provider_sms.exceptions import Problem, SmsGatewayError, SmsValidationError
 
 __all__ = ["CONTACT_COLUMNS", "MAX_CONTACT_GROUPS", "build_contacts_csv", "iter_report_rows"]
 
@@ -48,8 +48,18 @@ def iter_report_rows(lines: Iterable[str]) -> Iterator[list[str]]:
     Error answers (a negative code on the first line) are the business of
     :meth:`~airflow_provider_sms.gateways.netmessenger.api.NetMessengerApi.open_report`, which
     calls this after checking the first line.
+
+    :raises SmsGatewayError: the answer is not CSV the ``csv`` module can read.
     """
-    for record in csv.reader(_with_line_ends(lines)):
+    reader = csv.reader(_with_line_ends(lines))
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            raise SmsGatewayError(f"the report is not readable CSV at line {reader.line_num} ({exc})",
+                                  gateway=_GATEWAY) from None
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         yield record

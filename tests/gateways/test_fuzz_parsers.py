@@ -1,0 +1,160 @@
+"""Property-based fuzzing of every parse entry point: whatever a gateway sends, only our error types come out.
+
+``PARSERS`` is the registry: one line per entry point, taking an :class:`HttpResponse` (streamed
+readers get its text as lines). A new gateway adds its parsers here, one line each.
+
+Each entry gets ``SMS_FUZZ_EXAMPLES`` examples (default 150, a few seconds); a long run:
+``SMS_FUZZ_EXAMPLES=100000 pytest tests/gateways/test_fuzz_parsers.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.exceptions import SmsError, SmsTransientError
+from airflow_provider_sms.gateways import answers, xml
+from airflow_provider_sms.gateways.bulksms.common import BulkSmsCredentials
+from airflow_provider_sms.gateways.bulksms.eapi import BulkSmsEapi
+from airflow_provider_sms.gateways.bulksms.json_api import BulkSmsJsonApi
+from airflow_provider_sms.gateways.http import HttpResponse
+from airflow_provider_sms.gateways.netmessenger import csvio
+from airflow_provider_sms.gateways.netmessenger.api import NetMessengerApi
+from airflow_provider_sms.gateways.netmessenger.models import ChildUser
+
+EXAMPLES = int(os.environ.get("SMS_FUZZ_EXAMPLES", "150"))
+# A long run takes minutes per parser: no per-test timeout then (the suite's default is 300 s).
+LONG_RUN = [pytest.mark.timeout(0)] if EXAMPLES > 150 else []
+
+MESSAGE = OutgoingMessage("Hi", numbers=["447700100001", "447700100002"])
+CREDENTIALS = BulkSmsCredentials("fuzz-user", "fuzz-pass")
+JSON = BulkSmsJsonApi(CREDENTIALS)
+EAPI = BulkSmsEapi(CREDENTIALS)
+NM = NetMessengerApi("fuzz-token")
+
+
+def _lines(response: HttpResponse) -> list[str]:
+    """The lines a streamed read hands a parser (the transport decodes with ``errors="replace"``)."""
+    return response.text().splitlines()
+
+
+def _xml_error(reason: str) -> SmsError:
+    return SmsTransientError(reason, gateway="xml")
+
+
+@dataclass(frozen=True)
+class ParseEntry:
+    """One parse entry point: ``parse`` reads a whole answer (and consumes any iterator it returns)."""
+
+    name: str
+    parse: Callable[[HttpResponse], Any]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+PARSERS: list[ParseEntry] = [
+    ParseEntry("answers.decode_body", lambda r: answers.decode_body(r.body)),
+    ParseEntry("answers.parse_retry_after", lambda r: answers.parse_retry_after(r.text())),
+    ParseEntry("xml.parse_xml", lambda r: xml.parse_xml(r.body, _xml_error)),
+    ParseEntry("bulksms.json.parse_send", lambda r: JSON.parse_send(r, MESSAGE)),
+    ParseEntry("bulksms.json.parse_status", lambda r: JSON.parse_status(r, "42")),
+    ParseEntry("bulksms.json.parse_credits", JSON.parse_credits),
+    ParseEntry("bulksms.eapi.parse_send", lambda r: EAPI.parse_send(r, MESSAGE)),
+    ParseEntry("bulksms.eapi.parse_batch", lambda r: EAPI.parse_batch(r, [("447700100001", "Hi")])),
+    ParseEntry("bulksms.eapi.parse_status", lambda r: EAPI.parse_status(r, "42")),
+    ParseEntry("bulksms.eapi.parse_credits", EAPI.parse_credits),
+    ParseEntry("bulksms.eapi.parse_quote", EAPI.parse_quote),
+    ParseEntry("bulksms.eapi.parse_inbox", EAPI.parse_inbox),
+    ParseEntry("bulksms.eapi.iter_report_lines",
+               lambda r: list(EAPI.iter_report_lines(_lines(r), "42", ["body", "completed_time"]))),
+    ParseEntry("netmessenger.parse_ok", lambda r: NM.parse_ok(r, "DeleteGroup")),
+    ParseEntry("netmessenger.parse_send_items", lambda r: NM.parse_send_items(r, MESSAGE)),
+    ParseEntry("netmessenger.parse_send", lambda r: NM.parse_send(r, MESSAGE)),
+    ParseEntry("netmessenger.parse_credits", NM.parse_credits),
+    ParseEntry("netmessenger.parse_status", lambda r: NM.parse_status(r, "123")),
+    ParseEntry("netmessenger.parse_cancel", NM.parse_cancel),
+    ParseEntry("netmessenger.parse_report", NM.parse_report),
+    ParseEntry("netmessenger.report_statuses", lambda r: list(NM.report_statuses(*NM.parse_report(r)))),
+    ParseEntry("netmessenger.open_report", lambda r: list(NM.open_report(_lines(r))[1])),
+    ParseEntry("netmessenger.csvio.iter_report_rows", lambda r: list(csvio.iter_report_rows(_lines(r)))),
+    ParseEntry("netmessenger.parse_import", NM.parse_import),
+    ParseEntry("netmessenger.parse_create_user", lambda r: NM.parse_create_user(r, ChildUser("kid", "kid-pass"))),
+    ParseEntry("netmessenger.parse_update_credits", NM.parse_update_credits),
+    ParseEntry("netmessenger.parse_background_messages", lambda r: NM.parse_background_messages(r, "77")),
+]
+
+# -- what a hostile or broken gateway sends -------------------------------------------------------
+
+_JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
+_JSON = st.recursive(_JSON_LEAF, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(
+        ["to", "id", "status", "type", "subtype", "submission", "credits", "balance", "title", "detail"]),
+        inner, max_size=5)), max_leaves=20)
+_TOKENS = st.sampled_from([
+    "0", "1", "-1", "-100", "-400", "-522", "22", "23", "40", "|", ",", ":", ";", "\n", "\r\n", '"', "",
+    "OK", "Delivered", "Rejected", "MessageID", "Status", "Destination", "Body", "447700100001", "-0",
+    "٣", "1e999", "NaN", "\x00", "\ufeff", "Returns to follow", "Results to follow", "=", " ", "1" * 30,
+])
+
+
+def _deep(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+_HOSTILE = st.sampled_from([
+    _deep(100_000),                                   # RecursionError in json
+    b'{"credits":{"balance":' + b"9" * 5000 + b"}}",  # int over 4,300 digits
+    b"0|" + b"9" * 5000,
+    b"9" * 5000,
+    b"MessageID,Status\n" + b"1" * 5000 + b",Delivered\n",
+    b'"' + b"a" * 140_000 + b'"\n',                   # CSV field over 128 KiB
+    b'MessageID,Status\n"1","' + b"x" * 140_000 + b'"\n',
+    b"0|Results to follow\n\n447700100001|" + b"1" * 5000 + b"\n",
+    b'[{"to":"1","id":' + b"1" * 5000 + b',"status":{"type":"ACCEPTED"}}]',
+    b"<a>" * 3000 + b"</a>" * 3000,
+    b"\xff\xfe\x00\x00garbage",
+    b"1\n" + b"9" * 5000,
+    b"-" + b"9" * 5000,
+    b"\x00" * 100,
+])
+
+BODIES = st.one_of(
+    st.binary(max_size=400),
+    st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    _JSON.map(lambda v: json.dumps(v).encode()),
+    st.lists(_TOKENS, max_size=40).map(lambda parts: "".join(parts).encode("utf-8")),
+    _HOSTILE,
+)
+RESPONSES = st.builds(
+    HttpResponse,
+    status=st.one_of(st.sampled_from([200, 201, 400, 401, 403, 404, 429, 500, 502, 503]), st.integers(0, 999)),
+    body=BODIES,
+    headers=st.one_of(st.just({}), st.fixed_dictionaries({"Retry-After": st.text(max_size=40)})),
+)
+
+
+@pytest.mark.parametrize("entry", [pytest.param(p, id=str(p), marks=LONG_RUN) for p in PARSERS])
+def test_only_our_errors_come_out(entry: ParseEntry) -> None:
+    calls = 0
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(RESPONSES)
+    def check(response: HttpResponse) -> None:
+        nonlocal calls
+        calls += 1
+        with suppress(SmsError):  # any other exception fails the test
+            entry.parse(response)
+
+    check()
+    print(f"fuzz {entry}: {calls} calls")  # shown with -s (the long run's figures)
