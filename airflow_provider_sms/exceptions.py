@@ -152,13 +152,14 @@ class SmsAmbiguousError(SmsError):
         *,
         gateway: str | None = None,
         recipients_in_doubt: Sequence[str] = (),
+        code: str | int | None = None,
     ) -> None:
         self.recipients_in_doubt = list(recipients_in_doubt)
         if self.recipients_in_doubt:
             sample = ", ".join(self.recipients_in_doubt[:10])
             more = "" if len(self.recipients_in_doubt) <= 10 else f" and {len(self.recipients_in_doubt) - 10} more"
             message = f"{message}; recipients in doubt: {sample}{more}"
-        super().__init__(message, gateway=gateway)
+        super().__init__(message, gateway=gateway, code=code)
 
 
 class SmsPartialFailure(SmsError):

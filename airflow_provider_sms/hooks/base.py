@@ -409,6 +409,11 @@ class SmsHook(BaseHook):
         return [RecipientResult(r, accepted=True, code="already_sent", text="found sent by the gateway's records")
                 for r in [*message.numbers, *message.groups] if r in done]
 
+    def lookup_tells_texts_apart(self) -> bool:
+        """Does :meth:`already_sent` match the text, not only the number? A look-up that cannot tell
+        two texts apart must not be used to decide that a *different* message was already sent."""
+        return True
+
     def can_find_sent(self, message: OutgoingMessage) -> bool:
         """Can :meth:`find_sent` look up a send like ``message``? The default serves numbers only."""
         return Capability.SENT_LOOKUP in self.capabilities and not message.groups

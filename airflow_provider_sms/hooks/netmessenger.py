@@ -122,6 +122,10 @@ class NetMessengerHook(SmsHook):
                 f"got {raw!r}", gateway=self.gateway)
         return names
 
+    def lookup_tells_texts_apart(self) -> bool:
+        """Only where every configured report has a body column: the documented ones have none."""
+        return all("withbodies" in name.lower() for name in self.lookup_reports)
+
     def find_sent(self, message: OutgoingMessage, since: dt.datetime) -> set[str]:
         """Numbers of ``message`` (a chunk as sent earlier) that the account's reports show a message
         for since ``since``: sent ones (Messages) and those still waiting, scheduled ones included

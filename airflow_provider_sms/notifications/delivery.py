@@ -132,7 +132,9 @@ def _request_key(alert: Alert, numbers: Sequence[str]) -> int | None:
 def _already_sent(hook: SmsHook, alert: Alert, message: OutgoingMessage) -> set[str]:
     if alert.sent_since is None or Capability.DEDUPE in hook.capabilities:
         return set()
-    if Capability.SENT_LOOKUP not in hook.capabilities:
+    if Capability.SENT_LOOKUP not in hook.capabilities or not hook.lookup_tells_texts_apart():
+        # Skipping on a number-only match could swallow a new, different alert; a repeat alert
+        # from another process is the lesser harm (the in-process repeat guard still holds).
         return set()
     return hook.already_sent(list(message.numbers), message.text, alert.sent_since)
 

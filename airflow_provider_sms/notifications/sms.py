@@ -17,6 +17,7 @@ not be sent is logged at error level with the gateway's code and the recipients.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import datetime as dt
 import threading
@@ -199,8 +200,8 @@ class SmsNotifier(BaseNotifier):
                     hooks[conn_id] = error
             started = time.monotonic()
             try:
-                report = await asyncio.wait_for(
-                    asyncio.to_thread(self._deliver, plan, hooks, started + self.timeout), timeout=self.timeout)
+                report = await asyncio.wait_for(_in_daemon_thread(self._deliver, plan, hooks, started + self.timeout),
+                                                timeout=self.timeout)
             except TimeoutError:
                 self._log_timeout(plan)
                 return
@@ -314,8 +315,8 @@ class SmsNotifier(BaseNotifier):
 
     def _log_timeout(self, plan: tuple[Alert, tuple[Any, ...]]) -> None:
         _REPEATS.forget(plan[1])
-        self.log.error("SMS alert to %s not confirmed within %ss; gave up waiting (it may still arrive)",
-                       plan[0].to, self.timeout)
+        self.log.error("SMS alert to %s via %s not confirmed within %ss; gave up waiting (it may still arrive)",
+                       plan[0].to, ", ".join([self.sms_conn_id, *self.fallback_conn_ids]), self.timeout)
 
     def _log_report(self, plan: tuple[Alert, tuple[Any, ...]], report: DeliveryReport) -> None:
         failures = "; ".join(
@@ -335,3 +336,25 @@ def _get(obj: Any, name: str) -> Any:
 
 
 send_sms_notification = SmsNotifier
+
+
+async def _in_daemon_thread(func: Any, *args: Any) -> Any:
+    """``func(*args)`` in a daemon thread: unlike ``asyncio.to_thread``, a hung gateway call left
+    behind after a timeout never holds up the event loop's shutdown."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any, failed: bool) -> None:
+        if not future.done():
+            (future.set_exception if failed else future.set_result)(value)
+
+    def work() -> None:
+        try:
+            value, failed = func(*args), False
+        except BaseException as error:  # handed to the awaiting coroutine
+            value, failed = error, True
+        with contextlib.suppress(RuntimeError):  # the loop may be gone after a timeout
+            loop.call_soon_threadsafe(settle, value, failed)
+
+    threading.Thread(target=work, name="sms-alert", daemon=True).start()
+    return await future

@@ -65,7 +65,9 @@ def test_bare_partial_failure_leaves_every_number_in_doubt_and_a_retry_texts_nob
     assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1, 0, 1]
     ti.try_number = 2
     dag_run = type("DagRun", (), {"run_after": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)})()
-    with pytest.raises(AirflowException, match="1 of 3 recipients were rejected"):
+    # The journal's look-up of that chunk finds two numbers texted; the blacklisted one is not in the
+    # report, which proves nothing (a report may be incomplete): named, never re-sent blind.
+    with pytest.raises(AirflowFailException, match=r"1 recipients may or may not have been texted.*447700100002"):
         op.execute({**context(ti), "dag_run": dag_run})
     assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1, 0, 1]
 

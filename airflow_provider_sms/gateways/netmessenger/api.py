@@ -322,7 +322,7 @@ class NetMessengerApi:
         if status >= 500 or status in (408, 425):
             if action in _NOT_REPLAY_SAFE:
                 raise SmsAmbiguousError(f"{text}; the gateway may have acted on it", gateway=self.gateway,
-                                        recipients_in_doubt=recipients)
+                                        recipients_in_doubt=recipients, code=status)
             raise self._error(SmsTransientError, text, code=status, retry_after=retry_after)
         if status in (401, 403):
             raise self._error(SmsAuthenticationError, text, code=status)
