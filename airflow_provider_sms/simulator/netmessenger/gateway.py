@@ -93,6 +93,8 @@ class NetMessengerGateway:
                 {"username": name, "credits": self.state.credits(username=name)} for name in self.state.usernames()
             ],
             "messages": len(self.state.messages),
+            "background_delay": self.state.config.netmessenger_background_delay,
+            "background_threshold": self.state.config.netmessenger_background_threshold,
         }
 
     def close(self) -> None:
