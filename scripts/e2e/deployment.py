@@ -16,7 +16,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,7 +49,8 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval:
         if value is not None:
             return value
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}" + (f" ({last_error})" if last_error else ""))
+    cause = f" ({last_error})" if last_error else ""
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}{cause}")
 
 
 @dataclass
@@ -151,10 +152,8 @@ class Deployment:
         except ProcessLookupError:
             pass
         if sig != signal.SIGKILL:  # children the leader left behind
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def stop_all(self) -> None:
         """Stop every process this deployment started (SIGTERM, then SIGKILL)."""
@@ -176,7 +175,11 @@ class Deployment:
             for name in names:
                 self.start(name, name, *(["--port", str(self.port)] if name == "api-server" else []))
             api = Api(self.url, self.admin_password)
-            wait_for("the API server", lambda: self.check_alive() or api.healthy(), 180, 2)
+            def up() -> bool | None:
+                self.check_alive()
+                return api.healthy()
+
+            wait_for("the API server", up, 180, 2)
             api.login()
             yield api
         finally:

@@ -39,7 +39,7 @@ from urllib.parse import quote
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deployment import Api, Deployment, copy_tree, wait_for  # noqa: E402
+from deployment import Api, Deployment, copy_tree, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "dags" / "examples"
@@ -52,7 +52,7 @@ CANARY_DAG = "e2e_canary_undefined_interval"
 ON_CALL = ["447700100001", "447700100002", "447700100003", "447700100004"]
 FAILING = "447700100003"  # the simulator says this handset is off: the sensor's log must name it
 FINAL = {"success", "failed", "upstream_failed", "skipped", "removed"}
-SEEDED = {1: 25, 4: 7}  # messages sent at noon n days ago, for the nightly report windows
+SEEDED = {1: 25, 4: 7, 5: 3, 6: 2}  # messages sent at noon n days ago, for the nightly report windows
 
 
 class Checks:
@@ -89,7 +89,8 @@ class Simulator:
                 [str(venv / "bin" / "python"), "-m", "airflow_provider_sms.simulator", "--port", "0",
                  "--delivery-delay", "20", "--background-delay", "8", "--credits", "100000",
                  "--password", password, "--netmessenger-token", token],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.url: str = wait_for("the simulator", self._url, 60, 0.2)
 
     def _url(self) -> str | None:
@@ -194,7 +195,7 @@ def _scheduled_run(api: Api, dag_id: str) -> str:
     return wait_for(f"the scheduler's run of {dag_id}", find, 240, 3)
 
 
-def _kill_triggerer_while_deferred(api: Api, deployment: Deployment, run_id: str, checks: Checks) -> None:
+def _kill_triggerer_while_deferred(api: Api, deployment: Deployment, run_id: str) -> dt.datetime:
     def deferred() -> bool | None:
         states = {t["task_id"]: t["state"] for t in api.tasks(NOTIFICATION, run_id)}
         if states.get("wait_for_delivery") in FINAL:
@@ -204,9 +205,22 @@ def _kill_triggerer_while_deferred(api: Api, deployment: Deployment, run_id: str
     wait_for("the notification sensor to defer", deferred, 240, 1)
     _log("sensor deferred: SIGKILL the triggerer, start a new one")
     deployment.kill("triggerer", signal.SIGKILL)
+    killed_at = dt.datetime.now(dt.UTC)
     time.sleep(2)
     deployment.start("triggerer", "triggerer")
-    checks.check(True, "triggerer killed with SIGKILL while wait_for_delivery was deferred, and restarted")
+    return killed_at
+
+
+def _trigger_started_after(home: Path, run_id: str, moment: dt.datetime) -> bool:
+    """Did a triggerer start the sensor's trigger after ``moment`` (the new triggerer, not the killed one)?"""
+    folder = home / "logs" / f"dag_id={NOTIFICATION}" / f"run_id={run_id}" / "task_id=wait_for_delivery"
+    for path in folder.glob("*.trigger.*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            event = json.loads(line) if line.startswith("{") else {}
+            if str(event.get("event", "")).endswith("starting") and \
+                    dt.datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")) > moment:
+                return True
+    return False
 
 
 def _check_run(api: Api, dag_id: str, run_id: str, expected: str, checks: Checks) -> dict[str, str]:
@@ -220,10 +234,25 @@ def _check_run(api: Api, dag_id: str, run_id: str, expected: str, checks: Checks
 def _check_reports(api: Api, run_id: str, days_ago: int, checks: Checks) -> None:
     covered = _midnight(days_ago)
     value = api.xcom(NIGHTLY, run_id, "pull_messages")
-    checks.check(value["window_start"] == covered.isoformat() and value["rows"] == SEEDED[days_ago]
+    rows = SEEDED.get(days_ago, 0)
+    checks.check(value["window_start"] == covered.isoformat() and value["rows"] == rows
                  and f"/netmessenger/{covered.date().isoformat()}/" in value["path"],
-                 f"{NIGHTLY} {run_id}: Messages report covers {covered.date()} with {SEEDED[days_ago]} rows "
+                 f"{NIGHTLY} {run_id}: Messages report covers {covered.date()} with {rows} rows "
                  f"(got {value['window_start']}, {value['rows']} rows, {value['path']})")
+
+
+def _backfill(api: Api, from_days_ago: int, to_days_ago: int) -> list[tuple[str, int]]:
+    """Backfill the nightly reports; ``(run_id, days_ago of the day it covers)`` of each run."""
+    api.call("POST", "backfills", json={"dag_id": NIGHTLY, "from_date": _midnight(from_days_ago).isoformat(),
+                                        "to_date": _midnight(to_days_ago).isoformat(), "max_active_runs": 2})
+
+    def created() -> list[tuple[str, int]] | None:
+        runs = [r for r in api.runs(NIGHTLY) if r["run_type"] == "backfill"]
+        today = _midnight(0)
+        return [(str(r["dag_run_id"]), (today - dt.datetime.fromisoformat(r["logical_date"])).days + 1)
+                for r in runs] or None
+
+    return wait_for("the backfill's runs", created, 120, 2)
 
 
 def _task_log(home: Path, dag_id: str, run_id: str, task_id: str) -> str:
@@ -248,7 +277,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], pass
             api.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
         manual = {dag_id: api.trigger(dag_id) for dag_id in sorted(wanted)}
         past = api.trigger(NIGHTLY, _midnight(3).isoformat())
-        _kill_triggerer_while_deferred(api, deployment, manual[NOTIFICATION], checks)
+        killed_at = _kill_triggerer_while_deferred(api, deployment, manual[NOTIFICATION])
         scheduled = {dag_id: _scheduled_run(api, dag_id) for dag_id in (NOTIFICATION, NIGHTLY)}
         runs = {NOTIFICATION: [manual[NOTIFICATION], scheduled[NOTIFICATION]],
                 NIGHTLY: [manual[NIGHTLY], scheduled[NIGHTLY], past],
@@ -256,12 +285,17 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], pass
         _wait_runs_final(api, deployment, runs, 480)
         _log("first wave final; the group campaign again, with a logical date")
         again = api.trigger(CAMPAIGN, dt.datetime.now(dt.UTC).isoformat())
-        _wait_runs_final(api, deployment, {CAMPAIGN: [again]}, 240)
+        backfill = _backfill(api, 5, 4)
+        _wait_runs_final(api, deployment, {CAMPAIGN: [again], NIGHTLY: [r for r, _ in backfill]}, 300)
         runs[CAMPAIGN].append(again)
+        runs[NIGHTLY] += [r for r, _ in backfill]
 
         for dag_id in (NOTIFICATION, NIGHTLY, CAMPAIGN):
             for run_id in runs[dag_id]:
                 _check_run(api, dag_id, run_id, "success", checks)
+        checks.check(_trigger_started_after(deployment.home, manual[NOTIFICATION], killed_at),
+                     "after the triggerer was SIGKILLed while the sensor was deferred, a new triggerer ran its "
+                     "trigger to the end")
         canary = _check_run(api, CANARY_DAG, manual[CANARY_DAG], "failed", checks)
         checks.check(canary.get("pull_messages") == "failed",
                      f"the canary DAG (old undefined-variable template) fails on a manual trigger: {canary}")
@@ -271,6 +305,9 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], pass
         _check_reports(api, manual[NIGHTLY], 1, checks)
         _check_reports(api, scheduled[NIGHTLY], 1, checks)
         _check_reports(api, past, 4, checks)
+        checks.check(len(backfill) == 2, f"the backfill of 2 days made 2 runs: {backfill}")
+        for run_id, covered_days_ago in backfill:
+            _check_reports(api, run_id, covered_days_ago, checks)
 
         received = sim.get("bulksms/received")
         for run_id in runs[NOTIFICATION]:
