@@ -12,7 +12,6 @@ alert that could not be sent is logged as an error.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -109,7 +108,10 @@ class SmsNotifier(BaseNotifier):
         try:
             connection = await get_async_connection(self.sms_conn_id)
             hook = hook_class_for(connection.conn_type).for_connection(connection)
-            await asyncio.to_thread(self._send, hook, context)
+            # asgiref, not asyncio.to_thread: see triggers/base.py (supervisor calls from the thread).
+            from asgiref.sync import sync_to_async
+
+            await sync_to_async(self._send)(hook, context)
         except SmsError as error:
             self.log.error("SMS alert not sent: %s", error)
 

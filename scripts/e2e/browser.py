@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deployment import ADMIN, Deployment  # noqa: E402
-from run import Checks  # noqa: E402
+from deployment import ADMIN, Deployment
+from run import Checks
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -94,11 +94,13 @@ class FormCheck:
         body = dialog.inner_text()
         for field in form.fields:
             if field.enum:
-                control = dialog.locator(f"input[name=element_{field.name}]")
-                value = control.first.input_value() if control.count() else None
-                self.checks.check(value == field.default and str(field.default) in body,
-                                  f"{where}: '{field.label}' is a drop-down defaulting to {field.default!r} "
-                                  f"(value {value!r})")
+                label = dialog.locator("label", has_text=field.label).first
+                control_id = label.get_attribute("for") or ""
+                role = dialog.locator(f"[id='{control_id}']").first.get_attribute("role")
+                shown = dialog.locator(f"[id='field::{control_id}']").first.inner_text()
+                self.checks.check(role == "combobox" and str(field.default) in shown.splitlines(),
+                                  f"{where}: '{field.label}' is a drop-down ({role}) showing the default "
+                                  f"{field.default!r}")
             elif field.type in ("integer", "number") and field.default is not None:
                 value = dialog.locator(f"input[name=element_{field.name}]").first.input_value()
                 self.checks.check(value == str(field.default), f"{where}: '{field.label}' defaults to {value!r}")
@@ -107,8 +109,8 @@ class FormCheck:
                 self.checks.check(help_text in body, f"{where}: '{field.label}' explained ({help_text[:40]}...)")
 
     def fill_and_save(self, dialog: Any, form: Any, sim_url: str, port: str, login: str, password: str) -> None:
-        dialog.get_by_text("Standard Fields", exact=True).click() if not dialog.locator(
-            "input[name=host]").is_visible() else None
+        if not dialog.locator("input[name=host]").is_visible():  # the Extra Fields section was opened
+            dialog.get_by_text("Standard Fields", exact=True).click()
         dialog.locator("input[name=host]").fill(sim_url)
         if login and dialog.locator("input[name=login]").count():
             dialog.locator("input[name=login]").fill(login)
