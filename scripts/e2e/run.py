@@ -243,8 +243,19 @@ def _check_reports(api: Api, run_id: str, days_ago: int, checks: Checks) -> None
 
 def _backfill(api: Api, from_days_ago: int, to_days_ago: int) -> list[tuple[str, int]]:
     """Backfill the nightly reports; ``(run_id, days_ago of the day it covers)`` of each run."""
-    api.call("POST", "backfills", json={"dag_id": NIGHTLY, "from_date": _midnight(from_days_ago).isoformat(),
-                                        "to_date": _midnight(to_days_ago).isoformat(), "max_active_runs": 2})
+    body = {"dag_id": NIGHTLY, "from_date": _midnight(from_days_ago).isoformat(),
+            "to_date": _midnight(to_days_ago).isoformat(), "max_active_runs": 2}
+
+    def create() -> bool | None:
+        # SQLite: the API answers 503 ("Database is locked") while the scheduler writes; nothing was created.
+        answer = api.session.post(f"{api.url}/api/v2/backfills", json=body, timeout=60)
+        if answer.status_code == 503:
+            return None
+        if not answer.ok:
+            raise RuntimeError(f"POST backfills: HTTP {answer.status_code}: {answer.text[:300]}")
+        return True
+
+    wait_for("the backfill to be accepted", create, 120, 3)
 
     def created() -> list[tuple[str, int]] | None:
         runs = [r for r in api.runs(NIGHTLY) if r["run_type"] == "backfill"]
