@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import secrets
 import shutil
 import sys
@@ -94,12 +95,12 @@ class FormCheck:
         body = dialog.inner_text()
         for field in form.fields:
             if field.enum:
-                label = dialog.locator("label", has_text=field.label).first
-                control_id = label.get_attribute("for") or ""
-                role = dialog.locator(f"[id='{control_id}']").first.get_attribute("role")
-                shown = dialog.locator(f"[id='field::{control_id}']").first.inner_text()
-                self.checks.check(role == "combobox" and str(field.default) in shown.splitlines(),
-                                  f"{where}: '{field.label}' is a drop-down ({role}) showing the default "
+                exact = re.compile(rf"^\s*{re.escape(field.label)}\s*$")
+                group = dialog.locator("[role=group]").filter(has=self.page.locator("label", has_text=exact))
+                boxes = group.get_by_role("combobox").count()
+                shown = [line.strip() for line in group.first.inner_text().splitlines()]
+                self.checks.check(boxes == 1 and str(field.default) in shown,
+                                  f"{where}: '{field.label}' is a drop-down ({boxes} combobox) showing the default "
                                   f"{field.default!r}")
             elif field.type in ("integer", "number") and field.default is not None:
                 value = dialog.locator(f"input[name=element_{field.name}]").first.input_value()
