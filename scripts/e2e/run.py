@@ -175,14 +175,25 @@ def _midnight(days_ago: int) -> dt.datetime:
     return today - dt.timedelta(days=days_ago)
 
 
+BAD = {"failed", "up_for_retry", "upstream_failed"}
+
+
 def _wait_runs_final(api: Api, deployment: Deployment, dag_runs: dict[str, list[str]], timeout: float) -> None:
+    """Wait until every run is final; stop at once when a task of a run meant to succeed fails or retries
+    (the examples' retry delays would otherwise hide a failure for minutes)."""
+
     def all_final() -> bool | None:
         deployment.check_alive()
+        done = True
         for dag_id, run_ids in dag_runs.items():
             states = {r["dag_run_id"]: r["state"] for r in api.runs(dag_id)}
-            if any(states.get(run_id) not in ("success", "failed") for run_id in run_ids):
-                return None
-        return True
+            for run_id in run_ids:
+                if dag_id != CANARY_DAG and states.get(run_id) != "success":
+                    bad = {t["task_id"]: t["state"] for t in api.tasks(dag_id, run_id) if t["state"] in BAD}
+                    if bad:
+                        raise RuntimeError(f"{dag_id} {run_id}: tasks did not succeed: {bad}; see the task logs")
+                done = done and states.get(run_id) in ("success", "failed")
+        return True if done else None
 
     wait_for(f"runs to finish: {dag_runs}", all_final, timeout, 3)
 
