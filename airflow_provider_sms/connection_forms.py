@@ -24,12 +24,19 @@ class FormField:
     enum: tuple[str, ...] = ()
     secret: bool = False
 
-    def conn_field(self) -> dict[str, Any]:
+    def conn_field(self, placeholder: str | None = None) -> dict[str, Any]:
         """This field as a declarative ``conn-fields`` entry."""
         entry: dict[str, Any] = {"label": self.label, "schema": self.schema()}
-        if self.description:
-            entry["description"] = self.description
+        text = self.help_text(placeholder)
+        if text:
+            entry["description"] = text
         return entry
+
+    def help_text(self, placeholder: str | None = None) -> str:
+        """The description, with the example value: neither Airflow 3.1 nor 3.3 shows placeholders of extras."""
+        if placeholder and placeholder not in self.description:
+            return f"{self.description} (e.g. {placeholder})" if self.description else f"e.g. {placeholder}"
+        return self.description
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": [self.type, "null"]}
@@ -42,9 +49,19 @@ class FormField:
         return schema
 
 
+# Airflow 3.3.2's Test button posts ``port: 0`` when the port field is hidden or empty, and its test
+# endpoint then refuses ("Bad Request": the port differs from the stored connection's). The port
+# field is therefore always shown, asking for the gateway's port, so a saved connection carries it.
+_PORT_LABEL = "Port"
+_PORT_PLACEHOLDER = "443"
+
+
 @dataclass(frozen=True)
 class ConnectionForm:
-    """What the Airflow UI shows for one connection type."""
+    """What the Airflow UI shows for one connection type.
+
+    ``port`` is never hidden, whatever ``hidden_fields`` says (see ``_PORT_PLACEHOLDER``).
+    """
 
     conn_type: str
     hook_class: str
@@ -56,24 +73,25 @@ class ConnectionForm:
 
     def provider_info(self) -> dict[str, Any]:
         """The ``connection-types`` item for ``get_provider_info``."""
+        behaviour = self.ui_field_behaviour()
         return {
             "connection-type": self.conn_type,
             "hook-class-name": self.hook_class,
             "hook-name": self.hook_name,
             "ui-field-behaviour": {
-                "hidden-fields": list(self.hidden_fields),
-                "relabeling": dict(self.relabeling),
-                "placeholders": dict(self.placeholders),
+                "hidden-fields": behaviour["hidden_fields"],
+                "relabeling": behaviour["relabeling"],
+                "placeholders": behaviour["placeholders"],
             },
-            "conn-fields": {f.name: f.conn_field() for f in self.fields},
+            "conn-fields": {f.name: f.conn_field(self.placeholders.get(f.name)) for f in self.fields},
         }
 
     def ui_field_behaviour(self) -> dict[str, Any]:
         """The legacy (Airflow 3.1) ``get_ui_field_behaviour`` answer."""
         return {
-            "hidden_fields": list(self.hidden_fields),
-            "relabeling": dict(self.relabeling),
-            "placeholders": dict(self.placeholders),
+            "hidden_fields": [name for name in self.hidden_fields if name != "port"],
+            "relabeling": {"port": _PORT_LABEL, **self.relabeling},
+            "placeholders": {"port": _PORT_PLACEHOLDER, **self.placeholders},
         }
 
 

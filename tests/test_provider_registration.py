@@ -38,8 +38,9 @@ import json
 from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
 meta = {m.connection_type: m for m in HookMetaService.hook_meta_data()}["bulksms"]
 fields = meta.standard_fields
-print("FORM=" + json.dumps({"hook_name": meta.hook_name, "extra": sorted(meta.extra_fields or {}),
-                            "host_title": fields.host.title, "port_hidden": fields.port.hidden}))
+extra = {k.split("__")[-1]: v for k, v in (meta.extra_fields or {}).items()}
+print("FORM=" + json.dumps({"hook_name": meta.hook_name, "extra": extra,
+                            "host_title": fields.host.title, "port": fields.port.model_dump()}))
 """
 
 
@@ -51,8 +52,17 @@ def test_connection_form_in_the_ui_metadata() -> None:
     line = next(x for x in probe.stdout.splitlines() if x.startswith("FORM="))
     form = json.loads(line.removeprefix("FORM="))
     assert form["hook_name"] == "BulkSMS"
-    assert {"api", "default_region", "number_check", "timeout"} <= {k.split("__")[-1] for k in form["extra"]}
-    assert form["host_title"] == "Base URL" and form["port_hidden"] is True
+    extra = form["extra"]
+    assert {"api", "default_region", "number_check", "timeout"} <= set(extra)
+    assert form["host_title"] == "Base URL"
+    # Shown, so that a saved connection has a port and 3.3.2's Test button does not post port 0.
+    assert form["port"] == {"hidden": False, "title": "Port", "placeholder": "443"}
+    # Drop-downs, typed numbers and defaults on both versions (3.1 through the wtforms stand-ins).
+    assert extra["api"]["value"] == "json" and extra["api"]["schema"]["enum"] == ["json", "eapi"]
+    assert extra["number_check"]["schema"]["enum"] == ["valid", "possible"]
+    assert extra["retries"]["value"] == 3 and extra["retries"]["schema"]["type"] == ["integer", "null"]
+    assert extra["eapi_unicode_concat"]["value"] is False
+    assert "e.g. GB" in extra["default_region"]["description"]
 
 
 def test_legacy_ui_behaviour_is_on_the_class_itself() -> None:
@@ -61,7 +71,8 @@ def test_legacy_ui_behaviour_is_on_the_class_itself() -> None:
     assert "get_ui_field_behaviour" in BulkSmsHook.__dict__
     assert "get_connection_form_widgets" in BulkSmsHook.__dict__
     behaviour = BulkSmsHook.get_ui_field_behaviour()
-    assert behaviour["hidden_fields"] == ["schema", "port"]
+    assert behaviour["hidden_fields"] == ["schema"]
+    assert behaviour["placeholders"]["port"] == "443"
     assert behaviour["relabeling"]["password"] == "Password or token secret"
 
 

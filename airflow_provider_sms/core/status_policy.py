@@ -8,7 +8,7 @@ from typing import Literal
 
 from airflow_provider_sms.core.results import MessageStatus
 
-__all__ = ["OnFailedDelivery", "SuccessWhen", "Verdict", "judge"]
+__all__ = ["OnFailedDelivery", "SuccessWhen", "Verdict", "failure_summary", "judge", "progress"]
 
 SuccessWhen = Literal["all_delivered", "all_final"]
 OnFailedDelivery = Literal["fail", "skip", "continue"]
@@ -42,3 +42,31 @@ def judge(statuses: Sequence[MessageStatus], success_when: SuccessWhen, on_faile
     done = (pending == 0 and bool(statuses)) or fail_fast
     relevant_failures = failed if success_when == "all_delivered" else ()
     return Verdict(done=done, failed=relevant_failures, pending=pending)
+
+
+def _who(status: MessageStatus) -> str:
+    who = status.recipient or status.message_id or "?"
+    code = f" {status.code}" if status.code else ""
+    return f"{who}: {status.status.value}{code}"
+
+
+def progress(statuses: Sequence[MessageStatus], sample: int = 5) -> str:
+    """One log line per poll: ``12 messages: 3 pending, 8 delivered, 1 failed (first: 4477...: failed 51)``."""
+    failed = [s for s in statuses if s.status.is_failure]
+    pending = sum(1 for s in statuses if not s.status.is_final)
+    delivered = sum(1 for s in statuses if s.status.is_success)
+    line = f"{len(statuses)} messages: {pending} pending, {delivered} delivered, {len(failed)} failed"
+    if failed:
+        shown = ", ".join(_who(s) for s in failed[:sample])
+        more = f", and {len(failed) - sample} more" if len(failed) > sample else ""
+        line += f" (first: {shown}{more})"
+    return line
+
+
+def failure_summary(statuses: Sequence[MessageStatus], limit: int = 100) -> str | None:
+    """Every failed recipient, up to ``limit`` (then how many more); None when nothing failed."""
+    failed = [s for s in statuses if s.status.is_failure]
+    if not failed:
+        return None
+    more = f"; and {len(failed) - limit} more" if len(failed) > limit else ""
+    return f"{len(failed)} of {len(statuses)} messages failed: " + ", ".join(_who(s) for s in failed[:limit]) + more

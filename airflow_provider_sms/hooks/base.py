@@ -482,21 +482,32 @@ class SmsHook(BaseHook):
 
 
 def _form_widgets(form: ConnectionForm) -> dict[str, Any]:
+    # Imported on each call: Airflow 3.1's API server patches these names with stand-ins that turn
+    # the fields into JSON-schema params (``default=`` and ``any_of`` become default and drop-down).
     from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
     from wtforms import BooleanField, IntegerField, PasswordField, StringField
+    from wtforms.validators import Optional, any_of
 
     widgets: dict[str, Any] = {}
     for f in form.fields:
         label = lazy_gettext(f.label)
+        text = f.help_text(form.placeholders.get(f.name))
+        validators: list[Any] = [Optional()]
+        if f.enum:
+            validators.append(any_of(list(f.enum)))
         if f.type == "boolean":
-            widgets[f.name] = BooleanField(label, default=bool(f.default), description=f.description)
+            widgets[f.name] = BooleanField(label, default=bool(f.default), description=text)
         elif f.type == "integer":
-            widgets[f.name] = IntegerField(label, widget=BS3TextFieldWidget(), description=f.description)
+            widgets[f.name] = IntegerField(label, validators=validators, widget=BS3TextFieldWidget(),
+                                           description=text, default=f.default)
         elif f.secret:
-            widgets[f.name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=f.description)
-        else:
-            widgets[f.name] = StringField(label, widget=BS3TextFieldWidget(), description=f.description)
+            widgets[f.name] = PasswordField(label, validators=validators, widget=BS3PasswordFieldWidget(),
+                                            description=text)
+        else:  # strings, and numbers with a fraction (3.1 has no float field): read back with float()
+            default = None if f.default is None else str(f.default)
+            widgets[f.name] = StringField(label, validators=validators, widget=BS3TextFieldWidget(),
+                                          description=text, default=default)
     return widgets
 
 

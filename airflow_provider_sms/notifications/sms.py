@@ -184,6 +184,7 @@ class SmsNotifier(BaseNotifier):
     async def async_notify(self, context: Any) -> None:
         """Send the alert from the triggerer (deadline alerts) without blocking its event loop."""
         from airflow.providers.common.compat.connection import get_async_connection
+        from asgiref.sync import sync_to_async
 
         from airflow_provider_sms.hooks.base import hook_class_for
 
@@ -195,7 +196,11 @@ class SmsNotifier(BaseNotifier):
             for conn_id in self._conn_ids():
                 try:
                     connection = await get_async_connection(conn_id)
-                    hooks[conn_id] = hook_class_for(connection.conn_type).for_connection(connection)
+                    hook = hook_class_for(connection.conn_type).for_connection(connection)
+                    # Settings and secret masking may call the task supervisor: through asgiref, which
+                    # Airflow's triggerer expects (see triggers/base.py), before the delivery thread.
+                    await sync_to_async(hook.prepare)()
+                    hooks[conn_id] = hook
                 except Exception as error:  # this connection is skipped, the next tried
                     hooks[conn_id] = error
             started = time.monotonic()

@@ -61,13 +61,23 @@ class SmsReportOperator(BaseOperator):
     :param sms_conn_id: SMS connection. Templated.
     :param report: report name; the gateway lists what it has (BulkSMS: ``delivery``, ``inbox`` on EAPI).
     :param output_path: local path or object-storage URL (``s3://...``, ``file://...``). Templated.
+        ``{window_start}``/``{window_end}``, optionally with a strftime format
+        (``{window_start:%Y-%m-%d}``), are filled with the report window, so a folder can name the
+        day it covers on every kind of run.
     :param batch_ids: for delivery reports: batch ids, or a send operator's return value. Templated.
     :param start: start of the report window (timezone-aware datetime or ISO 8601 string with an
-        offset; a time without a zone is refused) for gateways whose reports cover a time window
-        (NetMessenger); default: the DAG run's data interval start. Templated.
-    :param end: end of the window; default: the data interval end. Templated.
-    :param report_params: other gateway-specific parameters, a dict (e.g. ``{"optional_fields": ["body"]}``). Templated.
-    :return: ``{"path", "rows", "report", "gateway"}``.
+        offset; a time without a zone is refused) for gateways whose
+        reports cover a time window (NetMessenger). Templated. Default: the run's data interval
+        when it is not empty; else (zero-width cron intervals, manual runs, backfills and runs for
+        a past date on Airflow 3) the schedule's last complete period at the run's logical date,
+        or at ``run_after`` when it has none: for ``@daily``, the day before. See
+        ``operators.report_window``.
+    :param end: end of the window; same defaults. Templated.
+    :param allow_empty_window: accept a window with ``start >= end``, or no window at all (reports
+        that take none, such as NetMessenger's ``contacts``); by default both fail the task
+        before the gateway is called. Delivery reports by ``batch_ids`` need no window.
+    :param report_params: other gateway-specific parameters (e.g. ``{"optional_fields": ["body"]}``). Templated.
+    :return: ``{"path", "rows", "report", "gateway", "window_start", "window_end"}``.
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "output_path", "batch_ids", "start", "end", "report_params")
@@ -76,7 +86,8 @@ class SmsReportOperator(BaseOperator):
 
     def __init__(self, *, sms_conn_id: str, output_path: str | Any, report: str = "delivery",
                  batch_ids: Any = None, start: Any = None, end: Any = None,
-                 report_params: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 report_params: dict[str, Any] | None = None, allow_empty_window: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sms_conn_id = sms_conn_id
         self.output_path = output_path
@@ -85,11 +96,19 @@ class SmsReportOperator(BaseOperator):
         self.start = start
         self.end = end
         self.report_params = report_params or {}
+        self.allow_empty_window = allow_empty_window
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow.providers.common.compat.sdk import AirflowFailException
+
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
         from airflow_provider_sms.operators.inputs import as_datetime, as_mapping
+        from airflow_provider_sms.operators.report_window import (
+            ReportWindowError,
+            format_window_path,
+            resolve_report_window,
+        )
         from airflow_provider_sms.sensors.base import load_xcom
 
         with airflow_errors():
@@ -99,10 +118,27 @@ class SmsReportOperator(BaseOperator):
                 batches = batches.get("batch_ids", [])
             if batches:
                 params["batch_ids"] = [str(b) for b in ([batches] if isinstance(batches, str | int) else batches)]
-            params["start"] = as_datetime(self.start, "start") or context.get("data_interval_start")
-            params["end"] = as_datetime(self.end, "end") or context.get("data_interval_end")
+            needs_window = not batches and not self.allow_empty_window
+            try:
+                window = resolve_report_window(context, as_datetime(self.start, "start"), as_datetime(self.end, "end"))
+            except ReportWindowError as error:
+                if needs_window:
+                    raise AirflowFailException(f"{self.report} report: {error}") from error
+                window = None
+            if window is not None and window.empty and needs_window:
+                raise AirflowFailException(
+                    f"{self.report} report: the window {window.describe()} is empty; give start=/end=, or "
+                    "allow_empty_window=True if an empty report is wanted")
+            output = self.output_path
+            if window is not None:
+                params["start"], params["end"] = window.start, window.end
+                self.log.info("%s report window %s", self.report, window.describe())
+                if isinstance(output, str):
+                    output = format_window_path(output, window)
             hook = get_sms_hook(self.sms_conn_id)
             header, rows = hook.iter_report(self.report, **params)
-            count = write_csv(self.output_path, header, rows)
-        self.log.info("wrote %d %s report rows to %s", count, self.report, self.output_path)
-        return {"path": str(self.output_path), "rows": count, "report": self.report, "gateway": hook.gateway}
+            count = write_csv(output, header, rows)
+        self.log.info("wrote %d %s report rows to %s", count, self.report, output)
+        return {"path": str(output), "rows": count, "report": self.report, "gateway": hook.gateway,
+                "window_start": window.start.isoformat() if window else None,
+                "window_end": window.end.isoformat() if window else None}

@@ -217,8 +217,12 @@ class _SmsSendBase(BaseOperator):
         if rejected and not self.allow_partial_failure:
             self._push(context, result)
             sample = ", ".join(f"{r.recipient} ({r.text})" for r in result.rejected[:10])
-            text = (f"{rejected} of {len(result.results)} recipients were rejected (the others were sent): {sample}. "
-                    "Set allow_partial_failure=True to accept partial sends.")
+            total = len(result.results)
+            if rejected == total:
+                text = f"all {total} recipients were rejected, nothing was sent: {sample}."
+            else:
+                text = (f"{rejected} of {total} recipients were rejected ({total - rejected} were sent): {sample}. "
+                        "Set allow_partial_failure=True to accept partial sends.")
             if getattr(self, "_retry_may_help", False):
                 # Temporary refusals: a task retry re-sends every chunk under its dedupe key, so the
                 # accepted ones are not sent twice and the refused ones get another chance.

@@ -57,8 +57,14 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
                                               f"send operator's result, got a {type(value).__name__}")])
         return str(value)
 
-    @staticmethod
-    def _result(answer: BackgroundSend) -> dict[str, Any]:
+    def _result(self, answer: BackgroundSend) -> dict[str, Any]:
+        from airflow_provider_sms.core.status_policy import failure_summary, progress
+
+        statuses = answer.statuses()
+        self.log.info("background send %s finished: %s", answer.background_send_id, progress(statuses))
+        summary = failure_summary(statuses)
+        if summary:
+            self.log.warning("%s", summary)
         data = answer.to_dict()
         return {"background_send_id": data["background_send_id"], "total": len(data["messages"]),
                 "messages": data["messages"]}

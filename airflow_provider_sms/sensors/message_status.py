@@ -34,6 +34,7 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
     :param on_failed_delivery: with ``all_delivered``: ``fail`` (default; fail as soon as one message
         failed), ``skip`` (mark the task skipped), or ``continue`` (wait for all and succeed, reporting failures).
     :param deferrable: wait in the triggerer instead of a worker slot.
+    :param failure_log_limit: the final summary in the task log names at most this many failed recipients.
     :return: ``{"statuses": [...], "delivered": n, "failed": n, "total": n}``.
     """
 
@@ -49,6 +50,7 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         message_ids: Sequence[str] | str | None = None,
         success_when: Literal["all_delivered", "all_final"] = "all_delivered",
         on_failed_delivery: Literal["fail", "skip", "continue"] = "fail",
+        failure_log_limit: int = 100,
         **kwargs: Any,
     ) -> None:
         super().__init__(sms_conn_id=sms_conn_id, **kwargs)
@@ -61,6 +63,7 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         self.message_ids = message_ids
         self.success_when = success_when
         self.on_failed_delivery = on_failed_delivery
+        self.failure_log_limit = failure_log_limit
 
     def _refs(self) -> list[MessageRef]:
         from airflow_provider_sms.core.recipients import split_recipients
@@ -82,12 +85,15 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         return refs
 
     def _conclude(self, statuses: Sequence[MessageStatus]) -> PokeReturnValue:
-        from airflow_provider_sms.core.status_policy import judge
+        from airflow_provider_sms.core.status_policy import failure_summary, judge, progress
 
         verdict = judge(statuses, self.success_when, self.on_failed_delivery)
+        self.log.info("%s", progress(statuses))
         if not verdict.done:
-            self.log.info("%d of %d messages not final yet", verdict.pending, len(statuses))
             return PokeReturnValue(is_done=False)
+        summary = failure_summary(statuses, self.failure_log_limit)
+        if summary:
+            self.log.warning("%s", summary)
         if verdict.failed and self.on_failed_delivery != "continue":
             sample = ", ".join(f"{s.recipient or s.message_id}: {s.status.value} ({s.code})"
                                for s in verdict.failed[:10])

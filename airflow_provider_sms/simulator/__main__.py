@@ -32,7 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--push-url", default=None, help="URL receiving BulkSMS delivery-report pushes (HTTP GET)")
     parser.add_argument("--username", default=DEFAULT_BULKSMS_USERNAME, help="BulkSMS account username")
     parser.add_argument("--password", default=DEFAULT_BULKSMS_PASSWORD, help="BulkSMS account password")
-    parser.add_argument("--credits", type=float, default=1000.0, help="starting credit balance")
+    parser.add_argument("--credits", type=float, default=1000.0,
+                        help="starting credit balance of the BulkSMS account (and of NetMessenger's, unless "
+                        "--netmessenger-credits is given); default 1000")
+    parser.add_argument("--netmessenger-credits", type=int, default=None,
+                        help="starting credit balance of the NetMessenger account (whole credits)")
+    parser.add_argument("--background-delay", type=float, default=30.0,
+                        help="virtual seconds a NetMessenger background (group/list) send takes; default 30")
+    parser.add_argument("--background-threshold", type=int, default=200,
+                        help="NetMessenger group/list sends above this many members run in the background")
     parser.add_argument(
         "--netmessenger-token", default=DEFAULT_NETMESSENGER_TOKEN, help="NetMessenger account API token"
     )
@@ -57,11 +65,14 @@ def main(
     account = BulkSmsAccount(
         username=args.username, password=args.password, credits=args.credits, push_url=args.push_url
     )
-    netmessenger = NetMessengerAccount(token=args.netmessenger_token)
+    nm_credits = args.netmessenger_credits if args.netmessenger_credits is not None else int(args.credits)
+    netmessenger = NetMessengerAccount(token=args.netmessenger_token, credits=nm_credits)
     config = SimulatorConfig(
         bulksms_accounts=[account],
         netmessenger_accounts=[netmessenger],
         delivery_delay=args.delivery_delay,
+        netmessenger_background_delay=args.background_delay,
+        netmessenger_background_threshold=args.background_threshold,
         seed=args.seed,
     )
 
@@ -89,6 +100,8 @@ def main(
     # These are the simulator's own demo credentials, printed so users can configure a connection.
     print(f"  account: {account.username} / {account.password} ({account.credits:.2f} credits)", file=out)
     print(f"  NetMessenger API: {url}/api (token {netmessenger.token}, {netmessenger.credits} credits)", file=out)
+    print(f"  NetMessenger background sends: above {args.background_threshold} members, "
+          f"{args.background_delay:g} virtual s", file=out)
     if account.push_url:
         print(f"  delivery reports pushed to {account.push_url}", file=out)
     print(f"  control: {url}/_sim/health (advance the clock: POST {url}/_sim/advance?seconds=5)", file=out)

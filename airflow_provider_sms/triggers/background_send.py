@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.triggers.base import GatewayPollingTrigger
@@ -10,6 +11,8 @@ if TYPE_CHECKING:
     from airflow_provider_sms.hooks.base import SmsHook
 
 __all__ = ["SmsBackgroundSendTrigger"]
+
+log = logging.getLogger(__name__)
 
 
 class SmsBackgroundSendTrigger(GatewayPollingTrigger):
@@ -30,5 +33,11 @@ class SmsBackgroundSendTrigger(GatewayPollingTrigger):
         return {"background_send_id": self.background_send_id}
 
     async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
+        from airflow_provider_sms.core.status_policy import progress
+
         answer = await hook.abackground_send(self.background_send_id)
-        return {"background_send": answer.to_dict()} if answer.finished else None
+        if not answer.finished:
+            log.info("background send %s is still running", self.background_send_id)
+            return None
+        log.info("background send %s finished: %s", self.background_send_id, progress(answer.statuses()))
+        return {"background_send": answer.to_dict()}

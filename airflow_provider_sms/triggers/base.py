@@ -56,8 +56,13 @@ class GatewayPollingTrigger(BaseTrigger):
             connection = await get_async_connection(self.sms_conn_id)
             hook = hook_class_for(connection.conn_type).for_connection(connection)
             # Reading the connection's extras may call the task supervisor synchronously (secret
-            # masking): do it once, off the event loop.
-            await asyncio.to_thread(hook.prepare)
+            # masking): do it once, off the event loop, through asgiref. Airflow < 3.3.2's triggerer
+            # sends such calls back to its own event loop from asgiref threads only; from a plain
+            # asyncio.to_thread thread they run on a second loop, and two triggers starting together
+            # crash the triggerer ("Response read out of order", seen on 3.1.8 in make e2e).
+            from asgiref.sync import sync_to_async
+
+            await sync_to_async(hook.prepare)()
         except SmsError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
             return

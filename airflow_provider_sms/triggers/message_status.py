@@ -44,14 +44,14 @@ class SmsMessageStatusTrigger(GatewayPollingTrigger):
                 "on_failed_delivery": self.on_failed_delivery, "since": self.since}
 
     async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
-        from airflow_provider_sms.core.status_policy import judge
+        from airflow_provider_sms.core.status_policy import judge, progress
         from airflow_provider_sms.hooks.base import MessageRef
 
         refs = [MessageRef.from_dict(r) for r in self.refs]
         since = dt.datetime.fromisoformat(self.since) if self.since else None
         statuses = await hook.aget_statuses(refs, since)
         verdict = judge(statuses, self.success_when, self.on_failed_delivery)  # type: ignore[arg-type]
-        log.info("%d messages, %d not final yet", len(statuses), verdict.pending)
+        log.info("%s", progress(statuses))
         if not verdict.done:
             return None
         return {"statuses": [s.to_dict() for s in statuses]}

@@ -1,7 +1,9 @@
 """Nightly report extraction: yesterday's NetMessenger reports, each written to a dated CSV file.
 
-The window of each report is the run's data interval (for ``@daily``, the previous day), so a
-backfill or a re-run pulls exactly the day it stands for.
+Each report covers the day before the run: the scheduled run at midnight of day D (whose data
+interval Airflow 3 makes zero-width by default), a backfill or a run triggered for D, and a
+manual run during day D all pull day D-1 into a folder named after D-1 (see
+``airflow_provider_sms.operators.report_window``). Pass ``start``/``end`` for another window.
 """
 
 from __future__ import annotations
@@ -31,5 +33,5 @@ with DAG(
             task_id=f"pull_{report.lower()}",
             sms_conn_id=CONN_ID,
             report=report,
-            output_path=REPORT_DIR + "/netmessenger/{{ data_interval_start | ds }}/" + report + ".csv",
+            output_path=REPORT_DIR + "/netmessenger/{window_start:%Y-%m-%d}/" + report + ".csv",
         )

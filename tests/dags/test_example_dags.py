@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import os
 import subprocess
@@ -54,32 +55,78 @@ def test_notification_dag_end_to_end(airflow_db: None, sms_simulator: SimulatorS
         "447700100004": "delivered"}
 
 
-def test_nightly_reports_dag_writes_dated_files(airflow_db: None, sms_simulator: SimulatorServer,
-                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import datetime as dt
+NIGHTLY_REPORTS = ("Messages", "MessagesWithBodies", "FailedMessages", "InboundMessages", "Usage", "BackgroundSends")
 
+
+def _seed_days(sms_simulator: SimulatorServer, counts: dict[int, int]) -> dt.datetime:
+    """``counts[n]`` messages sent at noon n days ago; returns today's midnight (UTC)."""
+    today = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+    for days_ago, count in counts.items():
+        noon = today - dt.timedelta(days=days_ago) + dt.timedelta(hours=12)
+        sms_simulator.netmessenger.seed_messages(count, 447700300001 + 1000 * days_ago, noon.timestamp(),
+                                                 body=f"{days_ago} days ago")
+    sms_simulator.clock.advance(600)
+    return today
+
+
+def _report_rows(folder: Path) -> int:
+    assert {p.name for p in folder.glob("*.csv")} == {f"{r}.csv" for r in NIGHTLY_REPORTS}
+    with (folder / "Messages.csv").open(newline="") as handle:
+        return len(list(csv.DictReader(handle)))
+
+
+@pytest.mark.parametrize(("kind", "logical_days_ago", "covered_days_ago", "rows"), [
+    ("manual run: no logical date, no data interval", None, 1, 40),
+    ("run for today (zero-width @daily interval, as the scheduler makes it)", 0, 1, 40),
+    ("run for a past date (as a backfill makes it)", 3, 4, 7),
+])
+def test_nightly_reports_dag_covers_the_day_before(airflow_db: None, sms_simulator: SimulatorServer,
+                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str,
+                                                   logical_days_ago: int | None, covered_days_ago: int,
+                                                   rows: int) -> None:
     from tests.conftest import netmessenger_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path))
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    yesterday_noon = dt.datetime.combine(yesterday, dt.time(12), tzinfo=dt.UTC)
-    sms_simulator.netmessenger.seed_messages(40, 447700300001, yesterday_noon.timestamp(), body="Yesterday")
-    sms_simulator.netmessenger.seed_messages(5, 447700300101, dt.datetime.now(dt.UTC).timestamp(), body="Today")
-    sms_simulator.clock.advance(600)
+    today = _seed_days(sms_simulator, {0: 5, 1: 40, 4: 7, 5: 3})
     dag = _load_dag(EXAMPLES / "example_sms_nightly_reports.py")
+    logical = None if logical_days_ago is None else today - dt.timedelta(days=logical_days_ago)
 
-    run = dag.test()
+    run = dag.test(logical_date=logical)
+
+    assert run.state == "success", kind
+    covered = (today - dt.timedelta(days=covered_days_ago)).date().isoformat()
+    assert [p.name for p in (tmp_path / "netmessenger").iterdir()] == [covered]
+    assert _report_rows(tmp_path / "netmessenger" / covered) == rows
+
+
+def test_report_dag_with_a_real_data_interval(airflow_db: None, sms_simulator: SimulatorServer,
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``create_cron_data_intervals=True`` style schedules keep their interval as the window."""
+    from airflow.sdk import DAG
+
+    from airflow_provider_sms.operators.reports import SmsReportOperator
+    from tests.conftest import netmessenger_connection
+
+    try:
+        from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
+    except ImportError:  # Airflow 3.1
+        from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
+
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
+    today = _seed_days(sms_simulator, {1: 40, 3: 9, 4: 7})
+    # dag.test() needs a dag_id that the DAG folder serializes; the in-memory DAG below is what runs.
+    with DAG(dag_id="example_sms_nightly_reports", schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+             start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) as dag:
+        SmsReportOperator(task_id="pull_messages", sms_conn_id="netmessenger_default", report="Messages",
+                          output_path=str(tmp_path / "{window_start:%Y-%m-%d}.csv"))
+
+    run = dag.test(logical_date=today - dt.timedelta(days=2))  # interval: [D-3, D-2)
 
     assert run.state == "success"
-    day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
-    folder = tmp_path / "netmessenger" / day
-    files = {p.name for p in folder.glob("*.csv")}
-    assert files == {f"{r}.csv" for r in ("Messages", "MessagesWithBodies", "FailedMessages", "InboundMessages",
-                                          "Usage", "BackgroundSends")}
-    with (folder / "Messages.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == 40  # yesterday's only
+    [written] = tmp_path.glob("*.csv")
+    assert written.name == f"{(today - dt.timedelta(days=3)).date().isoformat()}.csv"
+    assert len(written.read_text().splitlines()) == 1 + 9
 
 
 def test_group_campaign_dag(airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,

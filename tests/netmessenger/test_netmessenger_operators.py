@@ -229,7 +229,9 @@ def test_report_to_object_storage(nm_conn: str, sms_simulator: SimulatorServer, 
     op = SmsReportOperator(task_id="r", sms_conn_id=nm_conn, report="Messages", output_path=target,
                            start=(now - dt.timedelta(hours=1)).isoformat(), end=now + dt.timedelta(hours=1))
     result = op.execute(context())
-    assert result == {"path": target, "rows": 3, "report": "Messages", "gateway": "netmessenger"}
+    assert result == {"path": target, "rows": 3, "report": "Messages", "gateway": "netmessenger",
+                      "window_start": (now - dt.timedelta(hours=1)).isoformat(),
+                      "window_end": (now + dt.timedelta(hours=1)).isoformat()}
     assert len((tmp_path / "store" / "messages.csv").read_text().splitlines()) == 4
 
 

@@ -134,3 +134,18 @@ def test_trigger_reports_errors(sms_simulator: SimulatorServer, monkeypatch: pyt
 def test_needs_something_to_watch() -> None:
     with pytest.raises(AirflowFailException, match="no messages to watch"):
         SmsMessageStatusSensor(task_id="w", sms_conn_id="x").poke(context())
+
+
+def test_each_poke_logs_progress_and_the_end_names_failed_recipients(
+        bulksms_conn: str, sms_simulator: SimulatorServer, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    sms_simulator.bulksms.set_outcome(B, 51)
+    sensor = _sensor(bulksms_conn, _send(bulksms_conn, [A, B]), success_when="all_final")
+    assert not sensor.poke(context()).is_done
+    first = capsys.readouterr().out + caplog.text
+    assert "2 messages: 2 pending, 0 delivered, 0 failed" in first
+    sms_simulator.clock.advance(60)
+    assert sensor.poke(context()).is_done
+    last = capsys.readouterr().out + caplog.text
+    assert "2 messages: 0 pending, 1 delivered, 1 failed (first: 447700100002: failed" in last
+    assert "1 of 2 messages failed: 447700100002: failed" in last

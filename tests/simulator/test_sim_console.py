@@ -58,3 +58,30 @@ def test_module_runs_and_stops_on_ctrl_c() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_credit_and_background_send_options_reach_the_gateways() -> None:
+    stop = threading.Event()
+    out = io.StringIO()
+    argv = ["--port", "0", "--credits", "20000", "--background-delay", "2", "--background-threshold", "50"]
+    thread = threading.Thread(target=lambda: main(argv, stop=stop, out=out))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        url = out.getvalue().splitlines()[0].rsplit(" ", 1)[1]
+        gateways = requests.get(url + "/_sim/health", timeout=10).json()["gateways"]
+        assert gateways["bulksms"]["accounts"][0]["credits"] == 20000
+        assert gateways["netmessenger"]["accounts"][0]["credits"] == 20000
+        netmessenger = gateways["netmessenger"]
+        assert (netmessenger["background_delay"], netmessenger["background_threshold"]) == (2, 50)
+        assert "background sends: above 50 members, 2 virtual s" in out.getvalue()
+    finally:
+        stop.set()
+        thread.join(10)
+    separate = io.StringIO()
+    stop2 = threading.Event()
+    stop2.set()  # serves once, prints the banner, stops
+    assert main(["--port", "0", "--netmessenger-credits", "7"], stop=stop2, out=separate) == 0
+    assert "nm-demo-token-0001, 7 credits" in separate.getvalue()

@@ -95,6 +95,8 @@ class NetMessengerGateway:
             ],
             "messages": len(self.state.messages),
             "faults": self.state.faults.describe(),
+            "background_delay": self.state.config.netmessenger_background_delay,
+            "background_threshold": self.state.config.netmessenger_background_threshold,
         }
 
     def close(self) -> None:

@@ -1,0 +1,406 @@
+"""``make e2e``: the example DAGs in a real Airflow deployment, as a user runs them.
+
+Starts the gateway simulator and Airflow's API server, scheduler, DAG processor and triggerer
+(LocalExecutor, SQLite) from the given virtualenv on loopback ports, then:
+
+* creates the connections through the REST API and calls the connection-test endpoint for each
+  connection type (success, and the gateway's refusal on a wrong password);
+* lets the scheduler make each scheduled example DAG's latest run, triggers every example DAG
+  manually (no logical date, no data interval), the nightly report for a past date, and the group
+  campaign once more with a logical date;
+* SIGKILLs the triggerer while the notification DAG's sensor is deferred and starts a new one;
+* asserts every task's final state, the report windows and row counts, what each simulated
+  handset received, and that a canary DAG with the old undefined-variable template fails;
+* scans every task log and every Airflow process's output for the connections' secrets
+  (plain, URL-encoded, base64, and as HTTP Basic credentials).
+
+Everything it started is stopped, also on failure; the last lines say where the logs are.
+Exit status 0 when every check passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deployment import Api, Deployment, copy_tree, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "dags" / "examples"
+CANARY = Path(__file__).resolve().parent / "canary_dags"
+
+NOTIFICATION = "example_sms_notification"
+NIGHTLY = "example_sms_nightly_reports"
+CAMPAIGN = "example_sms_group_campaign"
+CANARY_DAG = "e2e_canary_undefined_interval"
+ON_CALL = ["447700100001", "447700100002", "447700100003", "447700100004"]
+FAILING = "447700100003"  # the simulator says this handset is off: the sensor's log must name it
+FINAL = {"success", "failed", "upstream_failed", "skipped", "removed"}
+SEEDED = {1: 25, 4: 7, 5: 3, 6: 2}  # messages sent at noon n days ago, for the nightly report windows
+
+
+class Checks:
+    """Collects failed checks instead of stopping at the first, so one run shows every problem."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.passed = 0
+
+    def check(self, ok: bool, what: str) -> bool:
+        if ok:
+            self.passed += 1
+            print(f"  ok   {what}", flush=True)
+        else:
+            self.failures.append(what)
+            print(f"  FAIL {what}", flush=True)
+        return ok
+
+
+def _log(text: str) -> None:
+    print(f"[e2e {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# -- the simulator -----------------------------------------------------------------------------
+
+
+class Simulator:
+    """The gateway simulator as its own process (as a user runs it: the console command)."""
+
+    def __init__(self, venv: Path, log: Path, password: str, token: str) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(venv / "bin" / "python"), "-m", "airflow_provider_sms.simulator", "--port", "0",
+                 "--delivery-delay", "20", "--background-delay", "8", "--credits", "100000",
+                 "--password", password, "--netmessenger-token", token],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.url: str = wait_for("the simulator", self._url, 60, 0.2)
+
+    def _url(self) -> str | None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the simulator exited; see {self.log}")
+        first = self.log.read_text().splitlines()[:1]
+        return first[0].rsplit(" ", 1)[1] if first and "listening on" in first[0] else None
+
+    def get(self, path: str, **params: str) -> Any:
+        answer = requests.get(f"{self.url}/_sim/{path}", params=params, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        answer = requests.post(f"{self.url}/_sim/{path}", json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+# -- secrets -------------------------------------------------------------------------------------
+
+
+def secret_forms(login: str, secret: str) -> dict[str, str]:
+    """The ways a secret could leak: as is, URL-encoded, base64, and inside an HTTP Basic header."""
+    return {
+        "plain": secret,
+        "url-encoded": quote(secret, safe=""),
+        "base64": base64.b64encode(secret.encode()).decode().rstrip("="),
+        "basic-auth": base64.b64encode(f"{login}:{secret}".encode()).decode().rstrip("="),
+    }
+
+
+def scan_for_secrets(files: Iterable[Path], forms: dict[str, str]) -> list[str]:
+    """``file: form`` for every file holding one of ``forms``."""
+    found = []
+    for path in files:
+        text = path.read_text(errors="replace")
+        found += [f"{path}: {name}" for name, value in forms.items() if value in text]
+    return found
+
+
+# -- the scenario ---------------------------------------------------------------------------------
+
+
+def _connections(sim_url: str, port: int, password: str, token: str) -> dict[str, dict[str, Any]]:
+    extra = {"default_region": "GB", "retry_backoff": 0.2}
+    return {
+        "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
+                            "password": password, "extra": json.dumps({**extra, "api": "json"})},
+        "bulksms_eapi": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
+                         "password": password, "extra": json.dumps({**extra, "api": "eapi"})},
+        "netmessenger_default": {"conn_type": "netmessenger", "host": sim_url, "port": port, "password": token,
+                                 "extra": json.dumps(extra)},
+    }
+
+
+def test_connections(api: Api, connections: dict[str, dict[str, Any]], checks: Checks) -> None:
+    for conn_id, body in connections.items():
+        api.call("POST", "connections", json={"connection_id": conn_id, **body})
+        result = api.call("POST", "connections/test", json={"connection_id": conn_id, **body})
+        checks.check(result["status"] is True and "credit balance" in result["message"],
+                     f"connection test {conn_id} ({body['conn_type']}): {result['message']}")
+        wrong = {**body, "password": "not-the-password-" + secrets.token_hex(4)}
+        refused = api.call("POST", "connections/test", json={"connection_id": conn_id + "_wrong", **wrong})
+        gateway_said = refused["message"].startswith(f"[{body['conn_type']}]") and any(
+            word in refused["message"].lower() for word in ("auth", "password"))
+        checks.check(refused["status"] is False and gateway_said,
+                     f"connection test {conn_id} with a wrong password fails: {refused['message']}")
+
+
+def _midnight(days_ago: int) -> dt.datetime:
+    today = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+    return today - dt.timedelta(days=days_ago)
+
+
+BAD = {"failed", "up_for_retry", "upstream_failed"}
+
+
+def _wait_runs_final(api: Api, deployment: Deployment, dag_runs: dict[str, list[str]], timeout: float) -> None:
+    """Wait until every run is final; stop at once when a task of a run meant to succeed fails or retries
+    (the examples' retry delays would otherwise hide a failure for minutes)."""
+
+    def all_final() -> bool | None:
+        deployment.check_alive()
+        done = True
+        for dag_id, run_ids in dag_runs.items():
+            states = {r["dag_run_id"]: r["state"] for r in api.runs(dag_id)}
+            for run_id in run_ids:
+                if dag_id != CANARY_DAG and states.get(run_id) != "success":
+                    bad = {t["task_id"]: t["state"] for t in api.tasks(dag_id, run_id) if t["state"] in BAD}
+                    if bad:
+                        raise RuntimeError(f"{dag_id} {run_id}: tasks did not succeed: {bad}; see the task logs")
+                done = done and states.get(run_id) in ("success", "failed")
+        return True if done else None
+
+    wait_for(f"runs to finish: {dag_runs}", all_final, timeout, 3)
+
+
+def _scheduled_run(api: Api, dag_id: str) -> str:
+    def find() -> str | None:
+        runs = [r for r in api.runs(dag_id) if r["run_type"] == "scheduled"]
+        return str(runs[0]["dag_run_id"]) if runs else None
+
+    return wait_for(f"the scheduler's run of {dag_id}", find, 240, 3)
+
+
+def _kill_triggerer_while_deferred(api: Api, deployment: Deployment, run_id: str) -> dt.datetime:
+    def deferred() -> bool | None:
+        states = {t["task_id"]: t["state"] for t in api.tasks(NOTIFICATION, run_id)}
+        if states.get("wait_for_delivery") in FINAL:
+            raise RuntimeError(f"wait_for_delivery finished before it was deferred: {states}")
+        return True if states.get("wait_for_delivery") == "deferred" else None
+
+    wait_for("the notification sensor to defer", deferred, 240, 1)
+    _log("sensor deferred: SIGKILL the triggerer, start a new one")
+    deployment.kill("triggerer", signal.SIGKILL)
+    killed_at = dt.datetime.now(dt.UTC)
+    time.sleep(2)
+    deployment.start("triggerer", "triggerer")
+    return killed_at
+
+
+def _trigger_started_after(home: Path, run_id: str, moment: dt.datetime) -> bool:
+    """Did a triggerer start the sensor's trigger after ``moment`` (the new triggerer, not the killed one)?"""
+    folder = home / "logs" / f"dag_id={NOTIFICATION}" / f"run_id={run_id}" / "task_id=wait_for_delivery"
+    for path in folder.glob("*.trigger.*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            event = json.loads(line) if line.startswith("{") else {}
+            if str(event.get("event", "")).endswith("starting") and \
+                    dt.datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")) > moment:
+                return True
+    return False
+
+
+def _check_run(api: Api, dag_id: str, run_id: str, expected: str, checks: Checks) -> dict[str, str]:
+    states = {t["task_id"]: t["state"] for t in api.tasks(dag_id, run_id)}
+    wanted = {task: expected for task in states} if expected == "success" else None
+    if wanted is not None:
+        checks.check(states == wanted and bool(states), f"{dag_id} {run_id}: every task succeeded {states}")
+    return states
+
+
+def _check_reports(api: Api, run_id: str, days_ago: int, checks: Checks) -> None:
+    covered = _midnight(days_ago)
+    value = api.xcom(NIGHTLY, run_id, "pull_messages")
+    rows = SEEDED.get(days_ago, 0)
+    checks.check(value["window_start"] == covered.isoformat() and value["rows"] == rows
+                 and f"/netmessenger/{covered.date().isoformat()}/" in value["path"],
+                 f"{NIGHTLY} {run_id}: Messages report covers {covered.date()} with {rows} rows "
+                 f"(got {value['window_start']}, {value['rows']} rows, {value['path']})")
+
+
+def _backfill(api: Api, from_days_ago: int, to_days_ago: int) -> list[tuple[str, int]]:
+    """Backfill the nightly reports; ``(run_id, days_ago of the day it covers)`` of each run."""
+    body = {"dag_id": NIGHTLY, "from_date": _midnight(from_days_ago).isoformat(),
+            "to_date": _midnight(to_days_ago).isoformat(), "max_active_runs": 2}
+
+    def create() -> bool | None:
+        # SQLite: the API answers 503 ("Database is locked") while the scheduler writes; nothing was created.
+        answer = api.session.post(f"{api.url}/api/v2/backfills", json=body, timeout=60)
+        if answer.status_code == 503:
+            return None
+        if not answer.ok:
+            raise RuntimeError(f"POST backfills: HTTP {answer.status_code}: {answer.text[:300]}")
+        return True
+
+    wait_for("the backfill to be accepted", create, 120, 3)
+
+    def created() -> list[tuple[str, int]] | None:
+        runs = [r for r in api.runs(NIGHTLY) if r["run_type"] == "backfill"]
+        today = _midnight(0)
+        return [(str(r["dag_run_id"]), (today - dt.datetime.fromisoformat(r["logical_date"])).days + 1)
+                for r in runs] or None
+
+    return wait_for("the backfill's runs", created, 120, 2)
+
+
+def _task_log(home: Path, dag_id: str, run_id: str, task_id: str) -> str:
+    folder = home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    return "\n".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.log")))
+
+
+def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], password: str, token: str,
+             checks: Checks) -> None:
+    for days_ago, count in SEEDED.items():
+        noon = _midnight(days_ago) + dt.timedelta(hours=12)
+        sim.post("netmessenger/seed", {"count": count, "start_number": 447700500001 + 1000 * days_ago,
+                                       "sent_at": noon.timestamp()})
+    sim.post("bulksms/outcomes", {"msisdn": FAILING, "status": 51})
+    with deployment.running("api-server", "scheduler", "dag-processor", "triggerer") as api:
+        _log(f"Airflow API server up at {deployment.url}")
+        test_connections(api, _connections(sim.url, deployment.port, password, token), checks)
+        wanted = {NOTIFICATION, NIGHTLY, CAMPAIGN, CANARY_DAG}
+        wait_for("the DAG processor to parse the example DAGs", lambda: wanted <= api.dag_ids() or None, 240, 3)
+        _log("DAGs parsed; unpausing them (the scheduler makes the latest scheduled runs), manual runs")
+        for dag_id in sorted(wanted):
+            api.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
+        manual = {dag_id: api.trigger(dag_id) for dag_id in sorted(wanted)}
+        past = api.trigger(NIGHTLY, _midnight(3).isoformat())
+        killed_at = _kill_triggerer_while_deferred(api, deployment, manual[NOTIFICATION])
+        scheduled = {dag_id: _scheduled_run(api, dag_id) for dag_id in (NOTIFICATION, NIGHTLY)}
+        runs = {NOTIFICATION: [manual[NOTIFICATION], scheduled[NOTIFICATION]],
+                NIGHTLY: [manual[NIGHTLY], scheduled[NIGHTLY], past],
+                CAMPAIGN: [manual[CAMPAIGN]], CANARY_DAG: [manual[CANARY_DAG]]}
+        _wait_runs_final(api, deployment, runs, 480)
+        _log("first wave final; the group campaign again, with a logical date")
+        again = api.trigger(CAMPAIGN, dt.datetime.now(dt.UTC).isoformat())
+        backfill = _backfill(api, 5, 4)
+        _wait_runs_final(api, deployment, {CAMPAIGN: [again], NIGHTLY: [r for r, _ in backfill]}, 300)
+        runs[CAMPAIGN].append(again)
+        runs[NIGHTLY] += [r for r, _ in backfill]
+
+        for dag_id in (NOTIFICATION, NIGHTLY, CAMPAIGN):
+            for run_id in runs[dag_id]:
+                _check_run(api, dag_id, run_id, "success", checks)
+        checks.check(_trigger_started_after(deployment.home, manual[NOTIFICATION], killed_at),
+                     "after the triggerer was SIGKILLed while the sensor was deferred, a new triggerer ran its "
+                     "trigger to the end")
+        canary = _check_run(api, CANARY_DAG, manual[CANARY_DAG], "failed", checks)
+        checks.check(canary.get("pull_messages") == "failed",
+                     f"the canary DAG (old undefined-variable template) fails on a manual trigger: {canary}")
+        canary_log = _task_log(deployment.home, CANARY_DAG, manual[CANARY_DAG], "pull_messages")
+        checks.check("data_interval_start" in canary_log, "the canary's task log names the undefined variable")
+
+        _check_reports(api, manual[NIGHTLY], 1, checks)
+        _check_reports(api, scheduled[NIGHTLY], 1, checks)
+        _check_reports(api, past, 4, checks)
+        checks.check(len(backfill) == 2, f"the backfill of 2 days made 2 runs: {backfill}")
+        for run_id, covered_days_ago in backfill:
+            _check_reports(api, run_id, covered_days_ago, checks)
+
+        received = sim.get("bulksms/received")
+        for run_id in runs[NOTIFICATION]:
+            per_number = [sum(1 for m in received if m["msisdn"] == n and run_id in m["message"]) for n in ON_CALL]
+            checks.check(per_number == [1, 1, 1, 1], f"{NOTIFICATION} {run_id}: each on-call number texted once "
+                                                     f"{per_number}")
+            sensor_log = _task_log(deployment.home, NOTIFICATION, run_id, "wait_for_delivery")
+            checks.check("4 messages: " in sensor_log and f"1 of 4 messages failed: {FAILING}" in sensor_log,
+                         f"{NOTIFICATION} {run_id}: the sensor logs progress and names the failed recipient")
+        volunteers = sim.get("netmessenger/received")
+        counts: dict[str, int] = {}
+        for message in (m for m in volunteers if m["body"].startswith("Thanks for signing up")):
+            counts[message["number"]] = counts.get(message["number"], 0) + 1
+        checks.check(len(counts) == 300 and set(counts.values()) == {2},
+                     f"{CAMPAIGN}: 300 volunteers, each texted once per run (2 runs): "
+                     f"{len(counts)} numbers, texts per number {sorted(set(counts.values()))}")
+    # The processes are stopped: their output is complete.
+    task_logs = sorted((deployment.home / "logs").rglob("*.log"))
+    process_logs = sorted(deployment.logs.glob("*.log"))
+    checks.check(len(task_logs) >= 30, f"{len(task_logs)} task logs written")
+    leaks = scan_for_secrets([*task_logs, *process_logs], forms)
+    checks.check(not leaks, f"no secret in {len(task_logs)} task logs and {len(process_logs)} process logs "
+                            f"{leaks[:5]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", type=Path, default=REPO / ".venv", help="virtualenv with Airflow and the provider")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default .e2e/<venv name>)")
+    args = parser.parse_args(argv)
+    venv = args.venv.resolve()
+    out = (args.out or REPO / ".e2e" / venv.name.lstrip(".")).resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    started = time.monotonic()
+    checks = Checks()
+    password = "e2e-bulk-" + secrets.token_hex(10)
+    token = "e2e-nm-" + secrets.token_hex(10)
+    forms = {f"bulksms {k}": v for k, v in secret_forms("demo", password).items()}
+    forms |= {f"netmessenger {k}": v for k, v in secret_forms("demo", token).items()}
+    # The scan must be able to fail: a file holding a secret is found.
+    probe = out / "scan-probe.txt"
+    probe.write_text("Authorization: Basic " + secret_forms("demo", password)["basic-auth"])
+    assert scan_for_secrets([probe], forms), "the secret scan misses a Basic header"
+    probe.unlink()
+
+    home = out / "airflow"
+    dags = home / "dags"
+    copy_tree(EXAMPLES, dags)
+    copy_tree(CANARY, dags)
+    deployment = Deployment(venv=venv, home=home, dags_folder=dags,
+                            extra_env={"SMS_REPORT_DIR": str(out / "reports")})
+    sim = Simulator(venv, out / "simulator.log", password, token)
+    error: BaseException | None = None
+    try:
+        scenario(deployment, sim, forms, password, token, checks)
+    except BaseException as exc:  # report, then still stop everything and print where the logs are
+        error = exc
+        checks.failures.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        deployment.stop_all()
+        sim.stop()
+    minutes = (time.monotonic() - started) / 60
+    print(f"\nlogs: task logs {home / 'logs'}, Airflow processes {deployment.logs}, simulator {sim.log}")
+    print(f"e2e ({venv.name}): {checks.passed} checks passed, {len(checks.failures)} failed, {minutes:.1f} min")
+    for failure in checks.failures:
+        print(f"  FAILED: {failure}")
+    if error is not None and not isinstance(error, Exception):
+        raise error
+    return 1 if checks.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
