@@ -48,5 +48,6 @@ with DAG(
         sms_conn_id=CONN_ID,
         report="sent",
         output_path=REPORT_DIR + "/bulletin-sent-{{ dag_run.run_after.strftime('%Y%m%dT%H%M%S') }}.csv",
+        allow_empty_window=True,  # the sent list is the account's recent messages: it takes no window
     )
     alert >> team >> sent_report

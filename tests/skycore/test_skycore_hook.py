@@ -239,7 +239,7 @@ def test_connection_form_and_provider_info() -> None:
 
     assert "get_ui_field_behaviour" in SkycoreHook.__dict__
     behaviour = SkycoreHook.get_ui_field_behaviour()
-    assert behaviour["relabeling"] == {"host": "API URL", "password": "API key"}
+    assert behaviour["relabeling"] == {"host": "API URL", "password": "API key", "port": "Port"}
     assert "login" in behaviour["hidden_fields"]
     [info] = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "skycore"]
     assert info["hook-class-name"] == "airflow_provider_sms.hooks.skycore.SkycoreHook"

@@ -73,13 +73,22 @@ def test_lost_answer_names_who_is_in_doubt_and_nobody_is_texted_twice(sky_conn: 
 
 
 def test_a_retried_task_refuses_to_send_again(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    # Without the send journal's records, Skycore cannot tell what an earlier try sent.
     with pytest.raises(AirflowFailException, match="cannot tell what an earlier try already sent"):
-        SmsSendOperator(task_id="s", sms_conn_id=sky_conn, to=NUMBERS, message="Hi").execute(
+        SmsSendOperator(task_id="s", sms_conn_id=sky_conn, to=NUMBERS, message="Hi", journal_conn_id=None).execute(
             context(FakeTaskInstance(try_number=2)))
     with pytest.raises(AirflowFailException, match="not sending this MMS again"):
         MmsSendOperator(task_id="m", sms_conn_id=sky_conn, to=[A], mms_id="1").execute(
             context(FakeTaskInstance(try_number=2)))
     assert sms_simulator.skycore.received() == [] and sms_simulator.skycore.requests == []
+
+
+def test_a_retried_task_with_the_journal_texts_nobody_twice(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    op = SmsSendOperator(task_id="s", sms_conn_id=sky_conn, to=NUMBERS, message="Hi")
+    first = op.execute(context(FakeTaskInstance(try_number=1)))
+    again = op.execute(context(FakeTaskInstance(try_number=2)))  # answered chunks come from the journal
+    assert first["accepted_count"] == again["accepted_count"] == len(NUMBERS)
+    assert _counts(sms_simulator) == [1, 1, 1]
 
 
 def test_group_send_by_subscriber_reference(sky_conn: str, sms_simulator: SimulatorServer) -> None:

@@ -21,7 +21,7 @@ def nm(sms_simulator: SimulatorServer) -> NmClient:
 def test_error_after_send_texts_then_answers_511(nm: NmClient, sms_simulator: SimulatorServer) -> None:
     sms_simulator.netmessenger.faults.error_after_send()
     answer = nm.call("Send", DestinationAddress=",".join(NUMBERS[:3]), SourceAddress="Shop", Body="x",
-                     ShowErrorMessage="1")
+                     ShowErrorMessage="1", ValidityPeriod="86400")
     assert answer == "-511\nThe system is down for maintenance"
     assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS[:3]] == [1, 1, 1]
     assert nm.call("CheckCredits") == "997"  # charged: the gateway did the work
