@@ -4,33 +4,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from airflow_provider_sms.simulator import SimulatorConfig, SimulatorServer
 from tests.conftest import REPO, bulksms_connection
+from tests.conftest import load_example_dag as _load_dag
 
 EXAMPLES = REPO / "dags" / "examples"
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
-                   env=os.environ.copy(), timeout=300)
-
-
-def _load_dag(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.dag
 
 
 def test_notification_dag_end_to_end(airflow_db: None, sms_simulator: SimulatorServer,
