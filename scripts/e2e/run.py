@@ -56,6 +56,7 @@ PIPELINE = "example_sms_pipeline_alert"
 BULLETIN = "example_sms_bulletin_team_alert"
 SKYCORE = "example_sms_skycore_mms"
 RETRY_SAFE = "example_sms_retry_safe_send"
+REPORT_CONN_IDS = ["bulksms_default", "netmessenger_default", "bulletin_messenger_default", "skycore_default"]
 SCHEDULED = (NOTIFICATION, NIGHTLY, APPOINTMENTS, REPORTS_ALL)  # time-scheduled: the scheduler makes a run
 CANARY_DAG = "e2e_canary_undefined_interval"
 ON_CALL = ["447700100001", "447700100002", "447700100003", "447700100004"]
@@ -198,6 +199,15 @@ TEST_SUCCESS = {"bulksms": "credit balance", "netmessenger": "credit balance",
                 "skycore": "API key and IP allow-list accepted"}
 
 
+# The name a gateway's errors start with, where it differs from the connection type.
+GATEWAY_NAMES = {"bulletin_messenger": "bulletin"}
+
+
+def gateway_prefix(conn_type: str) -> str:
+    """``[gateway]``: how the provider's errors for a connection type start."""
+    return f"[{GATEWAY_NAMES.get(conn_type, conn_type)}]"
+
+
 def test_connections(api: Api, connections: dict[str, dict[str, Any]], checks: Checks) -> None:
     for conn_id, body in connections.items():
         api.call("POST", "connections", json={"connection_id": conn_id, **body})
@@ -206,7 +216,7 @@ def test_connections(api: Api, connections: dict[str, dict[str, Any]], checks: C
                      f"connection test {conn_id} ({body['conn_type']}): {result['message']}")
         wrong = {**body, "password": "not-the-password-" + secrets.token_hex(4)}
         refused = api.call("POST", "connections/test", json={"connection_id": conn_id + "_wrong", **wrong})
-        gateway_said = refused["message"].startswith(f"[{body['conn_type']}]") and any(
+        gateway_said = refused["message"].startswith(gateway_prefix(body["conn_type"])) and any(
             word in refused["message"].lower() for word in ("auth", "password", "api key"))
         checks.check(refused["status"] is False and gateway_said,
                      f"connection test {conn_id} with a wrong password fails: {refused['message']}")
@@ -442,13 +452,18 @@ def check_pipeline_alert(api: Api, sim: Simulator, home: Path, run_ids: list[str
 def check_reports_all(api: Api, run_ids: list[str], checks: Checks) -> None:
     yesterday = _midnight(1).date().isoformat()
     for run_id in run_ids:
-        nm = api.xcom(REPORTS_ALL, run_id, "extract_netmessenger_default")
-        bulk = api.xcom(REPORTS_ALL, run_id, "extract_bulksms_default")
-        messages = {Path(p).name: n for p, n in nm["files"].items()}
-        checks.check(nm["day"] == yesterday == bulk["day"] and messages.get("Messages.csv") == SEEDED[1]
-                     and bulk["gateway"] == "bulksms" and (bool(bulk["files"]) or bool(bulk["skipped"])),
-                     f"{REPORTS_ALL} {run_id}: yesterday's reports from both gateways "
-                     f"(NetMessenger {messages}, BulkSMS files {list(bulk['files'])} skipped {list(bulk['skipped'])})")
+        for conn_id in REPORT_CONN_IDS:
+            value = api.xcom(REPORTS_ALL, run_id, f"extract_{conn_id}")
+            written = {Path(p).name: n for p, n in value["files"].items()}
+            what = f"{REPORTS_ALL} {run_id}: yesterday's reports of {conn_id}: {written}, skipped {list(value['skipped'])}"
+            ok = value["day"] == yesterday and value["conn_id"] == conn_id and bool(written or value["skipped"])
+            if conn_id == "netmessenger_default":
+                ok = ok and written.get("Messages.csv") == SEEDED[1]
+            elif conn_id == "bulksms_default":  # JSON API: delivery reports need batch ids, nothing else is offered
+                ok = ok and list(value["skipped"]) == ["delivery"]
+            else:  # one report each: Bulletin's sent list, Skycore's sending statistics
+                ok = ok and len(written) + len(value["skipped"]) == 1
+            checks.check(ok, what)
 
 
 def check_other_gateways(sim: Simulator, reports: Path, checks: Checks) -> None:
@@ -589,7 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     deployment = Deployment(venv=venv, home=home, dags_folder=dags,
                             extra_env={"SMS_REPORT_DIR": str(out / "reports"),
                                        "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
-                                       "SMS_ALERT_CONN_ID": "sms_alerts_down"})
+                                       "SMS_ALERT_CONN_ID": "sms_alerts_down",
+                                       "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS)})
     sim = Simulator(venv, out / "simulator.log", secrets_)
     error: BaseException | None = None
     try:
