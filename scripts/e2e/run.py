@@ -455,7 +455,8 @@ def check_reports_all(api: Api, run_ids: list[str], checks: Checks) -> None:
         for conn_id in REPORT_CONN_IDS:
             value = api.xcom(REPORTS_ALL, run_id, f"extract_{conn_id}")
             written = {Path(p).name: n for p, n in value["files"].items()}
-            what = f"{REPORTS_ALL} {run_id}: yesterday's reports of {conn_id}: {written}, skipped {list(value['skipped'])}"
+            what = (f"{REPORTS_ALL} {run_id}: yesterday's reports of {conn_id}: {written}, "
+                    f"skipped {list(value['skipped'])}")
             ok = value["day"] == yesterday and value["conn_id"] == conn_id and bool(written or value["skipped"])
             if conn_id == "netmessenger_default":
                 ok = ok and written.get("Messages.csv") == SEEDED[1]
