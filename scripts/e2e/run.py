@@ -3,15 +3,22 @@
 Starts the gateway simulator and Airflow's API server, scheduler, DAG processor and triggerer
 (LocalExecutor, SQLite) from the given virtualenv on loopback ports, then:
 
-* creates the connections through the REST API and calls the connection-test endpoint for each
-  connection type (success, and the gateway's refusal on a wrong password);
-* lets the scheduler make each scheduled example DAG's latest run, triggers every example DAG
-  manually (no logical date, no data interval), the nightly report for a past date, and the group
-  campaign once more with a logical date;
+* sets up the simulated accounts the examples expect (NetMessenger messages seeded on past days and an
+  "On call" list, handsets that are off, the Bulletin address book and blocked number) and writes the
+  appointments file (tomorrow's and today's appointments);
+* creates a connection for each of the four gateways (and a down one for the pipeline alert's
+  fallback) through the REST API and calls the connection-test endpoint for each (success, and the
+  gateway's refusal on a wrong password);
+* lets the scheduler make each time-scheduled example DAG's latest run, triggers every example DAG
+  manually (no logical date, no data interval), the nightly report for a past date and as a backfill,
+  the group campaign once more with a logical date, and the pipeline alert manually once the reports
+  DAG has written its files (its asset events trigger it too);
 * SIGKILLs the triggerer while the notification DAG's sensor is deferred and starts a new one;
-* asserts every task's final state, the report windows and row counts, what each simulated
-  handset received, and that a canary DAG with the old undefined-variable template fails;
-* scans every task log and every Airflow process's output for the connections' secrets
+* asserts every task's final state (the pipeline alert's load fails on purpose and its notifier
+  texts on-call through the fallback once per run), the report windows and row counts, what each
+  simulated handset received on every gateway, and that a canary DAG with the old
+  undefined-variable template fails;
+* scans every task log and every Airflow process's output for the four connections' secrets
   (plain, URL-encoded, base64, and as HTTP Basic credentials).
 
 Everything it started is stopped, also on failure; the last lines say where the logs are.
