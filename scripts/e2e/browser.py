@@ -169,8 +169,6 @@ class FormCheck:
                           f"{where}: Test with a wrong password fails with the gateway's message: {message}")
 
         # Why the port field is shown: a connection saved without one cannot be tested on 3.3.2.
-        if "port" in form.ui_field_behaviour()["hidden_fields"]:
-            return
         portless_id = conn_id + "_noport"
         dialog = self.open_form(form, portless_id)
         self.fill_and_save(dialog, form, host, "", login, password)
