@@ -13,10 +13,15 @@ from typing import TextIO
 from airflow_provider_sms.simulator.config import (
     DEFAULT_BULKSMS_PASSWORD,
     DEFAULT_BULKSMS_USERNAME,
+    DEFAULT_BULLETIN_PASSWORD,
+    DEFAULT_BULLETIN_USER_ID,
     DEFAULT_NETMESSENGER_TOKEN,
+    DEFAULT_SKYCORE_API_KEY,
     BulkSmsAccount,
+    BulletinAccount,
     NetMessengerAccount,
     SimulatorConfig,
+    SkycoreAccount,
 )
 
 
@@ -44,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--netmessenger-token", default=DEFAULT_NETMESSENGER_TOKEN, help="NetMessenger account API token"
     )
+    parser.add_argument("--bulletin-user-id", default=DEFAULT_BULLETIN_USER_ID, help="Bulletin Messenger user id")
+    parser.add_argument("--bulletin-password", default=DEFAULT_BULLETIN_PASSWORD,
+                        help="Bulletin Messenger account password")
+    parser.add_argument("--skycore-api-key", default=DEFAULT_SKYCORE_API_KEY, help="Skycore account API key")
     parser.add_argument("--seed", type=int, default=0, help="seed for ids")
     parser.add_argument(
         "--allow-remote",
@@ -70,6 +79,8 @@ def main(
     config = SimulatorConfig(
         bulksms_accounts=[account],
         netmessenger_accounts=[netmessenger],
+        bulletin_accounts=[BulletinAccount(user_id=args.bulletin_user_id, password=args.bulletin_password)],
+        skycore_accounts=[SkycoreAccount(api_key=args.skycore_api_key)],
         delivery_delay=args.delivery_delay,
         netmessenger_background_delay=args.background_delay,
         netmessenger_background_threshold=args.background_threshold,
@@ -104,6 +115,8 @@ def main(
           f"{args.background_delay:g} virtual s", file=out)
     if account.push_url:
         print(f"  delivery reports pushed to {account.push_url}", file=out)
+    print(f"  Bulletin Messenger: {url} (user id {args.bulletin_user_id})", file=out)
+    print(f"  Skycore API:      {url}/API/wxml/1.3/", file=out)
     print(f"  control: {url}/_sim/health (advance the clock: POST {url}/_sim/advance?seconds=5)", file=out)
     print("Press Ctrl-C to stop.", file=out, flush=True)
     try:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -205,7 +206,18 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 
     def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
-        answer = self.session.request(method, f"{self.url}/api/v2/{path}", timeout=60, **kwargs)
+        for attempt in range(3):
+            try:
+                answer = self.session.request(method, f"{self.url}/api/v2/{path}", timeout=60, **kwargs)
+                break
+            except requests.Timeout:
+                # SQLite: under a burst of writes the API server can stall until its lock wait times out.
+                # Reads are repeated; writes are not (a trigger handles its own, see ``trigger``).
+                if method != "GET" or attempt == 2:
+                    raise
+        if answer.status_code == 503 and method == "GET":  # "Database is locked": read again once
+            time.sleep(3)
+            answer = self.session.request(method, f"{self.url}/api/v2/{path}", timeout=60, **kwargs)
         if answer.status_code not in ok:
             raise RuntimeError(f"{method} {path}: HTTP {answer.status_code}: {answer.text[:500]}")
         return answer.json() if answer.content else None
@@ -236,8 +248,23 @@ class Api:
         return value
 
     def trigger(self, dag_id: str, logical_date: str | None = None) -> str:
-        run: dict[str, Any] = self.call("POST", f"dags/{dag_id}/dagRuns", json={"logical_date": logical_date})
-        return str(run["dag_run_id"])
+        """Create a run with a run id of our own, so a request that timed out can be asked about and
+        repeated without making a second run."""
+        run_id = f"manual__{datetime.now(UTC).isoformat()}_e2e{secrets.token_hex(3)}"
+        body = {"logical_date": logical_date, "dag_run_id": run_id}
+        for attempt in range(3):
+            try:
+                run: dict[str, Any] = self.call("POST", f"dags/{dag_id}/dagRuns", json=body, ok=(200, 201, 409))
+            except (requests.Timeout, RuntimeError):
+                if attempt == 2:
+                    raise
+                time.sleep(5)
+                if any(r["dag_run_id"] == run_id for r in self.call("GET", f"dags/{dag_id}/dagRuns",
+                                                                   params={"limit": 100})["dag_runs"]):
+                    return run_id
+                continue
+            return str(run.get("dag_run_id") or run_id)
+        return run_id
 
 
 def copy_tree(source: Path, target: Path) -> None:

@@ -3,15 +3,22 @@
 Starts the gateway simulator and Airflow's API server, scheduler, DAG processor and triggerer
 (LocalExecutor, SQLite) from the given virtualenv on loopback ports, then:
 
-* creates the connections through the REST API and calls the connection-test endpoint for each
-  connection type (success, and the gateway's refusal on a wrong password);
-* lets the scheduler make each scheduled example DAG's latest run, triggers every example DAG
-  manually (no logical date, no data interval), the nightly report for a past date, and the group
-  campaign once more with a logical date;
+* sets up the simulated accounts the examples expect (NetMessenger messages seeded on past days and an
+  "On call" list, handsets that are off, the Bulletin address book and blocked number) and writes the
+  appointments file (tomorrow's and today's appointments);
+* creates a connection for each of the four gateways (and a down one for the pipeline alert's
+  fallback) through the REST API and calls the connection-test endpoint for each (success, and the
+  gateway's refusal on a wrong password);
+* lets the scheduler make each time-scheduled example DAG's latest run, triggers every example DAG
+  manually (no logical date, no data interval), the nightly report for a past date and as a backfill,
+  the group campaign once more with a logical date, and the pipeline alert manually once the reports
+  DAG has written its files (its asset events trigger it too);
 * SIGKILLs the triggerer while the notification DAG's sensor is deferred and starts a new one;
-* asserts every task's final state, the report windows and row counts, what each simulated
-  handset received, and that a canary DAG with the old undefined-variable template fails;
-* scans every task log and every Airflow process's output for the connections' secrets
+* asserts every task's final state (the pipeline alert's load fails on purpose and its notifier
+  texts on-call through the fallback once per run), the report windows and row counts, what each
+  simulated handset received on every gateway, and that a canary DAG with the old
+  undefined-variable template fails;
+* scans every task log and every Airflow process's output for the four connections' secrets
   (plain, URL-encoded, base64, and as HTTP Basic credentials).
 
 Everything it started is stopped, also on failure; the last lines say where the logs are.
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import datetime as dt
 import json
 import os
@@ -35,6 +43,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -48,11 +57,30 @@ CANARY = Path(__file__).resolve().parent / "canary_dags"
 NOTIFICATION = "example_sms_notification"
 NIGHTLY = "example_sms_nightly_reports"
 CAMPAIGN = "example_sms_group_campaign"
+APPOINTMENTS = "example_sms_appointment_reminders"
+REPORTS_ALL = "example_sms_reports_all_gateways"
+PIPELINE = "example_sms_pipeline_alert"
+BULLETIN = "example_sms_bulletin_team_alert"
+SKYCORE = "example_sms_skycore_mms"
+RETRY_SAFE = "example_sms_retry_safe_send"
+REPORT_CONN_IDS = ["bulksms_default", "netmessenger_default", "bulletin_messenger_default", "skycore_default"]
+SCHEDULED = (NOTIFICATION, NIGHTLY, APPOINTMENTS, REPORTS_ALL)  # time-scheduled: the scheduler makes a run
 CANARY_DAG = "e2e_canary_undefined_interval"
 ON_CALL = ["447700100001", "447700100002", "447700100003", "447700100004"]
 FAILING = "447700100003"  # the simulator says this handset is off: the sensor's log must name it
 FINAL = {"success", "failed", "upstream_failed", "skipped", "removed"}
 SEEDED = {1: 25, 4: 7, 5: 3, 6: 2}  # messages sent at noon n days ago, for the nightly report windows
+# Tasks that fail on purpose: the pipeline alert's load fails twice to show the notifier (its run succeeds).
+EXPECTED_FAILURES = {PIPELINE: {"load_to_warehouse"}}
+PIPELINE_STATES = {"check_failure_rate": "success", "breached": "success", "load_to_warehouse": "failed",
+                   "publish_status": "success"}  # text_on_call: success when the rate was breached, else skipped
+PIPELINE_ON_CALL = ["447700100021", "447700100022"]
+FAILING_PATIENTS = {"447700100014", "447700100714"}  # their phones are off: the reminders' summary names them
+LONDON = ZoneInfo("Europe/London")
+RETRY_ON_CALL = [f"4477001002{i:02d}" for i in range(1, 6)]
+BULLETIN_COUNTS = {"64211000001": 2, "64211000002": 1, "64211000003": 1, "64229999999": 0, "64211000011": 1,
+                   "64211000012": 1, "64211000013": 1}  # 64211000001 is on call and in the data team
+SKYCORE_SUBSCRIBERS = ["447700300101", "447700300102", "447700300103"]
 
 
 class Checks:
@@ -82,13 +110,15 @@ def _log(text: str) -> None:
 class Simulator:
     """The gateway simulator as its own process (as a user runs it: the console command)."""
 
-    def __init__(self, venv: Path, log: Path, password: str, token: str) -> None:
+    def __init__(self, venv: Path, log: Path, secrets_: dict[str, str]) -> None:
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [str(venv / "bin" / "python"), "-m", "airflow_provider_sms.simulator", "--port", "0",
                  "--delivery-delay", "20", "--background-delay", "8", "--credits", "100000",
-                 "--password", password, "--netmessenger-token", token],
+                 "--password", secrets_["bulksms"], "--netmessenger-token", secrets_["netmessenger"],
+                 "--bulletin-password", secrets_["bulletin_messenger"],
+                 "--skycore-api-key", secrets_["skycore"]],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.url: str = wait_for("the simulator", self._url, 60, 0.2)
@@ -144,8 +174,9 @@ def scan_for_secrets(files: Iterable[Path], forms: dict[str, str]) -> list[str]:
 # -- the scenario ---------------------------------------------------------------------------------
 
 
-def _connections(sim_url: str, port: int, password: str, token: str) -> dict[str, dict[str, Any]]:
+def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str, dict[str, Any]]:
     extra = {"default_region": "GB", "retry_backoff": 0.2}
+    password, token = secrets_["bulksms"], secrets_["netmessenger"]
     return {
         "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
                             "password": password, "extra": json.dumps({**extra, "api": "json"})},
@@ -153,19 +184,47 @@ def _connections(sim_url: str, port: int, password: str, token: str) -> dict[str
                          "password": password, "extra": json.dumps({**extra, "api": "eapi"})},
         "netmessenger_default": {"conn_type": "netmessenger", "host": sim_url, "port": port, "password": token,
                                  "extra": json.dumps(extra)},
+        "bulletin_messenger_default": {"conn_type": "bulletin_messenger", "host": sim_url, "login": "demo",
+                                       "password": secrets_["bulletin_messenger"],
+                                       "extra": json.dumps({**extra, "default_region": "NZ"})},
+        "skycore_default": {"conn_type": "skycore", "host": sim_url + "/API/wxml/1.3/",
+                            "password": secrets_["skycore"],
+                            "extra": json.dumps({**extra, "short_code": "60856", "messages_per_second": 20})},
     }
+
+
+def _down_connection(secrets_: dict[str, str]) -> dict[str, Any]:
+    """The pipeline alert's first alerting gateway: nothing listens there, so the notifier falls back."""
+    return {"conn_type": "bulksms", "host": "http://127.0.0.1:9", "login": "demo", "password": secrets_["bulksms"],
+            "extra": json.dumps({"api": "json", "retries": 0, "default_region": "GB"})}
+
+
+# What a successful connection test says: the account was read (BulkSMS and NetMessenger report the
+# credit balance; Bulletin Messenger reads the sent list, Skycore the saved MMS).
+TEST_SUCCESS = {"bulksms": "credit balance", "netmessenger": "credit balance",
+                "bulletin_messenger": "Connected to Bulletin Messenger",
+                "skycore": "API key and IP allow-list accepted"}
+
+
+# The name a gateway's errors start with, where it differs from the connection type.
+GATEWAY_NAMES = {"bulletin_messenger": "bulletin"}
+
+
+def gateway_prefix(conn_type: str) -> str:
+    """``[gateway]``: how the provider's errors for a connection type start."""
+    return f"[{GATEWAY_NAMES.get(conn_type, conn_type)}]"
 
 
 def test_connections(api: Api, connections: dict[str, dict[str, Any]], checks: Checks) -> None:
     for conn_id, body in connections.items():
         api.call("POST", "connections", json={"connection_id": conn_id, **body})
         result = api.call("POST", "connections/test", json={"connection_id": conn_id, **body})
-        checks.check(result["status"] is True and "credit balance" in result["message"],
+        checks.check(result["status"] is True and TEST_SUCCESS[body["conn_type"]] in result["message"],
                      f"connection test {conn_id} ({body['conn_type']}): {result['message']}")
         wrong = {**body, "password": "not-the-password-" + secrets.token_hex(4)}
         refused = api.call("POST", "connections/test", json={"connection_id": conn_id + "_wrong", **wrong})
-        gateway_said = refused["message"].startswith(f"[{body['conn_type']}]") and any(
-            word in refused["message"].lower() for word in ("auth", "password"))
+        gateway_said = refused["message"].startswith(gateway_prefix(body["conn_type"])) and any(
+            word in refused["message"].lower() for word in ("auth", "password", "api key"))
         checks.check(refused["status"] is False and gateway_said,
                      f"connection test {conn_id} with a wrong password fails: {refused['message']}")
 
@@ -180,22 +239,39 @@ BAD = {"failed", "up_for_retry", "upstream_failed"}
 
 def _wait_runs_final(api: Api, deployment: Deployment, dag_runs: dict[str, list[str]], timeout: float) -> None:
     """Wait until every run is final; stop at once when a task of a run meant to succeed fails or retries
-    (the examples' retry delays would otherwise hide a failure for minutes)."""
+    (the examples' retry delays would otherwise hide a failure for minutes). Tasks that fail on purpose
+    (``EXPECTED_FAILURES``) are checked afterwards."""
 
     def all_final() -> bool | None:
         deployment.check_alive()
         done = True
         for dag_id, run_ids in dag_runs.items():
             states = {r["dag_run_id"]: r["state"] for r in api.runs(dag_id)}
+            allowed = EXPECTED_FAILURES.get(dag_id, set())
             for run_id in run_ids:
                 if dag_id != CANARY_DAG and states.get(run_id) != "success":
-                    bad = {t["task_id"]: t["state"] for t in api.tasks(dag_id, run_id) if t["state"] in BAD}
+                    bad = {t["task_id"]: t["state"] for t in api.tasks(dag_id, run_id)
+                           if t["state"] in BAD and t["task_id"] not in allowed}
                     if bad:
                         raise RuntimeError(f"{dag_id} {run_id}: tasks did not succeed: {bad}; see the task logs")
                 done = done and states.get(run_id) in ("success", "failed")
         return True if done else None
 
     wait_for(f"runs to finish: {dag_runs}", all_final, timeout, 3)
+
+
+def _asset_triggered_runs(api: Api, events: int) -> list[str]:
+    """The pipeline alert's asset-triggered runs, once they have consumed ``events`` asset events."""
+
+    def find() -> list[str] | None:
+        runs = [str(r["dag_run_id"]) for r in api.runs(PIPELINE) if r["run_type"] == "asset_triggered"]
+        consumed = sum(api.call("GET", f"dags/{PIPELINE}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
+                       ["total_entries"] for run_id in runs)
+        if consumed > events:
+            raise RuntimeError(f"{PIPELINE}: {consumed} asset events consumed, only {events} expected")
+        return runs if consumed == events else None
+
+    return wait_for(f"{PIPELINE} runs triggered by {events} asset events", find, 300, 3)
 
 
 def _scheduled_run(api: Api, dag_id: str) -> str:
@@ -282,39 +358,188 @@ def _task_log(home: Path, dag_id: str, run_id: str, task_id: str) -> str:
     return "\n".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.log")))
 
 
-def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], password: str, token: str,
-             checks: Checks) -> None:
+def _uk(number: str) -> str:
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return "44" + digits[1:] if digits.startswith("0") else digits
+
+
+def write_appointments(path: Path) -> list[tuple[str, str, dt.date]]:
+    """The sample appointments moved so its first day is tomorrow (London), plus a copy of that day's rows
+    (other numbers) the day before, which a scheduled run made before today's 18:00 reminds.
+    Returns ``(name, number, day)`` of every row."""
+    with (EXAMPLES / "data" / "appointments.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    first = min(dt.date.fromisoformat(r["starts_at"][:10]) for r in rows)
+    tomorrow = dt.datetime.now(LONDON).date() + dt.timedelta(days=1)
+    written: list[dict[str, str]] = []
+    for row in rows:
+        offset = dt.date.fromisoformat(row["starts_at"][:10]) - first
+        written.append({**row, "starts_at": (tomorrow + offset).isoformat() + row["starts_at"][10:]})
+        if not offset:
+            number = _uk(row["number"])
+            written.append({**row, "number": "+" + number[:9] + "7" + number[10:],
+                            "starts_at": (tomorrow - dt.timedelta(days=1)).isoformat() + row["starts_at"][10:]})
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(written)
+    return [(r["name"], _uk(r["number"]), dt.date.fromisoformat(r["starts_at"][:10])) for r in written]
+
+
+def prepare_simulator(sim: Simulator) -> None:
+    """What the examples expect of the gateway accounts, set through the simulator's control routes."""
     for days_ago, count in SEEDED.items():
         noon = _midnight(days_ago) + dt.timedelta(hours=12)
         sim.post("netmessenger/seed", {"count": count, "start_number": 447700500001 + 1000 * days_ago,
                                        "sent_at": noon.timestamp()})
-    sim.post("bulksms/outcomes", {"msisdn": FAILING, "status": 51})
+    for number in (FAILING, *sorted(FAILING_PATIENTS)):
+        sim.post("bulksms/outcomes", {"msisdn": number, "status": 51})
+    book = json.loads((EXAMPLES / "data" / "bulletin_address_book.json").read_text())
+    for name, number in book["contacts"].items():
+        sim.post("bulletin/contacts", {"name": name, "number": number})
+    for name, members in book["groups"].items():
+        sim.post("bulletin/groups", {"name": name, "members": members})
+    for number in book["blocked"]:
+        sim.post("bulletin/blocked", {"number": number})
+    sim.post("netmessenger/lists", {"name": "On call", "numbers": RETRY_ON_CALL})
+
+
+def _run(api: Api, dag_id: str, run_id: str) -> dict[str, Any]:
+    run: dict[str, Any] = api.call("GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
+    return run
+
+
+def check_appointments(api: Api, sim: Simulator, run_ids: list[str], rows: list[tuple[str, str, dt.date]],
+                       checks: Checks) -> None:
+    days = []
+    for run_id in run_ids:
+        run_after = dt.datetime.fromisoformat(_run(api, APPOINTMENTS, run_id)["run_after"].replace("Z", "+00:00"))
+        day = run_after.astimezone(LONDON).date() + dt.timedelta(days=1)
+        days.append(day)
+        due = [(name, number) for name, number, when in rows if when == day]
+        summary = api.xcom(APPOINTMENTS, run_id, "summary")
+        reached = sorted(f"{n} (delivered)" for n, number in due if number not in FAILING_PATIENTS)
+        missed = sorted(f"{n} (failed)" for n, number in due if number in FAILING_PATIENTS)
+        checks.check(bool(due) and sorted(summary["reached"]) == reached and sorted(summary["not_reached"]) == missed,
+                     f"{APPOINTMENTS} {run_id}: the summary of {day} names who was reached {summary}")
+    received = [m for m in sim.get("bulksms/received") if m["message"].startswith("Reminder: your appointment")]
+    expected = {number: days.count(when) for _, number, when in rows}
+    got = {number: sum(1 for m in received if m["msisdn"] == number) for number in expected}
+    checks.check(got == expected, f"{APPOINTMENTS}: each patient reminded once per run covering the day before "
+                                  f"their appointment {got}")
+
+
+def check_pipeline_alert(api: Api, sim: Simulator, home: Path, run_ids: list[str], checks: Checks) -> None:
+    alerts = sim.get("netmessenger/received")
+    qa = [m for m in sim.get("bulksms/received") if m["msisdn"] in PIPELINE_ON_CALL]
+    breached_runs = 0
+    for run_id in run_ids:
+        check = api.xcom(PIPELINE, run_id, "check_failure_rate")
+        breached_runs += bool(check["breached"])
+        wanted = {**PIPELINE_STATES, "text_on_call": "success" if check["breached"] else "skipped"}
+        states = {t["task_id"]: t["state"] for t in api.tasks(PIPELINE, run_id)}
+        state = _run(api, PIPELINE, run_id)["state"]
+        checks.check(state == "success" and states == wanted,
+                     f"{PIPELINE} {run_id}: run {state}, the load failed on purpose, the rest as wanted {states}")
+        yesterday = (_midnight(1)).date().isoformat()
+        checks.check(check["day"] == yesterday and check["sent"] == SEEDED[1],
+                     f"{PIPELINE} {run_id}: checked {yesterday}'s {SEEDED[1]} messages: {check}")
+        texts = [[m["body"] for m in alerts if m["number"] == n and f"run {run_id}" in m["body"]]
+                 for n in PIPELINE_ON_CALL]
+        checks.check([len(t) for t in texts] == [1, 1] and all(
+            t[0].startswith(f"Airflow: task load_to_warehouse in DAG {PIPELINE} failed (try 2 of 2)") for t in texts),
+                     f"{PIPELINE} {run_id}: on-call texted once, after the retry, through the fallback {texts}")
+        log = _task_log(home, PIPELINE, run_id, "load_to_warehouse")
+        checks.check("SMS alert needed a fallback: sms_alerts_down" in log,
+                     f"{PIPELINE} {run_id}: the task log says the alert needed the fallback")
+    checks.check(len(qa) == 2 * breached_runs,
+                 f"{PIPELINE}: on-call texted by the quality check once per breached run ({breached_runs}): {len(qa)}")
+
+
+def check_reports_all(api: Api, run_ids: list[str], checks: Checks) -> None:
+    yesterday = _midnight(1).date().isoformat()
+    for run_id in run_ids:
+        for conn_id in REPORT_CONN_IDS:
+            value = api.xcom(REPORTS_ALL, run_id, f"extract_{conn_id}")
+            written = {Path(p).name: n for p, n in value["files"].items()}
+            what = (f"{REPORTS_ALL} {run_id}: yesterday's reports of {conn_id}: {written}, "
+                    f"skipped {list(value['skipped'])}")
+            ok = value["day"] == yesterday and value["conn_id"] == conn_id and bool(written or value["skipped"])
+            if conn_id == "netmessenger_default":
+                ok = ok and written.get("Messages.csv") == SEEDED[1]
+            elif conn_id == "bulksms_default":  # JSON API: delivery reports need batch ids, nothing else is offered
+                ok = ok and list(value["skipped"]) == ["delivery"]
+            else:  # one report each: Bulletin's sent list, Skycore's sending statistics
+                ok = ok and len(written) + len(value["skipped"]) == 1
+            checks.check(ok, what)
+
+
+def check_other_gateways(sim: Simulator, reports: Path, checks: Checks) -> None:
+    counts = {n: sim.get("bulletin/received_count", number=n)["count"] for n in BULLETIN_COUNTS}
+    checks.check(counts == BULLETIN_COUNTS, f"{BULLETIN}: texts per handset {counts}")
+    sent = sorted(reports.glob("bulletin-sent-*.csv"))
+    rows = list(csv.DictReader(sent[0].open(newline=""))) if len(sent) == 1 else []
+    blocked = {r["recipient"]: r["error"] for r in rows}.get("64229999999", "")
+    checks.check(len(rows) == 6 and blocked.endswith("(Number in Blocked List)"),
+                 f"{BULLETIN}: the sent report lists 6 recipients, the blocked one with its error ({sent})")
+    sms = [len(sim.get("skycore/received", number=n, kind="sms")) for n in SKYCORE_SUBSCRIBERS]
+    mms = sim.get("skycore/mms_received")
+    per_number = [sum(1 for m in mms if m["number"] == n) for n in SKYCORE_SUBSCRIBERS]
+    checks.check(sms == [1, 0, 0] and per_number == [1, 1, 1] and all(len(m["slides"]) == 3 for m in mms),
+                 f"{SKYCORE}: the organiser texted once, each subscriber one 3-slide MMS (SMS {sms}, MMS {per_number})")
+    subscribed = [s["number"] for s in sim.get("skycore/subscribers", campaign="1116")]
+    checks.check(subscribed == SKYCORE_SUBSCRIBERS, f"{SKYCORE}: subscribers of campaign 1116 {subscribed}")
+    now = [sum(1 for m in sim.get("netmessenger/received", number=n)
+               if m["body"] == "Maintenance window starts in 15 minutes.") for n in RETRY_ON_CALL]
+    later = [sum(1 for m in sim.get("netmessenger/received", number=n, include_scheduled="1")
+                 if m["body"] == "Maintenance window is over.") for n in RETRY_ON_CALL]
+    checks.check(now == [2] * 5 and later == [1] * 5,
+                 f"{RETRY_SAFE}: each on-call number texted once directly and once through the list {now}, "
+                 f"one reminder scheduled {later}")
+
+
+def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secrets_: dict[str, str],
+             appointments: list[tuple[str, str, dt.date]], checks: Checks) -> None:
+    prepare_simulator(sim)
     with deployment.running("api-server", "scheduler", "dag-processor", "triggerer") as api:
         _log(f"Airflow API server up at {deployment.url}")
-        test_connections(api, _connections(sim.url, deployment.port, password, token), checks)
-        wanted = {NOTIFICATION, NIGHTLY, CAMPAIGN, CANARY_DAG}
+        test_connections(api, _connections(sim.url, deployment.port, secrets_), checks)
+        api.call("POST", "connections", json={"connection_id": "sms_alerts_down", **_down_connection(secrets_)})
+        examples = {path.stem for path in EXAMPLES.glob("example_*.py")}
+        wanted = examples | {CANARY_DAG}
         wait_for("the DAG processor to parse the example DAGs", lambda: wanted <= api.dag_ids() or None, 240, 3)
         _log("DAGs parsed; unpausing them (the scheduler makes the latest scheduled runs), manual runs")
         for dag_id in sorted(wanted):
             api.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
-        manual = {dag_id: api.trigger(dag_id) for dag_id in sorted(wanted)}
+        # The pipeline alert reads the files the reports DAG writes: its manual run comes after them.
+        first = sorted(wanted - {PIPELINE})
+        manual = {}
+        for dag_id in first:  # one at a time: a burst of writes can stall the API server on SQLite
+            manual[dag_id] = api.trigger(dag_id)
+            time.sleep(1)
         past = api.trigger(NIGHTLY, _midnight(3).isoformat())
         killed_at = _kill_triggerer_while_deferred(api, deployment, manual[NOTIFICATION])
-        scheduled = {dag_id: _scheduled_run(api, dag_id) for dag_id in (NOTIFICATION, NIGHTLY)}
-        runs = {NOTIFICATION: [manual[NOTIFICATION], scheduled[NOTIFICATION]],
-                NIGHTLY: [manual[NIGHTLY], scheduled[NIGHTLY], past],
-                CAMPAIGN: [manual[CAMPAIGN]], CANARY_DAG: [manual[CANARY_DAG]]}
-        _wait_runs_final(api, deployment, runs, 480)
-        _log("first wave final; the group campaign again, with a logical date")
+        scheduled = {dag_id: _scheduled_run(api, dag_id) for dag_id in SCHEDULED}
+        runs = {dag_id: [manual[dag_id]] for dag_id in first}
+        for dag_id in SCHEDULED:
+            runs[dag_id].append(scheduled[dag_id])
+        runs[NIGHTLY].append(past)
+        _wait_runs_final(api, deployment, runs, 900)
+        _log("first wave final; the group campaign again with a logical date, a backfill, the pipeline alert")
         again = api.trigger(CAMPAIGN, dt.datetime.now(dt.UTC).isoformat())
         backfill = _backfill(api, 5, 4)
-        _wait_runs_final(api, deployment, {CAMPAIGN: [again], NIGHTLY: [r for r, _ in backfill]}, 300)
+        alert_manual = api.trigger(PIPELINE)
+        alert_runs = [alert_manual, *_asset_triggered_runs(api, len(runs[REPORTS_ALL]))]
+        _wait_runs_final(api, deployment, {CAMPAIGN: [again], NIGHTLY: [r for r, _ in backfill],
+                                           PIPELINE: alert_runs}, 600)
         runs[CAMPAIGN].append(again)
         runs[NIGHTLY] += [r for r, _ in backfill]
+        runs[PIPELINE] = alert_runs
 
-        for dag_id in (NOTIFICATION, NIGHTLY, CAMPAIGN):
+        for dag_id in sorted(examples - {PIPELINE}):
             for run_id in runs[dag_id]:
                 _check_run(api, dag_id, run_id, "success", checks)
+        check_pipeline_alert(api, sim, deployment.home, runs[PIPELINE], checks)
         checks.check(_trigger_started_after(deployment.home, manual[NOTIFICATION], killed_at),
                      "after the triggerer was SIGKILLed while the sensor was deferred, a new triggerer ran its "
                      "trigger to the end")
@@ -330,6 +555,9 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], pass
         checks.check(len(backfill) == 2, f"the backfill of 2 days made 2 runs: {backfill}")
         for run_id, covered_days_ago in backfill:
             _check_reports(api, run_id, covered_days_ago, checks)
+        check_reports_all(api, runs[REPORTS_ALL], checks)
+        check_appointments(api, sim, runs[APPOINTMENTS], appointments, checks)
+        check_other_gateways(sim, Path(deployment.extra_env["SMS_REPORT_DIR"]), checks)
 
         received = sim.get("bulksms/received")
         for run_id in runs[NOTIFICATION]:
@@ -366,26 +594,33 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True)
     started = time.monotonic()
     checks = Checks()
-    password = "e2e-bulk-" + secrets.token_hex(10)
-    token = "e2e-nm-" + secrets.token_hex(10)
-    forms = {f"bulksms {k}": v for k, v in secret_forms("demo", password).items()}
-    forms |= {f"netmessenger {k}": v for k, v in secret_forms("demo", token).items()}
+    secrets_ = {"bulksms": "e2e-bulk-" + secrets.token_hex(10), "netmessenger": "e2e-nm-" + secrets.token_hex(10),
+                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10)}
+    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": ""}
+    forms = {f"{gateway} {k}": v for gateway, secret in secrets_.items()
+             for k, v in secret_forms(logins[gateway], secret).items()}
     # The scan must be able to fail: a file holding a secret is found.
     probe = out / "scan-probe.txt"
-    probe.write_text("Authorization: Basic " + secret_forms("demo", password)["basic-auth"])
-    assert scan_for_secrets([probe], forms), "the secret scan misses a Basic header"
+    for gateway, secret in secrets_.items():
+        probe.write_text("Authorization: Basic " + secret_forms(logins[gateway], secret)["basic-auth"])
+        assert scan_for_secrets([probe], forms), f"the secret scan misses a Basic header of {gateway}"
     probe.unlink()
 
     home = out / "airflow"
     dags = home / "dags"
     copy_tree(EXAMPLES, dags)
     copy_tree(CANARY, dags)
+    (out / "reports").mkdir()
+    appointments = write_appointments(out / "appointments.csv")
     deployment = Deployment(venv=venv, home=home, dags_folder=dags,
-                            extra_env={"SMS_REPORT_DIR": str(out / "reports")})
-    sim = Simulator(venv, out / "simulator.log", password, token)
+                            extra_env={"SMS_REPORT_DIR": str(out / "reports"),
+                                       "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
+                                       "SMS_ALERT_CONN_ID": "sms_alerts_down",
+                                       "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS)})
+    sim = Simulator(venv, out / "simulator.log", secrets_)
     error: BaseException | None = None
     try:
-        scenario(deployment, sim, forms, password, token, checks)
+        scenario(deployment, sim, forms, secrets_, appointments, checks)
     except BaseException as exc:  # report, then still stop everything and print where the logs are
         error = exc
         checks.failures.append(f"{type(exc).__name__}: {exc}")
