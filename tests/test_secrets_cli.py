@@ -18,7 +18,6 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_sms.hooks.base import get_sms_hook
-from tests.dags.test_example_dags import airflow_db  # noqa: F401  (the migrated-database fixture)
 from tests.hostile import HostileServer, hostile_server, wire_forms
 
 USER = "alerts-user"
@@ -61,7 +60,7 @@ def _leaks(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def task_runs(airflow_db: None, echo: HostileServer,  # noqa: F811
+def task_runs(airflow_db: None, echo: HostileServer,
               tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The output of one ``airflow tasks test`` per connection. ``tasks test`` writes the task's
     log to its output (no log file), with tracebacks and the provider's own log lines."""
