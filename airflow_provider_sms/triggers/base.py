@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,20 @@ if TYPE_CHECKING:
 __all__ = ["GatewayPollingTrigger"]
 
 log = logging.getLogger(__name__)
+
+SETUP_ATTEMPTS = 5
+SETUP_BACKOFF_SECONDS = 1.0
+
+_SETUP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _setup_lock() -> asyncio.Lock:
+    """One lock per event loop (a triggerer runs one loop; tests run many)."""
+    loop = asyncio.get_running_loop()
+    lock = _SETUP_LOCKS.get(loop)
+    if lock is None:
+        lock = _SETUP_LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 class GatewayPollingTrigger(BaseTrigger):
@@ -42,27 +57,51 @@ class GatewayPollingTrigger(BaseTrigger):
              "max_consecutive_errors": self.max_consecutive_errors, **self._kwargs()},
         )
 
+    async def _open_hook(self) -> SmsHook:
+        """The hook for the connection, read without blocking the event loop.
+
+        A new triggerer (after a restart) starts every waiting trigger at once, and each one asks the
+        triggerer's supervisor for its connection. On Airflow 3.1 those requests can fail when they
+        overlap ("Response read out of order"), which would fail the waiting task although nothing
+        is wrong with the gateway. So the set-ups in one triggerer take turns, and a failure that is
+        not ours is tried again a few times before it fails the task.
+        """
+        from airflow.providers.common.compat.connection import get_async_connection
+        from asgiref.sync import sync_to_async
+
+        from airflow_provider_sms.exceptions import SmsError
+        from airflow_provider_sms.hooks.base import hook_class_for
+
+        for attempt in range(1, SETUP_ATTEMPTS + 1):
+            try:
+                async with _setup_lock():
+                    connection = await get_async_connection(self.sms_conn_id)
+                    hook = hook_class_for(connection.conn_type).for_connection(connection)
+                    # Reading the connection's extras may call the task supervisor synchronously
+                    # (secret masking): off the event loop, through asgiref, because Airflow < 3.3.2's
+                    # triggerer sends such calls back to its own loop from asgiref threads only (from
+                    # an asyncio.to_thread thread they run on a second loop and crash the triggerer).
+                    await sync_to_async(hook.prepare)()
+                return hook
+            except SmsError:
+                raise
+            except Exception as error:  # Airflow's own comms: retried, then re-raised
+                if attempt == SETUP_ATTEMPTS:
+                    raise
+                log.warning("reading connection %s failed (try %d of %d), trying again: %s: %s",
+                            self.sms_conn_id, attempt, SETUP_ATTEMPTS, type(error).__name__, error)
+                await asyncio.sleep(SETUP_BACKOFF_SECONDS * attempt)
+        raise AssertionError("unreachable")
+
     async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
         """One look at the gateway: the event payload when done, else None."""
         raise NotImplementedError
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow.providers.common.compat.connection import get_async_connection
-
         from airflow_provider_sms.exceptions import SmsError
-        from airflow_provider_sms.hooks.base import hook_class_for
 
         try:
-            connection = await get_async_connection(self.sms_conn_id)
-            hook = hook_class_for(connection.conn_type).for_connection(connection)
-            # Reading the connection's extras may call the task supervisor synchronously (secret
-            # masking): do it once, off the event loop, through asgiref. Airflow < 3.3.2's triggerer
-            # sends such calls back to its own event loop from asgiref threads only; from a plain
-            # asyncio.to_thread thread they run on a second loop, and two triggers starting together
-            # crash the triggerer ("Response read out of order", seen on 3.1.8 in make e2e).
-            from asgiref.sync import sync_to_async
-
-            await sync_to_async(hook.prepare)()
+            hook = await self._open_hook()
         except SmsError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
             return

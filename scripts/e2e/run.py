@@ -253,11 +253,24 @@ def _wait_runs_final(api: Api, deployment: Deployment, dag_runs: dict[str, list[
                     bad = {t["task_id"]: t["state"] for t in api.tasks(dag_id, run_id)
                            if t["state"] in BAD and t["task_id"] not in allowed}
                     if bad:
-                        raise RuntimeError(f"{dag_id} {run_id}: tasks did not succeed: {bad}; see the task logs")
+                        raise RuntimeError(f"{dag_id} {run_id}: tasks did not succeed: {bad}; the end of their "
+                                           f"logs:\n{_log_tails(deployment, dag_id, run_id, set(bad))}")
                 done = done and states.get(run_id) in ("success", "failed")
         return True if done else None
 
     wait_for(f"runs to finish: {dag_runs}", all_final, timeout, 3)
+
+
+def _log_tails(deployment: Deployment, dag_id: str, run_id: str, task_ids: set[str], lines: int = 15) -> str:
+    """The last lines of every log (tries and triggers) of ``task_ids`` in a run, so a failure in CI can be
+    understood from the CI output alone."""
+    run_dir = deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+    parts = []
+    for task_id in sorted(task_ids):
+        for path in sorted((run_dir / f"task_id={task_id}").rglob("*.log*")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path.relative_to(run_dir)}\n" + "\n".join(line[:400] for line in tail))
+    return "\n".join(parts) or f"(no logs under {run_dir})"
 
 
 def _asset_triggered_runs(api: Api, events: int) -> list[str]:

@@ -149,3 +149,58 @@ def test_each_poke_logs_progress_and_the_end_names_failed_recipients(
     last = capsys.readouterr().out + caplog.text
     assert "2 messages: 0 pending, 1 delivered, 1 failed (first: 447700100002: failed" in last
     assert "1 of 2 messages failed: 447700100002: failed" in last
+
+
+def test_trigger_survives_a_failing_connection_lookup_after_a_triggerer_restart(
+        bulksms_conn: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow 3.1's triggerer can fail overlapping connection requests ("Response read out of order")
+    when a new triggerer starts every waiting trigger at once: the wait must not fail because of it,
+    and the set-ups of triggers in one triggerer take turns."""
+    from airflow.providers.common.compat import connection as compat_connection
+
+    from airflow_provider_sms.triggers import base as trigger_base
+
+    real = compat_connection.get_async_connection
+    calls = {"total": 0, "in_flight": 0, "most_in_flight": 0}
+
+    async def flaky(conn_id: str) -> Any:
+        calls["total"] += 1
+        calls["in_flight"] += 1
+        calls["most_in_flight"] = max(calls["most_in_flight"], calls["in_flight"])
+        try:
+            await asyncio.sleep(0.01)
+            if calls["total"] <= 2:
+                raise RuntimeError("Response read out of order! Got frame.id=7, expect_id=6")
+            return await real(conn_id)
+        finally:
+            calls["in_flight"] -= 1
+
+    monkeypatch.setattr(compat_connection, "get_async_connection", flaky)
+    monkeypatch.setattr(trigger_base, "SETUP_BACKOFF_SECONDS", 0.01)
+    sent = _send(bulksms_conn, [A, B])
+    sms_simulator.clock.advance(60)
+    triggers = [SmsMessageStatusTrigger(sms_conn_id=bulksms_conn, refs=[{"batch_id": batch}], poll_interval=0.01)
+                for batch in sent["batch_ids"] * 3]
+
+    async def restart() -> list[Any]:
+        return await asyncio.gather(*(t.run().__anext__() for t in triggers))
+
+    events = asyncio.run(restart())
+    assert [e.payload["status"] for e in events] == ["done"] * len(triggers)
+    assert calls["total"] == len(triggers) + 2
+    assert calls["most_in_flight"] == 1
+
+
+def test_trigger_gives_up_when_the_connection_lookup_keeps_failing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.providers.common.compat import connection as compat_connection
+
+    from airflow_provider_sms.triggers import base as trigger_base
+
+    async def broken(conn_id: str) -> Any:
+        raise RuntimeError("supervisor gone")
+
+    monkeypatch.setattr(compat_connection, "get_async_connection", broken)
+    monkeypatch.setattr(trigger_base, "SETUP_BACKOFF_SECONDS", 0.0)
+    trigger = SmsMessageStatusTrigger(sms_conn_id="whatever", refs=[{"batch_id": "1"}], poll_interval=0.01)
+    with pytest.raises(RuntimeError, match="supervisor gone"):
+        asyncio.run(trigger.run().__anext__())
