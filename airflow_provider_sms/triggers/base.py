@@ -23,6 +23,20 @@ SETUP_BACKOFF_SECONDS = 1.0
 _SETUP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
+MAX_ERROR_BACKOFF_SECONDS = 60.0
+
+
+def error_backoff(poll_interval: float, errors: int) -> float:
+    """Seconds to wait after the ``errors``-th failed poll in a row: the poll interval, doubled after
+    each further failure, up to a minute (or the poll interval, when that is longer)."""
+    return float(min(poll_interval * 2 ** (errors - 1), max(poll_interval, MAX_ERROR_BACKOFF_SECONDS)))
+
+
+async def _pause(seconds: float) -> None:
+    """The wait between polls (a seam for tests: the transport's own retry waits are separate)."""
+    await asyncio.sleep(seconds)
+
+
 def _setup_lock() -> asyncio.Lock:
     """One lock per event loop (a triggerer runs one loop; tests run many)."""
     loop = asyncio.get_running_loop()
@@ -37,7 +51,8 @@ class GatewayPollingTrigger(BaseTrigger):
     ``poll_interval`` seconds until it returns an event payload.
 
     Yields exactly one event: the payload of :meth:`poll` (``status`` ``done``), or ``status``
-    ``error`` with a message after a non-retryable error or ``max_consecutive_errors`` failed polls.
+    ``error`` with a message after a non-retryable error or ``max_consecutive_errors`` failed polls
+    in a row (the wait doubles after each failed poll, see :func:`error_backoff`).
     Subclasses add their own kwargs to :meth:`serialize` via :meth:`_kwargs`.
     """
 
@@ -115,9 +130,12 @@ class GatewayPollingTrigger(BaseTrigger):
                 if not error.retryable or errors >= self.max_consecutive_errors:
                     yield TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
                     return
-            else:
-                errors = 0
-                if payload is not None:
-                    yield TriggerEvent({"status": "done", **payload})
-                    return
-            await asyncio.sleep(self.poll_interval)
+                # Back off while the gateway fails, so a short poll interval does not spend the
+                # whole error budget within seconds of a brief outage.
+                await _pause(error_backoff(self.poll_interval, errors))
+                continue
+            errors = 0
+            if payload is not None:
+                yield TriggerEvent({"status": "done", **payload})
+                return
+            await _pause(self.poll_interval)

@@ -204,3 +204,39 @@ def test_trigger_gives_up_when_the_connection_lookup_keeps_failing(monkeypatch: 
     trigger = SmsMessageStatusTrigger(sms_conn_id="whatever", refs=[{"batch_id": "1"}], poll_interval=0.01)
     with pytest.raises(RuntimeError, match="supervisor gone"):
         asyncio.run(trigger.run().__anext__())
+
+
+def test_error_backoff_doubles_up_to_a_minute() -> None:
+    from airflow_provider_sms.triggers.base import error_backoff
+
+    assert [error_backoff(1, n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert error_backoff(120, 3) == 120  # never shorter than the poll interval itself
+
+
+def test_trigger_rides_out_a_gateway_outage_and_gives_up_on_a_lasting_one(
+        bulksms_conn: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_sms.triggers import base as trigger_base
+
+    waits: list[float] = []
+
+    async def recorded_pause(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(trigger_base, "_pause", recorded_pause)
+    sent = _send(bulksms_conn, [A])
+    sms_simulator.clock.advance(60)
+    trigger = SmsMessageStatusTrigger(sms_conn_id=bulksms_conn, refs=[{"batch_id": sent["batch_ids"][0]}],
+                                      poll_interval=1, max_consecutive_errors=5)
+    from airflow_provider_sms.transport import RetryPolicy
+
+    # four failed polls (each one call tried max_attempts times), then the gateway is back
+    sms_simulator.faults.http_error(status=503, count=4 * RetryPolicy().max_attempts)
+    event = asyncio.run(trigger.run().__anext__())
+    assert event.payload["status"] == "done"
+    assert waits[:4] == [1, 2, 4, 8]
+
+    waits.clear()
+    sms_simulator.faults.http_error(status=503, count=1000)
+    event = asyncio.run(trigger.run().__anext__())
+    assert event.payload["status"] == "error" and event.payload["retryable"] is True
+    assert waits == [1, 2, 4, 8]
