@@ -172,10 +172,21 @@ class ReceiptStore:
         """The latest status of each message that has one (messages without a report are left out).
 
         Latest: a final status wins over a non-final one, then the later gateway time, then the later
-        arrival -- so a late or repeated intermediate report never undoes ``delivered``.
+        arrival -- so a late or repeated intermediate report never undoes ``delivered``. A gateway
+        whose message id covers several recipients (Bulletin) needs :meth:`recipient_statuses`.
         """
+        return {key[0]: event for key, event in self._latest(gateway, conn_id, message_ids, False).items()}
+
+    def recipient_statuses(self, gateway: str, conn_id: str,
+                           message_ids: Iterable[str]) -> dict[tuple[str, str | None], StatusEvent]:
+        """Like :meth:`statuses`, per ``(message_id, recipient)``: one message id may name a send to
+        several handsets (Bulletin's ``messageId``), each with its own status."""
+        return self._latest(gateway, conn_id, message_ids, True)
+
+    def _latest(self, gateway: str, conn_id: str, message_ids: Iterable[str],
+                per_recipient: bool) -> dict[tuple[str, str | None], StatusEvent]:
         wanted = list(dict.fromkeys(message_ids))
-        best: dict[str, RowMapping] = {}
+        best: dict[tuple[str, str | None], RowMapping] = {}
         try:
             with self.database.engine.connect() as conn:
                 for start in range(0, len(wanted), _IN_CHUNK):
@@ -183,12 +194,13 @@ class ReceiptStore:
                         status_events.c.gateway == gateway, status_events.c.conn_id == conn_id,
                         status_events.c.message_id.in_(wanted[start:start + _IN_CHUNK]))
                     for row in conn.execute(query).mappings():
-                        known = best.get(row["message_id"])
+                        key = (row["message_id"], row["recipient"] if per_recipient else None)
+                        known = best.get(key)
                         if known is None or _rank(row) > _rank(known):
-                            best[row["message_id"]] = row
+                            best[key] = row
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
-        return {message_id: _status(row) for message_id, row in best.items()}
+        return {key: _status(row) for key, row in best.items()}
 
     def statuses_after(self, cursor: int, limit: int = 1000) -> list[tuple[int, StatusEvent]]:
         """Status events stored after ``cursor`` (a row id; 0 for the first), oldest first, with their ids."""

@@ -58,6 +58,15 @@ def test_latest_status_never_goes_back_from_final(store: ReceiptStore) -> None:
         "m1": (DeliveryStatus.DELIVERED, "e2"), "m2": (DeliveryStatus.PENDING, "e4")}
 
 
+def test_recipient_statuses_keep_each_handset_of_a_shared_message_id(store: ReceiptStore) -> None:
+    for event_id, handset, state in (("1", "a", DeliveryStatus.DELIVERED), ("2", "b", DeliveryStatus.SENT),
+                                     ("3", "b", DeliveryStatus.FAILED)):
+        store.record_status(StatusEvent("bulletin", "c", event_id, "m1", handset, state, None, None, T0))
+    found = store.recipient_statuses("bulletin", "c", ["m1"])
+    assert {k: v.state for k, v in found.items()} == {("m1", "a"): DeliveryStatus.DELIVERED,
+                                                      ("m1", "b"): DeliveryStatus.FAILED}
+
+
 def test_statuses_of_many_messages_span_several_queries(store: ReceiptStore) -> None:
     ids = [f"m{i}" for i in range(1203)]
     for message_id in ids[::2]:
