@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_sms.core.receipts import StatusEvent
 from airflow_provider_sms.core.results import DeliveryStatus
 from airflow_provider_sms.exceptions import SmsGatewayError
 from airflow_provider_sms.gateways.callbacks import CallbackEndpoint, CallbackRequest, callback_endpoints, parse_time
@@ -70,6 +71,7 @@ def test_bad_fields_name_the_problem_without_quoting_the_body() -> None:
 
 def test_an_undocumented_bulksms_code_is_stored_as_unknown() -> None:
     [event] = ENDPOINTS["bulksms.status"].parse(request({"msisdn": "1", "batch_id": "2", "status": "999"}))
+    assert isinstance(event, StatusEvent)
     assert (event.state, event.gateway_code, event.event_id) == (DeliveryStatus.UNKNOWN, "999", "2:1:999")
 
 
