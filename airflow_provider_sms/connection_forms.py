@@ -112,7 +112,7 @@ _COMMON_FIELDS = (
     FormField("max_line_bytes", "Report line cap (bytes)", "integer", "Longest line of a streamed report", 65536),
     FormField("callback_secret", "Callback secret", "string",
               "Shared secret in the callback URLs of delivery receipts and replies (at least 16 random characters; "
-              "`sms-callback-url <conn_id>` prints the URLs)", secret=True),
+              "the command sms-callback-url prints the URLs)", secret=True),
     FormField("callback_allowed_ips", "Callback source addresses", "string",
               "Addresses or networks allowed to call the callback URLs, comma-separated (empty: any)"),
     FormField("receipts_conn_id", "Receipts store connection", "string",
