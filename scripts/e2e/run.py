@@ -18,8 +18,10 @@ Starts the gateway simulator and Airflow's API server, scheduler, DAG processor 
   texts on-call through the fallback once per run), the report windows and row counts, what each
   simulated handset received on every gateway, and that a canary DAG with the old
   undefined-variable template fails;
-* scans every task log and every Airflow process's output for the four connections' secrets
-  (plain, URL-encoded, base64, and as HTTP Basic credentials).
+* has the simulator call back into the API server's receiver plugin (statuses of the examples'
+  sends, a reply on each gateway, a forged callback) and checks the receipts store (``receipts.py``);
+* scans every task log and every Airflow process's output for the four connections' secrets and the
+  callback secret (plain, URL-encoded, base64, and as HTTP Basic credentials).
 
 Everything it started is stopped, also on failure; the last lines say where the logs are.
 Exit status 0 when every check passed.
@@ -49,6 +51,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deployment import Api, Deployment, copy_tree, wait_for
+from receipts import account_settings, check_callbacks, check_statuses
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "dags" / "examples"
@@ -110,7 +113,8 @@ def _log(text: str) -> None:
 class Simulator:
     """The gateway simulator as its own process (as a user runs it: the console command)."""
 
-    def __init__(self, venv: Path, log: Path, secrets_: dict[str, str]) -> None:
+    def __init__(self, venv: Path, log: Path, secrets_: dict[str, str],
+                 settings: dict[str, dict[str, str]] | None = None) -> None:
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -118,7 +122,7 @@ class Simulator:
                  "--delivery-delay", "20", "--background-delay", "8", "--credits", "100000",
                  "--password", secrets_["bulksms"], "--netmessenger-token", secrets_["netmessenger"],
                  "--bulletin-password", secrets_["bulletin_messenger"],
-                 "--skycore-api-key", secrets_["skycore"]],
+                 "--skycore-api-key", secrets_["skycore"], "--account-settings", json.dumps(settings or {})],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.url: str = wait_for("the simulator", self._url, 60, 0.2)
@@ -175,7 +179,7 @@ def scan_for_secrets(files: Iterable[Path], forms: dict[str, str]) -> list[str]:
 
 
 def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str, dict[str, Any]]:
-    extra = {"default_region": "GB", "retry_backoff": 0.2}
+    extra = {"default_region": "GB", "retry_backoff": 0.2, "callback_secret": secrets_["callback"]}
     password, token = secrets_["bulksms"], secrets_["netmessenger"]
     return {
         "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
@@ -517,6 +521,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
     with deployment.running("api-server", "scheduler", "dag-processor", "triggerer") as api:
         _log(f"Airflow API server up at {deployment.url}")
         test_connections(api, _connections(sim.url, deployment.port, secrets_), checks)
+        check_callbacks(deployment, sim, secrets_["callback"], checks)
         api.call("POST", "connections", json={"connection_id": "sms_alerts_down", **_down_connection(secrets_)})
         examples = {path.stem for path in EXAMPLES.glob("example_*.py")}
         wanted = examples | {CANARY_DAG}
@@ -571,6 +576,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         check_reports_all(api, runs[REPORTS_ALL], checks)
         check_appointments(api, sim, runs[APPOINTMENTS], appointments, checks)
         check_other_gateways(sim, Path(deployment.extra_env["SMS_REPORT_DIR"]), checks)
+        check_statuses(deployment, checks)
 
         received = sim.get("bulksms/received")
         for run_id in runs[NOTIFICATION]:
@@ -608,8 +614,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     checks = Checks()
     secrets_ = {"bulksms": "e2e-bulk-" + secrets.token_hex(10), "netmessenger": "e2e-nm-" + secrets.token_hex(10),
-                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10)}
-    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": ""}
+                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10),
+                "callback": "e2e-cb-" + secrets.token_hex(12)}
+    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": "", "callback": ""}
     forms = {f"{gateway} {k}": v for gateway, secret in secrets_.items()
              for k, v in secret_forms(logins[gateway], secret).items()}
     # The scan must be able to fail: a file holding a secret is found.
@@ -630,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
                                        "SMS_ALERT_CONN_ID": "sms_alerts_down",
                                        "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS)})
-    sim = Simulator(venv, out / "simulator.log", secrets_)
+    sim = Simulator(venv, out / "simulator.log", secrets_, account_settings(deployment.url, secrets_["callback"]))
     error: BaseException | None = None
     try:
         scenario(deployment, sim, forms, secrets_, appointments, checks)
