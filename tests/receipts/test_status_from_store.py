@@ -1,4 +1,4 @@
-"""SmsMessageStatusSensor reading the receipt store (Skycore, Bulletin; BulkSMS with ``receipts``), poke and deferred."""
+"""SmsMessageStatusSensor reading the receipt store (Skycore, Bulletin; BulkSMS with ``receipts``)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_bulletin_deferred_wait_completes_from_the_store(sms_simulator: Simulato
     sensor = _sensor(conn, sent, deferrable=True, poke_interval=0.01)
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute(context())
-    classpath, kwargs = deferred.value.trigger.serialize()
+    _, kwargs = deferred.value.trigger.serialize()
     trigger = SmsMessageStatusTrigger(**json.loads(json.dumps(kwargs)))  # what the triggerer does
 
     async def scenario() -> Any:
