@@ -34,6 +34,8 @@ from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPo
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
+    from airflow_provider_sms.core.receipt_polling import ReceiptBatch
+
 __all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for"]
 
 
@@ -387,6 +389,18 @@ class SmsHook(BaseHook):
 
         store = ReceiptStore.from_conn_id(self.receipts_conn_id())
         return stored_statuses(store, self.gateway, self.settings.conn_id or self.sms_conn_id, refs)
+
+    def poll_receipts(self, cursors: Mapping[str, str], limit: int) -> Iterator[ReceiptBatch]:
+        """Take statuses and replies from the gateway's own queues, inboxes or reports, lazily.
+
+        For users whose gateway cannot call back (no public URL). Each batch is stored by the caller
+        before it asks for the next, and a batch's ``cursor`` is saved only after that: a queue that
+        hands each item out once is read one item per batch, so nothing is taken that is not stored.
+
+        :param cursors: where the last poll of each source got to (``ReceiptBatch.source`` -> cursor).
+        :param limit: the most events to take per source in this poll.
+        """
+        raise SmsCapabilityError(self.gateway, Capability.RECEIPT_POLL.value)
 
     def background_send(self, background_send_id: str) -> BackgroundSend:
         """The messages of a background send, or ``finished=False`` while it runs."""
