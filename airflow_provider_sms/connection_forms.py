@@ -110,6 +110,13 @@ _COMMON_FIELDS = (
               "Largest answer to a send or status call, after decompression", 4194304),
     FormField("report_deadline", "Report deadline (s)", "number", "Longest a whole streamed report may take", 1800),
     FormField("max_line_bytes", "Report line cap (bytes)", "integer", "Longest line of a streamed report", 65536),
+    FormField("callback_secret", "Callback secret", "string",
+              "Shared secret in the callback URLs of delivery receipts and replies (at least 16 random characters; "
+              "`sms-callback-url <conn_id>` prints the URLs)", secret=True),
+    FormField("callback_allowed_ips", "Callback source addresses", "string",
+              "Addresses or networks allowed to call the callback URLs, comma-separated (empty: any)"),
+    FormField("receipts_conn_id", "Receipts store connection", "string",
+              "Connection of the database receipts and replies are stored in", "sms_journal_default"),
 )
 
 CONNECTION_FORMS: dict[str, ConnectionForm] = {

@@ -50,4 +50,6 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [_modules(generic, "triggers", _TRIGGERS)],
         "notifications": ["airflow_provider_sms.notifications.sms.SmsNotifier"],
         "connection-types": [form.provider_info() for form in CONNECTION_FORMS.values()],
+        # Airflow 3.3+: `airflow sms callback-url <conn_id>` (older versions: the sms-callback-url script).
+        "cli": ["airflow_provider_sms.receipts.urls.get_cli_commands"],
     }
