@@ -44,7 +44,9 @@ def drop_opted_out(numbers: Sequence[str], *, conn_id: str, gateway: str,
     if not numbers:
         return [], []
     try:
-        listed = SuppressionList.open(conn_id).suppressed(numbers)
+        listing = SuppressionList.open(conn_id)
+        listing.catch_up()  # stop words among replies stored since the last send looked
+        listed = listing.suppressed(numbers)
     except JournalUnavailableError as error:
         # A retry may find the database back; sending meanwhile could text people who said STOP.
         raise AirflowException(f"{error}; the opt-out list cannot be read, so nothing was sent") from error

@@ -4,8 +4,9 @@ A reply whose whole text (trimmed, case-insensitive) is a stop word -- by defaul
 ``STOPALL``, ``UNSUBSCRIBE``, ``CANCEL``, ``END``, ``QUIT``; set ``[sms] stop_words`` in the Airflow
 configuration (``AIRFLOW__SMS__STOP_WORDS="STOP,UNSUBSCRIBE,ARRET"``) for another list -- puts the
 sender's number on the list (:func:`apply_opt_out`, called by the callback receiver and the pollers
-for every stored reply). The send operators skip listed numbers unless ``honour_opt_outs=False``
-and report them as ``suppressed``.
+for every stored reply, and the send operators catch up on every reply stored since they last
+looked, :meth:`SuppressionList.catch_up`). The send operators skip listed numbers unless
+``honour_opt_outs=False`` and report them as ``suppressed``.
 
 The list is one per database, not per connection: a person who texted STOP to any of the
 account's numbers is not texted again through any gateway. Numbers are kept as international
@@ -55,6 +56,8 @@ DEFAULT_STOP_WORDS: tuple[str, ...] = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL
 _MAX_WORD = 64
 #: Numbers per ``IN (...)`` query: under SQLite's oldest variable limit (999).
 _QUERY_CHUNK = 900
+_CATCH_UP_OWNER = "suppression"
+_CATCH_UP_PAGE = 1000
 
 metadata = MetaData()
 suppressions = Table(
@@ -234,6 +237,32 @@ class SuppressionList:
                 return found
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
+
+    def catch_up(self, stop_words: Iterable[str] | None = None) -> int:
+        """Apply :func:`apply_opt_out` to every reply stored since the last catch-up; the number added.
+
+        The send operators call it before reading the list, so a stop word counts however the reply
+        reached the store (receiver, poller, anything else) and even if that writer did not apply it.
+        The position is kept in ``sms_poll_cursors`` (owner ``suppression``); two senders catching up
+        at once add nothing twice (the list is keyed on the number).
+        """
+        from airflow_provider_sms.receipts.cursors import PollCursors
+        from airflow_provider_sms.receipts.store import ReceiptStore
+
+        store = ReceiptStore(self.database)
+        store.ensure_schema()
+        cursors = PollCursors(self.database)
+        cursor = int(cursors.get(_CATCH_UP_OWNER, "replies") or 0)
+        added = 0
+        while True:
+            page = store.replies_after(cursor, _CATCH_UP_PAGE)
+            for row_id, reply in page:
+                added += apply_opt_out(self, reply, stop_words)
+                cursor = row_id
+            if page:
+                cursors.set(_CATCH_UP_OWNER, "replies", str(cursor))
+            if len(page) < _CATCH_UP_PAGE:
+                return added
 
     def entries(self, limit: int = 1000) -> list[Suppression]:
         """The newest ``limit`` entries, newest first."""

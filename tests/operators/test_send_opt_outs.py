@@ -109,3 +109,20 @@ def test_mms_to_numbers_skips_opted_out(sky_conn: str, sms_simulator: SimulatorS
     result = MmsSendOperator(task_id="mms", sms_conn_id=sky_conn, to=[B], mms_id=result["mms_id"],
                              honour_opt_outs=False).execute(context(FakeTaskInstance(run_id="r2")))
     assert result["accepted_count"] == 1 and sms_simulator.skycore.received_count(B, "mms") == 1
+
+
+def test_a_stop_reply_stored_by_anyone_suppresses_the_next_send(bulksms_conn: str,
+                                                               sms_simulator: SimulatorServer) -> None:
+    import datetime as dt
+
+    from airflow_provider_sms.core.receipts import ReplyEvent
+    from airflow_provider_sms.receipts.store import ReceiptStore
+
+    store = ReceiptStore.from_conn_id()
+    for n, (sender, text) in enumerate([(C, "Stop"), (A, "stop please"), (D, "QUIT")]):
+        store.record_reply(ReplyEvent(gateway="bulksms", conn_id=bulksms_conn, event_id=f"in-{n}", sender=sender,
+                                      recipient=None, text=text, received_at=dt.datetime.now(dt.UTC)))
+    result = _send(bulksms_conn).execute(context())  # nobody called apply_opt_out: the send catches up
+    assert {r["recipient"] for r in result["results"] if r["status"] == "suppressed"} == {C, D}
+    assert [sms_simulator.bulksms.received_count(n) for n in (A, B, C, D)] == [1, 1, 0, 0]
+    assert _listing().catch_up() == 0  # already read
