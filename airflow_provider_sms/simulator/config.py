@@ -28,6 +28,9 @@ class BulkSmsAccount:
         credits: starting balance; one credit per message part.
         time_zone: IANA zone in which EAPI ``send_time`` and report times are expressed.
         push_url: where delivery reports are pushed (HTTP GET), like the account Profile URL.
+        inbound_push_url: where inbound messages are pushed (HTTP GET), the Profile's MO URL.
+        webhook_url: where JSON API webhooks POST messages (SENT on a final status, RECEIVED on
+            an inbound message), as ``Message`` objects in a JSON array.
         daily_quota: credits the account may spend per virtual UTC day (``None`` = unlimited);
             exceeding it answers code 27.
     """
@@ -38,6 +41,8 @@ class BulkSmsAccount:
     time_zone: str = "UTC"
     push_url: str | None = None
     daily_quota: float | None = None
+    inbound_push_url: str | None = None
+    webhook_url: str | None = None
 
 
 def _default_accounts() -> list[BulkSmsAccount]:
@@ -55,6 +60,10 @@ class NetMessengerAccount:
         time_zone: IANA zone of ``ScheduleDate``, report ``From``/``To`` and report dates (the
             vendor SDKs format schedule dates in Europe/London).
         blacklist: numbers that answer -412 (Number is blacklisted) when sent to.
+        forward_url: where inbound messages to the account's virtual number are forwarded.
+        forward_method: ``GET`` (query parameters) or ``POST`` (form fields).
+        forward_auth: the ``auth`` value passed through on every forward.
+        virtual_number: the account's virtual mobile number (``dest`` of forwarded messages).
     """
 
     token: str = field(default=DEFAULT_NETMESSENGER_TOKEN, repr=False)
@@ -62,6 +71,10 @@ class NetMessengerAccount:
     credits: int = 1000
     time_zone: str = "Europe/London"
     blacklist: tuple[str, ...] = ()
+    forward_url: str | None = None
+    forward_method: str = "GET"
+    forward_auth: str = field(default="", repr=False)
+    virtual_number: str = "447786200000"
 
 
 def _default_netmessenger_accounts() -> list[NetMessengerAccount]:
@@ -151,8 +164,17 @@ class SimulatorConfig:
         json_dedupe_window: virtual seconds a JSON API ``deduplication-id`` is remembered.
         report_first_line: text after ``0|`` on a successful ``get_report``; the current vendor
             page says "Returns to follow", older pages and clients "Results to follow".
-        push_max_attempts: delivery attempts per pushed report before giving up.
-        push_workers: threads delivering pushed reports (bounded concurrency).
+        push_max_attempts: caps the tries of every callback (pushes, webhooks, forwarded messages,
+            Bulletin callbacks); ``None``: each gateway's documented retry rule.
+        bulksms_push_retry_delays: virtual seconds before each retry of a failed BulkSMS push
+            (vendor: after 60 min, then 3 h, then 12 h); inbound pushes are retried only after
+            HTTP 500, webhooks like status pushes [UNCERTAIN: the JSON API's rule is not documented].
+        bulletin_callback_retry: virtual seconds between retries of a Bulletin callback answered
+            with HTTP 400 or above [UNCERTAIN: the vendor documents retries for up to 48 hours, not
+            their interval].
+        bulletin_callback_window: virtual seconds Bulletin keeps retrying (vendor: 48 hours).
+        netmessenger_forward_retry_delays: virtual seconds before each retry of a failed inbound
+            forward [UNCERTAIN: undocumented; default none].
         netmessenger_accounts: NetMessenger accounts (default: the ``nm-demo-token-0001`` one).
         netmessenger_background_delay: virtual seconds a NetMessenger background send (a list or
             group send above ``netmessenger_background_threshold`` members) takes to finish;
@@ -195,8 +217,11 @@ class SimulatorConfig:
     dedupe_window: float = 4 * 3600.0
     json_dedupe_window: float = 12 * 3600.0
     report_first_line: str = "Returns to follow"
-    push_max_attempts: int = 3
-    push_workers: int = 2
+    push_max_attempts: int | None = None
+    bulksms_push_retry_delays: tuple[float, ...] = (3600.0, 10800.0, 43200.0)
+    bulletin_callback_retry: float = 300.0
+    bulletin_callback_window: float = 48 * 3600.0
+    netmessenger_forward_retry_delays: tuple[float, ...] = ()
     netmessenger_accounts: list[NetMessengerAccount] = field(default_factory=_default_netmessenger_accounts)
     netmessenger_background_delay: float = 30.0
     netmessenger_background_threshold: int = 200

@@ -5,10 +5,12 @@ Control routes (under ``/_sim/bulksms``, JSON):
 * ``GET received[?msisdn=&include_scheduled=1]`` - what each recipient received and its
   current status (see :meth:`BulkSmsState.received`).
 * ``GET credits[?username=]``, ``GET requests`` (method and path of every BulkSMS request),
-  ``GET pushes`` (delivered / failed push counters).
+  ``GET pushes`` (delivered / failed / pending callback counters), ``GET callback_log``.
 * ``POST groups`` ``{"group_id": 7, "name": "staff", "members": ["4477..."]}``.
 * ``POST outcomes`` ``{"msisdn": "4477...", "status": 51}`` or ``{"outcomes": {"4477...": 51}}``.
-* ``POST inbound`` ``{"sender": "4477...", "msisdn": "4478...", "message": "hi", "referring_batch_id": 0}``.
+* ``POST inbound`` ``{"sender": "4477...", "msisdn": "4478...", "message": "hi", "referring_batch_id": 0}``;
+  ``POST reply`` ``{"number": "4477...", "text": "hi", "to"?: "4478...", "in_reply_to"?: batch id}``
+  (the form every simulated gateway shares). Both push to the account's inbound URL and webhook.
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from airflow_provider_sms.simulator.bulksms.callbacks import due_callbacks
 from airflow_provider_sms.simulator.bulksms.eapi import THROTTLED_ANSWER, Eapi, text_response
 from airflow_provider_sms.simulator.bulksms.json_api import JsonApi, throttled
 from airflow_provider_sms.simulator.bulksms.state import BulkSmsState
+from airflow_provider_sms.simulator.callbacks import CallbackQueue
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
-from airflow_provider_sms.simulator.push import PushDispatcher
 from airflow_provider_sms.simulator.routes import json_body
+
+#: The account's number a simulated reply is sent to when the control call names none.
+DEFAULT_INBOUND_NUMBER = "447786200001"
 
 
 class BulkSmsGateway:
@@ -40,7 +46,7 @@ class BulkSmsGateway:
         self.state = BulkSmsState(config, clock)
         self.eapi = Eapi(self.state)
         self.json_api = JsonApi(self.state)
-        self.pushes = PushDispatcher(workers=config.push_workers, max_attempts=config.push_max_attempts)
+        self.pushes = CallbackQueue(self.name)
         # Serialises collecting+queueing pushes with reset(), so a background tick cannot queue
         # a report of the previous state after a reset has cleared the queue.
         self._tick_lock = threading.Lock()
@@ -59,6 +65,8 @@ class BulkSmsGateway:
             Route("/groups", json_body(self._add_group), methods=["POST"]),
             Route("/outcomes", json_body(self._set_outcomes), methods=["POST"]),
             Route("/inbound", json_body(self._add_inbound), methods=["POST"]),
+            Route("/reply", json_body(self._reply), methods=["POST"]),
+            Route("/callback_log", self._callback_log, methods=["GET"]),
         ]
 
     def throttled_response(self, path: str) -> Response:
@@ -72,16 +80,16 @@ class BulkSmsGateway:
     def tick(self, *, wait: bool) -> None:
         """Queue pushes for statuses that became final; with ``wait``, until they are sent."""
         with self._tick_lock:
-            for url, params in self.state.due_pushes():
-                self.pushes.submit(url, params)
-        if wait:
-            self.pushes.drain()
+            now = self.state.clock.now()
+            for callback in due_callbacks(self.state):
+                self.pushes.add(callback.url, body=callback.body, due=now, label=callback.label, rule=callback.rule,
+                                content_type="application/json")
+        self.pushes.deliver_due(self.state.clock.now(), wait=wait)
 
     def reset(self, config: SimulatorConfig) -> None:
         """Start again from ``config``."""
         with self._tick_lock:
             self.pushes.clear()
-            self.pushes.max_attempts = max(1, config.push_max_attempts)
             self.state.reset(config)
 
     def describe(self) -> dict[str, Any]:
@@ -96,8 +104,7 @@ class BulkSmsGateway:
         }
 
     def close(self) -> None:
-        """Stop the push workers."""
-        self.pushes.close()
+        """Nothing to release: pushes are made from ticks."""
 
     # -- control endpoints ----------------------------------------------------------------------
 
@@ -116,7 +123,10 @@ class BulkSmsGateway:
         return JSONResponse([{"method": method, "path": path} for method, path in self.state.requests])
 
     async def _pushes(self, request: Request) -> Response:
-        return JSONResponse({"delivered": self.pushes.delivered, "failed": self.pushes.failed})
+        return JSONResponse(self.pushes.counts())
+
+    async def _callback_log(self, request: Request) -> Response:
+        return JSONResponse(self.pushes.log())
 
     def _add_group(self, body: dict[str, Any]) -> dict[str, Any]:
         self.state.add_group(int(body["group_id"]), str(body.get("name", "")), list(body["members"]))
@@ -136,4 +146,9 @@ class BulkSmsGateway:
             int(body.get("referring_batch_id", 0)),
             body.get("username"),
         )
+        return {"msg_id": msg_id}
+
+    def _reply(self, body: dict[str, Any]) -> dict[str, Any]:
+        msg_id = self.state.add_inbound(str(body["number"]), str(body.get("to") or DEFAULT_INBOUND_NUMBER),
+                                        str(body["text"]), int(body.get("in_reply_to") or 0), body.get("username"))
         return {"msg_id": msg_id}

@@ -25,7 +25,6 @@ from typing import Any, Literal
 from airflow_provider_sms.simulator.bulksms.text import normalize_msisdn
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import BulkSmsAccount, SimulatorConfig
-from airflow_provider_sms.simulator.timeutil import format_local
 
 IN_PROGRESS = 0
 DELIVERED_UPSTREAM = 10
@@ -181,6 +180,7 @@ class BulkSmsState:
             self._outcomes: dict[str, int] = {}
             self._inbox: list[InboundMessage] = []
             self._push_heap: list[tuple[float, int]] = []
+            self._new_inbound: list[InboundMessage] = []
             #: (method, path) of every request to a BulkSMS path, in arrival order.
             self.requests: list[tuple[str, str]] = []
 
@@ -271,7 +271,7 @@ class BulkSmsState:
             self._batches[batch.batch_id] = batch
             self._batch_list.append(batch)
             self._first_ids.append(batch.first_message_id)
-            if account.account.push_url and report_mode != "NONE":
+            if (account.account.push_url or account.account.webhook_url) and report_mode != "NONE":
                 heapq.heappush(self._push_heap, (batch.final_at, batch.batch_id))
             return batch
 
@@ -375,10 +375,21 @@ class BulkSmsState:
         with self._lock:
             msg_id = self._next_inbound_id
             self._next_inbound_id += 1
-            self._inbox.append(
-                InboundMessage(msg_id, sender, msisdn, message, self.clock.now(), referring_batch_id, username)
-            )
+            inbound = InboundMessage(msg_id, sender, msisdn, message, self.clock.now(), referring_batch_id, username)
+            self._inbox.append(inbound)
+            self._new_inbound.append(inbound)
             return msg_id
+
+    def take_new_inbound(self) -> list[InboundMessage]:
+        """Inbound messages added since the last call (for the inbound pushes and webhooks)."""
+        with self._lock:
+            taken, self._new_inbound = self._new_inbound, []
+            return taken
+
+    def accounts_seeing(self, username: str | None) -> list[BulkSmsAccount]:
+        """The accounts an inbound message for ``username`` (None: every account) belongs to."""
+        with self._lock:
+            return [a.account for name, a in self._accounts.items() if username in (None, name)]
 
     def inbox(self, username: str, after_id: int, limit: int = 1000) -> list[InboundMessage]:
         """Inbound messages for ``username`` with an id above ``after_id``, oldest first."""
@@ -440,32 +451,13 @@ class BulkSmsState:
 
     # -- pushes ---------------------------------------------------------------------------------
 
-    def due_pushes(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """Delivery reports that became final since the last call, as (push_url, query params)."""
+    def due_reports(self) -> list[tuple[BulkSmsAccount, Batch]]:
+        """Batches whose statuses became final since the last call, with their account (pushes, webhooks)."""
         now = self.clock.now()
-        due: list[Batch] = []
+        due: list[tuple[BulkSmsAccount, Batch]] = []
         with self._lock:
             while self._push_heap and self._push_heap[0][0] <= now:
                 _, batch_id = heapq.heappop(self._push_heap)
-                due.append(self._batches[batch_id])
-        jobs: list[tuple[str, list[tuple[str, str]]]] = []
-        for batch in due:
-            url = self._accounts[batch.username].account.push_url
-            if not url:
-                continue
-            completed = format_local(batch.final_at, batch.time_zone, "%y-%m-%d %H:%M:%S")
-            for index, msisdn in enumerate(batch.msisdns):
-                status = batch.outcomes.get(index, DELIVERED)
-                if batch.report_mode == "ERRORS" and status == DELIVERED:
-                    continue
-                params = [
-                    ("msisdn", msisdn),
-                    ("batch_id", str(batch.batch_id)),
-                    ("status", str(status)),
-                    ("completed_time", completed),
-                    ("msg_id", str(batch.message_id(index))),
-                ]
-                if batch.source_id:
-                    params.append(("source_id", batch.source_id))
-                jobs.append((url, params))
-        return jobs
+                batch = self._batches[batch_id]
+                due.append((self._accounts[batch.username].account, batch))
+        return due

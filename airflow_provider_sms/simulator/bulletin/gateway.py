@@ -6,10 +6,12 @@ Control routes (under ``/_sim/bulletin``, JSON; the Python equivalents are metho
 
 * ``GET received[?number=]`` - what each handset received; ``GET received_count?number=``.
 * ``GET messages[?user_id=]`` - every accepted send with its recipients as addressed.
-* ``GET requests`` - ``[{"method", "path"}]``; ``GET callbacks`` - delivered/failed counters.
+* ``GET requests`` - ``[{"method", "path"}]``; ``GET callbacks`` - delivered/failed/pending counters;
+  ``GET callback_log`` - every callback with its tries.
 * ``POST contacts`` ``{"name", "number"}``; ``POST groups`` ``{"name", "members": [...]}``;
   ``POST blocked`` ``{"number"}``; ``POST outcomes`` ``{"number", "status": "NUR"}``;
-  ``POST replies`` ``{"from", "body", "in_reply_to"?, "display_name"?}``.
+  ``POST replies`` ``{"from", "body", "in_reply_to"?, "display_name"?}``; ``POST reply``
+  ``{"number", "text", "in_reply_to"?}`` (the form every simulated gateway shares).
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ from starlette.routing import BaseRoute, Route
 
 from airflow_provider_sms.simulator.bulletin.api import PREFIXES, BulletinApi, xml_answer
 from airflow_provider_sms.simulator.bulletin.state import BulletinState
+from airflow_provider_sms.simulator.callbacks import CallbackQueue, RetryRule, capped
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
-from airflow_provider_sms.simulator.push import PushDispatcher
 from airflow_provider_sms.simulator.routes import json_body
 
-#: Messenger retries a callback answered with HTTP 400 or above (for up to 48 hours).
-_CALLBACK_OK_BELOW = 400
+
+def callback_rule(config: SimulatorConfig) -> RetryRule:
+    """Messenger retries a callback answered with HTTP 400 or above (or not at all) for up to 48 hours."""
+    rule = RetryRule.every(config.bulletin_callback_retry, config.bulletin_callback_window,
+                           ok=lambda status, body: status < 400)
+    return capped(rule, config.push_max_attempts)
 
 
 class BulletinGateway:
@@ -42,7 +48,7 @@ class BulletinGateway:
     def __init__(self, config: SimulatorConfig, clock: VirtualClock) -> None:
         self.state = BulletinState(config, clock)
         self.api = BulletinApi(self.state)
-        self.callbacks = PushDispatcher(workers=config.push_workers, max_attempts=config.push_max_attempts)
+        self.callbacks = CallbackQueue(self.name)
         self._tick_lock = threading.Lock()
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -55,8 +61,11 @@ class BulletinGateway:
             Route("/received_count", _query(lambda q: {"count": state.received_count(q.get("number", ""))})),
             Route("/messages", _query(lambda q: state.messages(q.get("user_id")))),
             Route("/requests", _query(lambda q: [{"method": m, "path": p} for m, p in state.requests])),
-            Route("/callbacks", _query(lambda q: {"delivered": self.callbacks.delivered,
-                                                  "failed": self.callbacks.failed})),
+            Route("/callbacks", _query(lambda q: self.callbacks.counts())),
+            Route("/callback_log", _query(lambda q: self.callbacks.log())),
+            Route("/reply", json_body(lambda b: {"reply_id": state.add_reply(
+                str(b["number"]), str(b["text"]), in_reply_to=str(b.get("in_reply_to") or ""),
+                user_id=b.get("user_id"))}), methods=["POST"]),
             Route("/contacts", json_body(self._add_contact), methods=["POST"]),
             Route("/groups", json_body(self._add_group), methods=["POST"]),
             Route("/blocked", json_body(self._block), methods=["POST"]),
@@ -76,16 +85,15 @@ class BulletinGateway:
     def tick(self, *, wait: bool) -> None:
         """Move due statuses on and post the callbacks they (and replies) produced."""
         with self._tick_lock:
+            now = self.state.clock.now()
+            rule = callback_rule(self.state.config)
             for url, body, content_type in self.state.due_callbacks():
-                self.callbacks.submit(url, (), body=body, content_type=content_type,
-                                      success_below=_CALLBACK_OK_BELOW)
-        if wait:
-            self.callbacks.drain()
+                self.callbacks.add(url, body=body, content_type=content_type, due=now, label="callback", rule=rule)
+        self.callbacks.deliver_due(self.state.clock.now(), wait=wait)
 
     def reset(self, config: SimulatorConfig) -> None:
         with self._tick_lock:
             self.callbacks.clear()
-            self.callbacks.max_attempts = max(1, config.push_max_attempts)
             self.state.reset(config)
 
     def describe(self) -> dict[str, Any]:
@@ -93,7 +101,7 @@ class BulletinGateway:
                 "messages": sum(len(a.messages) for a in self.state.accounts.values())}
 
     def close(self) -> None:
-        self.callbacks.close()
+        """Nothing to release: callbacks are made from ticks."""
 
     # -- control endpoints ----------------------------------------------------------------------
 

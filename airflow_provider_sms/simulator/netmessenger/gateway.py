@@ -13,7 +13,9 @@ Control routes (under ``/_sim/netmessenger``, JSON; the Python equivalents are m
 * ``POST lists`` ``{"name": "staff", "numbers": ["4477..."]}``.
 * ``POST contacts`` ``{"contacts": [{"name", "number", "email"?, "groups"?}]}``.
 * ``POST blacklist`` ``{"number": "4477..."}``.
-* ``POST inbound`` ``{"sender": "4477...", "number": "4478...", "message": "hi"}``.
+* ``POST inbound`` ``{"sender": "4477...", "number": "4478...", "message": "hi"}``; ``POST reply``
+  ``{"number": "4477...", "text": "hi", "to"?: "4478..."}`` (the form every simulated gateway shares).
+  Both are forwarded to the account's ``forward_url``; ``GET callbacks`` / ``GET callback_log``.
 * ``POST seed`` ``{"count": 1000000, "start_number": 447700000000, "sent_at": <epoch>?}``.
 
 Every control route takes an optional ``username`` (query or JSON field) for other accounts.
@@ -28,9 +30,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from airflow_provider_sms.simulator.callbacks import CallbackQueue
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig
 from airflow_provider_sms.simulator.netmessenger.api import API_PATH, THROTTLED_ANSWER, NetMessengerApi, text_response
+from airflow_provider_sms.simulator.netmessenger.forwarding import queue_forwards
 from airflow_provider_sms.simulator.netmessenger.state import NetMessengerState
 from airflow_provider_sms.simulator.routes import Endpoint, json_body
 
@@ -44,6 +48,7 @@ class NetMessengerGateway:
     def __init__(self, config: SimulatorConfig, clock: VirtualClock) -> None:
         self.state = NetMessengerState(config, clock)
         self.api = NetMessengerApi(self.state)
+        self.forwards = CallbackQueue(self.name)
 
     def routes(self) -> Sequence[BaseRoute]:
         """The ``/api`` route."""
@@ -67,6 +72,9 @@ class NetMessengerGateway:
             Route("/contacts", json_body(self._add_contacts), methods=["POST"]),
             Route("/blacklist", json_body(self._blacklist), methods=["POST"]),
             Route("/inbound", json_body(self._add_inbound), methods=["POST"]),
+            Route("/reply", json_body(self._reply), methods=["POST"]),
+            Route("/callbacks", _query(lambda q: self.forwards.counts())),
+            Route("/callback_log", _query(lambda q: self.forwards.log())),
             Route("/seed", json_body(self._seed), methods=["POST"]),
             Route("/faults", json_body(self._faults), methods=["POST"]),
         ]
@@ -80,10 +88,13 @@ class NetMessengerGateway:
         self.state.note_request(method, path)
 
     def tick(self, *, wait: bool) -> None:
-        """Nothing to fire: statuses and background sends follow the clock lazily."""
+        """Forward inbound messages (statuses and background sends follow the clock lazily)."""
+        queue_forwards(self.state, self.forwards, self.state.clock.now())
+        self.forwards.deliver_due(self.state.clock.now(), wait=wait)
 
     def reset(self, config: SimulatorConfig) -> None:
         """Start again from ``config``."""
+        self.forwards.clear()
         self.state.reset(config)
 
     def describe(self) -> dict[str, Any]:
@@ -148,6 +159,12 @@ class NetMessengerGateway:
         message_id = self.state.add_inbound(
             str(body["sender"]), str(body["number"]), str(body["message"]), username=body.get("username")
         )
+        return {"message_id": message_id}
+
+    def _reply(self, body: dict[str, Any]) -> Any:
+        account = self.state.account(body.get("username")).account
+        message_id = self.state.add_inbound(str(body["number"]), str(body.get("to") or account.virtual_number),
+                                            str(body["text"]), username=body.get("username"))
         return {"message_id": message_id}
 
     def _faults(self, body: dict[str, Any]) -> Any:

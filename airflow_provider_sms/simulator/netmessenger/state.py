@@ -138,6 +138,7 @@ class NetMessengerState:
             self.messages = MessageStore(first_id=rng.randint(3_000_000, 3_999_999))
             self._next_bg_id = rng.randint(100_000, 199_999)
             self._next_inbound_id = 1
+            self._new_inbound: list[tuple[NetMessengerAccount, InboundMessage]] = []
             self._bg_sends: dict[int, BackgroundSend] = {}
             self._outcomes: dict[int, str] = {}
             self._requests: list[RequestRecord] = []
@@ -306,8 +307,17 @@ class NetMessengerState:
         with self.lock:
             message_id = self._next_inbound_id
             self._next_inbound_id += 1
-            self.account(username).inbound.append(InboundMessage(message_id, sender, number, text, self.clock.now()))
+            account = self.account(username)
+            message = InboundMessage(message_id, sender, number, text, self.clock.now())
+            account.inbound.append(message)
+            self._new_inbound.append((account.account, message))
             return message_id
+
+    def take_new_inbound(self) -> list[tuple[NetMessengerAccount, InboundMessage]]:
+        """Inbound messages added since the last call, with their account (for forwarding)."""
+        with self.lock:
+            taken, self._new_inbound = self._new_inbound, []
+            return taken
 
     def seed_messages(
         self,

@@ -7,6 +7,7 @@ Control routes (under ``/_sim/skycore``, JSON; the Python equivalents are method
   ``GET mms_received[?number=]``.
 * ``GET subscribers?campaign=``; ``POST subscribers`` ``{"campaign", "number", "ref"?, "data"?}``.
 * ``GET saved_mms``, ``GET users``, ``GET requests`` (action names), ``GET postbacks``.
+* ``POST reply`` ``{"number", "text", "to"?}`` - a handset texts the account (an ``SMS_MO`` postback).
 
 Every route takes an optional ``username`` for other accounts.
 """
@@ -54,6 +55,8 @@ class SkycoreGateway:
             Route("/users", _query(lambda q: state.users(q.get("username")))),
             Route("/requests", _query(lambda q: list(state.requests))),
             Route("/postbacks", _query(lambda q: state.postback_log())),
+            Route("/reply", json_body(lambda b: {"transaction_id": state.add_reply(
+                str(b["number"]), str(b["text"]), to=b.get("to"), username=b.get("username"))}), methods=["POST"]),
         ]
 
     def throttled_response(self, path: str) -> Response:

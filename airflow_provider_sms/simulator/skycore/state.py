@@ -13,9 +13,10 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from airflow_provider_sms.simulator.callbacks import CallbackQueue
 from airflow_provider_sms.simulator.clock import VirtualClock
 from airflow_provider_sms.simulator.config import SimulatorConfig, SkycoreAccount
-from airflow_provider_sms.simulator.skycore.postbacks import PostbackQueue, postback_xml
+from airflow_provider_sms.simulator.skycore.postbacks import postback_rule, postback_xml
 
 __all__ = ["Received", "SavedMms", "SkycoreState", "Subscriber"]
 
@@ -80,7 +81,7 @@ class SkycoreState:
     def __init__(self, config: SimulatorConfig, clock: VirtualClock) -> None:
         self.clock = clock
         self.lock = threading.RLock()
-        self.postbacks = PostbackQueue()
+        self.postbacks = CallbackQueue("skycore")
         self.reset(config)
 
     def reset(self, config: SimulatorConfig) -> None:
@@ -95,9 +96,6 @@ class SkycoreState:
             self._next_id = 1000
             self._notification_id = 1
             self.postbacks.clear()
-            self.postbacks.timeout = config.skycore_postback_timeout
-            self.postbacks.retry_after = config.skycore_postback_retry
-            self.postbacks.max_retries = config.skycore_postback_max_retries
 
     # -- ids, accounts, admission ----------------------------------------------------------------
 
@@ -174,7 +172,19 @@ class SkycoreState:
         stamp = dt.datetime.fromtimestamp(due, dt.UTC).isoformat(timespec="seconds")
         body = postback_xml(origin, code, {**fields, "TIMESTAMP": stamp},
                             generation=self.config.skycore_postback_generation, notification_id=number, created=stamp)
-        self.postbacks.add(url, body, due, code)
+        self.postbacks.add(url, body=body, due=due, label=code, rule=postback_rule(self.config),
+                           content_type="text/xml; charset=utf-8")
+
+    def add_reply(self, number: str, text: str, *, to: str | None = None, username: str | None = None) -> str:
+        """A handset texts the account's code: an ``SMS_MO`` ``N211`` postback; returns its TRANSACTIONID."""
+        state = self.by_username(username)
+        now = self.clock.now()
+        with self.lock:
+            transaction = f"SIM-MO-{self._notification_id:08d}"
+        self.post(state, "SMS_MO", "N211", {"FROM": number, "TO": to or state.account.codes[0], "TEXT": text,
+                                            "RECEIVED": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(
+                                                timespec="seconds"), "TRANSACTIONID": transaction}, now)
+        return transaction
 
     def tick(self, *, wait: bool) -> None:
         self.postbacks.deliver_due(self.clock.now(), wait=wait)
@@ -225,5 +235,4 @@ class SkycoreState:
     def postback_log(self) -> list[dict[str, Any]]:
         """Every queued postback: code, attempts, delivered, outcome history."""
         with self.lock:
-            return [{"code": j.code, "attempts": j.attempts, "delivered": j.delivered, "history": list(j.history),
-                     "due": j.due} for j in self.postbacks.jobs]
+            return [{"code": entry["label"], **entry} for entry in self.postbacks.log()]

@@ -1,4 +1,4 @@
-"""Delivery-report pushes to a local HTTP receiver."""
+"""BulkSMS pushes to a local HTTP receiver: status reports with the vendor's retry schedule on the virtual clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import requests
 
 from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
-from airflow_provider_sms.simulator.push import PushDispatcher
+from airflow_provider_sms.simulator.callbacks import CallbackQueue, RetryRule
 from airflow_provider_sms.simulator.server import SimulatorServer
 from tests.simulator.sim_helpers import EapiClient, PushReceiver
 
@@ -15,7 +15,7 @@ NUMBER = "447700900001"
 OTHER = "447700900002"
 
 
-def with_push(server: SimulatorServer, url: str, delivery_delay: float = 5.0, push_max_attempts: int = 3) -> None:
+def with_push(server: SimulatorServer, url: str, delivery_delay: float = 5.0, push_max_attempts: int | None = None) -> None:
     account = BulkSmsAccount(push_url=url)
     server.reset(
         SimulatorConfig(bulksms_accounts=[account], delivery_delay=delivery_delay, push_max_attempts=push_max_attempts)
@@ -63,14 +63,22 @@ def test_background_tick_pushes_without_advance(
     assert [p["msisdn"] for p in push_receiver.received] == [NUMBER]
 
 
-def test_failed_pushes_are_retried_a_few_times(
+def test_failed_pushes_are_retried_after_one_three_and_twelve_hours(
     eapi: EapiClient, sms_simulator: SimulatorServer, push_receiver: PushReceiver
 ) -> None:
     with_push(sms_simulator, push_receiver.url)
-    push_receiver.fail_first = 2
+    push_receiver.fail_first = 3
     eapi.send_ok(msisdn=NUMBER)
-    sms_simulator.clock.advance(5)
+    sms_simulator.clock.advance(5)  # first try: HTTP 500
+    sms_simulator.clock.advance(3599)
+    assert push_receiver.received == []
+    sms_simulator.clock.advance(1)  # 60 minutes later: fails again
+    sms_simulator.clock.advance(3 * 3600)  # 3 hours later: fails a third time
+    assert push_receiver.received == []
+    sms_simulator.clock.advance(12 * 3600)  # 12 hours later: received
     assert [p["msisdn"] for p in push_receiver.received] == [NUMBER]
+    [entry] = requests.get(sms_simulator.url + "/_sim/bulksms/callback_log", timeout=10).json()
+    assert entry["attempts"] == 4 and entry["history"] == ["HTTP 500"] * 3 + ["HTTP 200"]
 
 
 def test_unreachable_push_url_gives_up_without_breaking_the_server(
@@ -79,19 +87,19 @@ def test_unreachable_push_url_gives_up_without_breaking_the_server(
     with_push(sms_simulator, "http://127.0.0.1:9/unreachable", push_max_attempts=2)
     eapi.send_ok(msisdn=NUMBER)
     sms_simulator.clock.advance(5)
+    sms_simulator.clock.advance(3600)
     counters = requests.get(sms_simulator.url + "/_sim/bulksms/pushes", timeout=10).json()
-    assert counters == {"delivered": 0, "failed": 1}
+    assert counters == {"delivered": 0, "failed": 1, "pending": 0}
     assert eapi.send(msisdn=OTHER).startswith("0|")
 
 
-def test_dispatcher_drain_clear_and_close(push_receiver: PushReceiver) -> None:
-    dispatcher = PushDispatcher(workers=1, max_attempts=1, max_pending=2)
+def test_queue_clear_forgets_pending_callbacks(push_receiver: PushReceiver) -> None:
+    queue = CallbackQueue("test")
     for i in range(5):
-        dispatcher.submit(push_receiver.url, [("n", str(i))])
-    assert dispatcher.drain(timeout=5)
-    assert sorted(p["n"] for p in push_receiver.received) == ["0", "1", "2", "3", "4"]
-    assert dispatcher.delivered == 5
-    dispatcher.clear()
-    dispatcher.close()
-    dispatcher.submit(push_receiver.url, [("n", "late")])  # ignored once closed
-    assert dispatcher.drain(timeout=1)
+        queue.add(f"{push_receiver.url}&n={i}", due=float(i), label="n", rule=RetryRule())
+    queue.deliver_due(2.0, wait=True)
+    assert sorted(p["n"] for p in push_receiver.received) == ["0", "1", "2"]
+    assert queue.counts() == {"delivered": 3, "failed": 0, "pending": 2}
+    queue.clear()
+    queue.deliver_due(10.0, wait=True)
+    assert len(push_receiver.received) == 3
