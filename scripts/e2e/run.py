@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import replies
 from deployment import Api, Deployment, copy_tree, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,7 +180,7 @@ def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str,
     password, token = secrets_["bulksms"], secrets_["netmessenger"]
     return {
         "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
-                            "password": password, "extra": json.dumps({**extra, "api": "json"})},
+                            "password": password, "extra": json.dumps(BULKSMS_DEFAULT_EXTRA | extra)},
         "bulksms_eapi": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
                          "password": password, "extra": json.dumps({**extra, "api": "eapi"})},
         "netmessenger_default": {"conn_type": "netmessenger", "host": sim_url, "port": port, "password": token,
@@ -191,6 +192,10 @@ def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str,
                             "password": secrets_["skycore"],
                             "extra": json.dumps({**extra, "short_code": "60856", "messages_per_second": 20})},
     }
+
+
+# bulksms_default takes callbacks (replies) at the receiver plugin.
+BULKSMS_DEFAULT_EXTRA = {"api": "json", "callback_secret": replies.CALLBACK_SECRET}
 
 
 def _down_connection(secrets_: dict[str, str]) -> dict[str, Any]:
@@ -536,9 +541,16 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         runs[NIGHTLY] += [r for r, _ in backfill]
         runs[PIPELINE] = alert_runs
 
-        for dag_id in sorted(examples - {PIPELINE}):
+        _log("replies: the gateway's webhook to the receiver plugin, the watcher's asset events, the DAG")
+        replies.post_replies(deployment.url, {**BULKSMS_DEFAULT_EXTRA, "default_region": "GB"})
+        reply_runs = replies.asset_runs(api, wait_for, 2)
+        _wait_runs_final(api, deployment, {replies.REPLIES: reply_runs}, 300)
+        replies.check(api, sim, reply_runs, checks)
+
+        for dag_id in sorted(examples - {PIPELINE, replies.REPLIES}):
             for run_id in runs[dag_id]:
                 _check_run(api, dag_id, run_id, "success", checks)
+        replies.check_manual(api, manual[replies.REPLIES], checks)
         check_pipeline_alert(api, sim, deployment.home, runs[PIPELINE], checks)
         checks.check(_trigger_started_after(deployment.home, manual[NOTIFICATION], killed_at),
                      "after the triggerer was SIGKILLed while the sensor was deferred, a new triggerer ran its "
@@ -599,6 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": ""}
     forms = {f"{gateway} {k}": v for gateway, secret in secrets_.items()
              for k, v in secret_forms(logins[gateway], secret).items()}
+    forms |= {f"callback secret {k}": v for k, v in secret_forms("", replies.CALLBACK_SECRET).items()
+              if k != "basic-auth"}
     # The scan must be able to fail: a file holding a secret is found.
     probe = out / "scan-probe.txt"
     for gateway, secret in secrets_.items():
@@ -616,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
                             extra_env={"SMS_REPORT_DIR": str(out / "reports"),
                                        "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
                                        "SMS_ALERT_CONN_ID": "sms_alerts_down",
-                                       "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS)})
+                                       "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS), **replies.ENV})
     sim = Simulator(venv, out / "simulator.log", secrets_)
     error: BaseException | None = None
     try:
