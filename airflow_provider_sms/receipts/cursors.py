@@ -9,12 +9,11 @@ work -- which the store's event ids make harmless -- and never skips it.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from airflow_provider_sms.journal.database import Database, ensure_schema, unavailable
+from airflow_provider_sms.journal.database import Database, ensure_schema_once, unavailable
 
 __all__ = ["PollCursors"]
 
@@ -32,19 +31,12 @@ poll_cursors = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-_ready: set[int] = set()
-_ready_lock = threading.Lock()
-
-
 class PollCursors:
     """The cursors in ``database`` (table created on first use)."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        with _ready_lock:
-            if id(database.engine) not in _ready:
-                ensure_schema(database, COMPONENT, metadata, SCHEMA_VERSION)
-                _ready.add(id(database.engine))
+        ensure_schema_once(database, COMPONENT, metadata, SCHEMA_VERSION)
 
     def get_all(self, owner: str) -> dict[str, str]:
         """Every source's cursor of ``owner``."""

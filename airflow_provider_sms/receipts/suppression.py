@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,7 +31,7 @@ from airflow_provider_sms.core.recipients import NumberProblem, normalise_number
 from airflow_provider_sms.journal.database import (
     DEFAULT_JOURNAL_CONN_ID,
     Database,
-    ensure_schema,
+    ensure_schema_once,
     open_database,
     unavailable,
 )
@@ -143,10 +142,6 @@ def canonical_number(raw: str) -> str | None:
         return None
 
 
-_ready: set[int] = set()
-_ready_lock = threading.Lock()
-
-
 class SuppressionList:
     """The suppression list in ``database`` (its table is created on first use).
 
@@ -155,10 +150,7 @@ class SuppressionList:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        with _ready_lock:
-            if id(database.engine) not in _ready:
-                ensure_schema(database, COMPONENT, metadata, SCHEMA_VERSION)
-                _ready.add(id(database.engine))
+        ensure_schema_once(database, COMPONENT, metadata, SCHEMA_VERSION)
 
     @classmethod
     def open(cls, conn_id: str = DEFAULT_JOURNAL_CONN_ID) -> SuppressionList:

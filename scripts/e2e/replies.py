@@ -50,21 +50,6 @@ def post_replies(api_url: str, extra: dict[str, Any]) -> None:
         raise RuntimeError(f"the receiver answered a wrong secret with HTTP {wrong.status_code}")
 
 
-def asset_runs(api: Any, wait_for: Any, events: int) -> list[str]:
-    """The replies example's asset-triggered runs, once they have consumed ``events`` asset events."""
-
-    def find() -> list[str] | None:
-        runs = [str(r["dag_run_id"]) for r in api.runs(REPLIES) if r["run_type"] == "asset_triggered"]
-        consumed = sum(api.call("GET", f"dags/{REPLIES}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
-                       ["total_entries"] for run_id in runs)
-        if consumed > events:
-            raise RuntimeError(f"{REPLIES}: {consumed} asset events consumed, only {events} expected")
-        return runs if consumed == events else None
-
-    found: list[str] = wait_for(f"{REPLIES} runs triggered by {events} reply asset events", find, 300, 2)
-    return found
-
-
 def check(api: Any, sim: Any, run_ids: list[str], checks: Any) -> None:
     """Every run succeeded, the yes-sayer was thanked once, the STOP sender only told goodbye."""
     suppressed = 0

@@ -265,18 +265,18 @@ def _wait_runs_final(api: Api, deployment: Deployment, dag_runs: dict[str, list[
     wait_for(f"runs to finish: {dag_runs}", all_final, timeout, 3)
 
 
-def _asset_triggered_runs(api: Api, events: int) -> list[str]:
-    """The pipeline alert's asset-triggered runs, once they have consumed ``events`` asset events."""
+def _asset_triggered_runs(api: Api, events: int, dag_id: str = PIPELINE) -> list[str]:
+    """A DAG's asset-triggered runs, once they have consumed ``events`` asset events."""
 
     def find() -> list[str] | None:
-        runs = [str(r["dag_run_id"]) for r in api.runs(PIPELINE) if r["run_type"] == "asset_triggered"]
-        consumed = sum(api.call("GET", f"dags/{PIPELINE}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
+        runs = [str(r["dag_run_id"]) for r in api.runs(dag_id) if r["run_type"] == "asset_triggered"]
+        consumed = sum(api.call("GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
                        ["total_entries"] for run_id in runs)
         if consumed > events:
-            raise RuntimeError(f"{PIPELINE}: {consumed} asset events consumed, only {events} expected")
+            raise RuntimeError(f"{dag_id}: {consumed} asset events consumed, only {events} expected")
         return runs if consumed == events else None
 
-    return wait_for(f"{PIPELINE} runs triggered by {events} asset events", find, 300, 3)
+    return wait_for(f"{dag_id} runs triggered by {events} asset events", find, 300, 3)
 
 
 def _scheduled_run(api: Api, dag_id: str) -> str:
@@ -543,7 +543,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
 
         _log("replies: the gateway's webhook to the receiver plugin, the watcher's asset events, the DAG")
         replies.post_replies(deployment.url, {**BULKSMS_DEFAULT_EXTRA, "default_region": "GB"})
-        reply_runs = replies.asset_runs(api, wait_for, 2)
+        reply_runs = _asset_triggered_runs(api, 2, replies.REPLIES)
         _wait_runs_final(api, deployment, {replies.REPLIES: reply_runs}, 300)
         replies.check(api, sim, reply_runs, checks)
 
