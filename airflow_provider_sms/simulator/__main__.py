@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from airflow_provider_sms.simulator.config import (
     DEFAULT_BULKSMS_PASSWORD,
@@ -55,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skycore-api-key", default=DEFAULT_SKYCORE_API_KEY, help="Skycore account API key")
     parser.add_argument("--seed", type=int, default=0, help="seed for ids")
     parser.add_argument(
+        "--account-settings", type=json.loads, default={}, metavar="JSON",
+        help='more account fields per gateway, e.g. \'{"skycore": {"postback_url": "http://..."}}\' '
+             "(callback URLs: see docs/receipts.md)")
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow binding a non-loopback address (the simulator has no real security)",
@@ -76,11 +82,21 @@ def main(
     )
     nm_credits = args.netmessenger_credits if args.netmessenger_credits is not None else int(args.credits)
     netmessenger = NetMessengerAccount(token=args.netmessenger_token, credits=nm_credits)
+    more: dict[str, dict[str, Any]] = args.account_settings
+    try:
+        account = replace(account, **more.get("bulksms", {}))
+        netmessenger = replace(netmessenger, **more.get("netmessenger", {}))
+        bulletin = BulletinAccount(user_id=args.bulletin_user_id, password=args.bulletin_password,
+                                   **more.get("bulletin", {}))
+        skycore = SkycoreAccount(api_key=args.skycore_api_key, **more.get("skycore", {}))
+    except TypeError as exc:
+        print(f"sms-simulator: --account-settings: {exc}", file=sys.stderr)
+        return 2
     config = SimulatorConfig(
         bulksms_accounts=[account],
         netmessenger_accounts=[netmessenger],
-        bulletin_accounts=[BulletinAccount(user_id=args.bulletin_user_id, password=args.bulletin_password)],
-        skycore_accounts=[SkycoreAccount(api_key=args.skycore_api_key)],
+        bulletin_accounts=[bulletin],
+        skycore_accounts=[skycore],
         delivery_delay=args.delivery_delay,
         netmessenger_background_delay=args.background_delay,
         netmessenger_background_threshold=args.background_threshold,

@@ -18,8 +18,10 @@ Starts the gateway simulator and Airflow's API server, scheduler, DAG processor 
   texts on-call through the fallback once per run), the report windows and row counts, what each
   simulated handset received on every gateway, and that a canary DAG with the old
   undefined-variable template fails;
-* scans every task log and every Airflow process's output for the four connections' secrets
-  (plain, URL-encoded, base64, and as HTTP Basic credentials).
+* has the simulator call back into the API server's receiver plugin (statuses of the examples'
+  sends, a reply on each gateway, a forged callback) and checks the receipts store (``receipts.py``);
+* scans every task log and every Airflow process's output for the four connections' secrets and the
+  callback secret (plain, URL-encoded, base64, and as HTTP Basic credentials).
 
 Everything it started is stopped, also on failure; the last lines say where the logs are.
 Exit status 0 when every check passed.
@@ -50,6 +52,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import replies
 from deployment import Api, Deployment, copy_tree, wait_for
+from receipts import account_settings, check_callbacks, check_statuses
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "dags" / "examples"
@@ -111,7 +114,8 @@ def _log(text: str) -> None:
 class Simulator:
     """The gateway simulator as its own process (as a user runs it: the console command)."""
 
-    def __init__(self, venv: Path, log: Path, secrets_: dict[str, str]) -> None:
+    def __init__(self, venv: Path, log: Path, secrets_: dict[str, str],
+                 settings: dict[str, dict[str, str]] | None = None) -> None:
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -119,7 +123,7 @@ class Simulator:
                  "--delivery-delay", "20", "--background-delay", "8", "--credits", "100000",
                  "--password", secrets_["bulksms"], "--netmessenger-token", secrets_["netmessenger"],
                  "--bulletin-password", secrets_["bulletin_messenger"],
-                 "--skycore-api-key", secrets_["skycore"]],
+                 "--skycore-api-key", secrets_["skycore"], "--account-settings", json.dumps(settings or {})],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.url: str = wait_for("the simulator", self._url, 60, 0.2)
@@ -176,11 +180,12 @@ def scan_for_secrets(files: Iterable[Path], forms: dict[str, str]) -> list[str]:
 
 
 def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str, dict[str, Any]]:
-    extra = {"default_region": "GB", "retry_backoff": 0.2}
+    extra = {"default_region": "GB", "retry_backoff": 0.2, "callback_secret": secrets_["callback"]}
     password, token = secrets_["bulksms"], secrets_["netmessenger"]
     return {
         "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
-                            "password": password, "extra": json.dumps(BULKSMS_DEFAULT_EXTRA | extra)},
+                            "password": password,
+                            "extra": json.dumps({**extra, "api": "json", **replies.BULKSMS_EXTRA})},
         "bulksms_eapi": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
                          "password": password, "extra": json.dumps({**extra, "api": "eapi"})},
         "netmessenger_default": {"conn_type": "netmessenger", "host": sim_url, "port": port, "password": token,
@@ -192,10 +197,6 @@ def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str,
                             "password": secrets_["skycore"],
                             "extra": json.dumps({**extra, "short_code": "60856", "messages_per_second": 20})},
     }
-
-
-# bulksms_default takes callbacks (replies) at the receiver plugin.
-BULKSMS_DEFAULT_EXTRA = {"api": "json", "callback_secret": replies.CALLBACK_SECRET}
 
 
 def _down_connection(secrets_: dict[str, str]) -> dict[str, Any]:
@@ -509,9 +510,10 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
     with deployment.running("api-server", "scheduler", "dag-processor", "triggerer") as api:
         _log(f"Airflow API server up at {deployment.url}")
         test_connections(api, _connections(sim.url, deployment.port, secrets_), checks)
+        check_callbacks(deployment, sim, secrets_["callback"], checks)
         api.call("POST", "connections", json={"connection_id": "sms_alerts_down", **_down_connection(secrets_)})
         examples = {path.stem for path in EXAMPLES.glob("example_*.py")}
-        wanted = examples | {CANARY_DAG}
+        wanted = examples | {CANARY_DAG, replies.STATUS_WAITS}
         wait_for("the DAG processor to parse the example DAGs", lambda: wanted <= api.dag_ids() or None, 240, 3)
         _log("DAGs parsed; unpausing them (the scheduler makes the latest scheduled runs), manual runs")
         for dag_id in sorted(wanted):
@@ -541,11 +543,13 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         runs[NIGHTLY] += [r for r, _ in backfill]
         runs[PIPELINE] = alert_runs
 
-        _log("replies: the gateway's webhook to the receiver plugin, the watcher's asset events, the DAG")
-        replies.post_replies(deployment.url, {**BULKSMS_DEFAULT_EXTRA, "default_region": "GB"})
-        reply_runs = _asset_triggered_runs(api, 2, replies.REPLIES)
-        _wait_runs_final(api, deployment, {replies.REPLIES: reply_runs}, 300)
+        _log("replies on BulkSMS (simulator -> plugin -> store -> watcher -> asset events -> the replies DAG)")
+        status_waits = manual[replies.STATUS_WAITS]
+        replies.send_replies(sim)
+        reply_runs = replies.reply_runs(api, wait_for)
+        _wait_runs_final(api, deployment, {replies.REPLIES: reply_runs, replies.STATUS_WAITS: [status_waits]}, 300)
         replies.check(api, sim, reply_runs, checks)
+        replies.check_status_waits(api, deployment.home, status_waits, checks)
 
         for dag_id in sorted(examples - {PIPELINE, replies.REPLIES}):
             for run_id in runs[dag_id]:
@@ -570,6 +574,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         check_reports_all(api, runs[REPORTS_ALL], checks)
         check_appointments(api, sim, runs[APPOINTMENTS], appointments, checks)
         check_other_gateways(sim, Path(deployment.extra_env["SMS_REPORT_DIR"]), checks)
+        check_statuses(deployment, checks)
 
         received = sim.get("bulksms/received")
         for run_id in runs[NOTIFICATION]:
@@ -607,12 +612,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     checks = Checks()
     secrets_ = {"bulksms": "e2e-bulk-" + secrets.token_hex(10), "netmessenger": "e2e-nm-" + secrets.token_hex(10),
-                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10)}
-    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": ""}
+                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10),
+                "callback": "e2e-cb-" + secrets.token_hex(12)}
+    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": "", "callback": ""}
     forms = {f"{gateway} {k}": v for gateway, secret in secrets_.items()
              for k, v in secret_forms(logins[gateway], secret).items()}
-    forms |= {f"callback secret {k}": v for k, v in secret_forms("", replies.CALLBACK_SECRET).items()
-              if k != "basic-auth"}
     # The scan must be able to fail: a file holding a secret is found.
     probe = out / "scan-probe.txt"
     for gateway, secret in secrets_.items():
@@ -624,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     dags = home / "dags"
     copy_tree(EXAMPLES, dags)
     copy_tree(CANARY, dags)
+    copy_tree(replies.DAGS, dags)
     (out / "reports").mkdir()
     appointments = write_appointments(out / "appointments.csv")
     deployment = Deployment(venv=venv, home=home, dags_folder=dags,
@@ -631,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
                                        "SMS_ALERT_CONN_ID": "sms_alerts_down",
                                        "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS), **replies.ENV})
-    sim = Simulator(venv, out / "simulator.log", secrets_)
+    sim = Simulator(venv, out / "simulator.log", secrets_, account_settings(deployment.url, secrets_["callback"]))
     error: BaseException | None = None
     try:
         scenario(deployment, sim, forms, secrets_, appointments, checks)

@@ -9,12 +9,14 @@ Each entry gets ``SMS_FUZZ_EXAMPLES`` examples (default 150, a few seconds); a l
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,10 +28,13 @@ from airflow_provider_sms.gateways import answers, xml
 from airflow_provider_sms.gateways.bulksms.common import BulkSmsCredentials
 from airflow_provider_sms.gateways.bulksms.eapi import BulkSmsEapi
 from airflow_provider_sms.gateways.bulksms.json_api import BulkSmsJsonApi
+from airflow_provider_sms.gateways.bulletin import callbacks as bulletin_callbacks
+from airflow_provider_sms.gateways.callbacks import CallbackEndpoint, CallbackRequest, callback_endpoints
 from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.gateways.netmessenger import csvio
 from airflow_provider_sms.gateways.netmessenger.api import NetMessengerApi
 from airflow_provider_sms.gateways.netmessenger.models import ChildUser
+from airflow_provider_sms.gateways.skycore.postbacks import parse_postback
 
 EXAMPLES = int(os.environ.get("SMS_FUZZ_EXAMPLES", "150"))
 # A long run takes minutes per parser: no per-test timeout then (the suite's default is 300 s).
@@ -49,6 +54,21 @@ def _lines(response: HttpResponse) -> list[str]:
 
 def _xml_error(reason: str) -> SmsError:
     return SmsTransientError(reason, gateway="xml")
+
+
+def _callback(endpoint: CallbackEndpoint) -> Callable[[HttpResponse], Any]:
+    """A callback parser fed the body, and the body's text read as query parameters (GET pushes)."""
+
+    def parse(response: HttpResponse) -> Any:
+        params = dict(parse_qsl(response.text(), keep_blank_values=True))
+        return endpoint.parse(CallbackRequest("fuzz_conn", "POST", params, response.body,
+                                              response.headers.get("Retry-After", "text/xml"), _RECEIVED_AT,
+                                              {"time_zone": response.headers.get("Retry-After", "")}))
+
+    return parse
+
+
+_RECEIVED_AT = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,10 @@ PARSERS: list[ParseEntry] = [
     ParseEntry("netmessenger.parse_create_user", lambda r: NM.parse_create_user(r, ChildUser("kid", "kid-pass"))),
     ParseEntry("netmessenger.parse_update_credits", NM.parse_update_credits),
     ParseEntry("netmessenger.parse_background_messages", lambda r: NM.parse_background_messages(r, "77")),
+    ParseEntry("bulletin.parse_status_callback", lambda r: bulletin_callbacks.parse_status_callback(r.body)),
+    ParseEntry("bulletin.parse_reply_callback", lambda r: bulletin_callbacks.parse_reply_callback(r.body)),
+    ParseEntry("skycore.parse_postback", lambda r: parse_postback(r.body)),
+    *(ParseEntry(f"{e.gateway}.receipts.{e.kind}", _callback(e)) for e in callback_endpoints()),
 ]
 
 # -- what a hostile or broken gateway sends -------------------------------------------------------

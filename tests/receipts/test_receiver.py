@@ -15,24 +15,11 @@ from airflow_provider_sms.core.results import DeliveryStatus
 from airflow_provider_sms.receipts.serve import ReceiverServer
 from airflow_provider_sms.receipts.store import ReceiptStore
 from airflow_provider_sms.receipts.urls import callback_urls
+from tests.gateways.test_bulletin_callbacks import SEED_REPLY, SEED_STATUS
+from tests.gateways.test_skycore_postbacks import SMS_MO
 from tests.receipts.conftest import SECRET, gateway_connections
 
-BULLETIN_STATUS_XML = b"""<?xml version=\\"1.0\\" ?>
-<status-update>
-  <messageId>summerpromo76</messageId>
-  <to>4040</to>
-  <from>021333333</from>
-  <statusCode>RCV</statusCode>
-  <statusDate>2012-03-20T01:36:00Z</statusDate>
-  <statusId>9182</statusId>
-  <error></error>
-</status-update>"""
-BULLETIN_REPLY_XML = b"""<?xml version="1.0" ?>
-<inbound-message messageId="FebPromo" receivedDate="2012-03-20T01:36:00Z">
-  <recipient displayName="Big Bob" msisdn="6421333333">
-    <body><![CDATA[Thanks for that]]></body>
-  </recipient>
-</inbound-message>"""
+BULLETIN_STATUS_XML, BULLETIN_REPLY_XML = SEED_STATUS, SEED_REPLY  # the vendor's samples (seed 004)
 SKYCORE_DLR = b"""<?xml version='1.0'?>
 <POSTBACK>
   <ORIGIN>SMS_MT</ORIGIN>
@@ -44,15 +31,7 @@ SKYCORE_DLR = b"""<?xml version='1.0'?>
   <SPID>0001470</SPID>
   <TIMESTAMP>2013-11-05T05:41:15-05:00</TIMESTAMP>
 </POSTBACK>"""
-SKYCORE_MO = b"""<POSTBACK>
-  <ORIGIN>SMS_MO</ORIGIN>
-  <CODE>N211</CODE>
-  <FROM>10000000000</FROM>
-  <TO>00000</TO>
-  <TEXT>STOP</TEXT>
-  <RECEIVED>2011-09-28T17:31:02-04:00</RECEIVED>
-  <TRANSACTIONID>511XG-02294-192SA-482H8</TRANSACTIONID>
-</POSTBACK>"""
+SKYCORE_MO = SMS_MO.encode()  # the vendor's sample
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 

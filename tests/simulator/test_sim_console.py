@@ -85,3 +85,24 @@ def test_credit_and_background_send_options_reach_the_gateways() -> None:
     stop2.set()  # serves once, prints the banner, stops
     assert main(["--port", "0", "--netmessenger-credits", "7"], stop=stop2, out=separate) == 0
     assert "nm-demo-token-0001, 7 credits" in separate.getvalue()
+
+
+def test_account_settings_configure_callbacks_and_refuse_unknown_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--port", "0", "--account-settings", '{"skycore": {"postback_uri": "http://x"}}']) == 2
+    assert "postback_uri" in capsys.readouterr().err
+    stop = threading.Event()
+    out = io.StringIO()
+    settings = '{"skycore": {"postback_url": "http://127.0.0.1:9/p"}, "bulksms": {"webhook_url": "http://127.0.0.1:9/w"}}'
+    thread = threading.Thread(target=main, args=(["--port", "0", "--account-settings", settings],),
+                              kwargs={"stop": stop, "out": out})
+    thread.start()
+    deadline = time.monotonic() + 10
+    while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    url = out.getvalue().splitlines()[0].rsplit(" ", 1)[1]
+    requests.post(url + "/_sim/skycore/reply", json={"number": "12025550101", "text": "hi"}, timeout=10)
+    requests.post(url + "/_sim/advance?seconds=0", timeout=10)
+    [postback] = requests.get(url + "/_sim/skycore/postbacks", timeout=10).json()
+    stop.set()
+    thread.join(10)
+    assert (postback["code"], postback["path"], postback["attempts"], postback["delivered"]) == ("N211", "/p", 1, False)

@@ -15,7 +15,8 @@ NUMBER = "447700900001"
 OTHER = "447700900002"
 
 
-def with_push(server: SimulatorServer, url: str, delivery_delay: float = 5.0, push_max_attempts: int | None = None) -> None:
+def with_push(server: SimulatorServer, url: str, delivery_delay: float = 5.0,
+              push_max_attempts: int | None = None) -> None:
     account = BulkSmsAccount(push_url=url)
     server.reset(
         SimulatorConfig(bulksms_accounts=[account], delivery_delay=delivery_delay, push_max_attempts=push_max_attempts)
