@@ -1,9 +1,9 @@
 """``make e2e``: issue 10's user-facing half in a real deployment, with the simulator calling back.
 
 * Status waits: ``e2e_receipts_status_waits`` sends on each gateway and waits with a deferrable
-  ``SmsMessageStatusSensor``. Bulletin Messenger, Skycore and BulkSMS (``receipts`` on the e2e
-  connection) read the receipt store, which the simulator's status callbacks fill through the API
-  server's receiver plugin; NetMessenger (no status push) asks the gateway.
+  ``SmsMessageStatusSensor``. Bulletin Messenger, Skycore and BulkSMS EAPI (``receipts`` on the
+  ``bulksms_eapi`` connection) read the receipt store, which the simulator's status callbacks fill
+  through the API server's receiver plugin; NetMessenger (no status push) asks the gateway.
 * Replies: two handsets answer on BulkSMS through the simulator (``/_sim/bulksms/reply``: a JSON-API
   webhook to the plugin), "Yes" and "STOP". The triggerer's reply watcher turns each stored reply
   into an asset event of ``sms://replies/bulksms_default``; the scheduler runs ``example_sms_replies``,
@@ -29,10 +29,22 @@ BYE = "You will get no more messages from us."
 MANUAL_STATES = {"read_replies": "success", "any_replies": "success", "any_opt_outs": "success",
                  "acknowledge": "skipped", "confirm_opt_out": "skipped"}
 ENV = {"SMS_REPLY_CONN_ID": "bulksms_default", "SMS_REPLY_POLL_INTERVAL": "1"}
-#: bulksms_default's statuses come from the receipt store (its webhook fills it).
-BULKSMS_EXTRA = {"receipts": True}
+#: bulksms_eapi's statuses come from the receipt store (the simulator's EAPI status push fills it);
+#: bulksms_default keeps asking the gateway, as the examples expect.
+BULKSMS_EAPI_EXTRA = {"receipts": True}
 GATEWAYS = ("bulletin", "skycore", "bulksms", "netmessenger")
 FROM_STORE = {"bulletin", "skycore", "bulksms"}
+
+
+def with_eapi_status_push(settings: dict[str, dict[str, str]], api_url: str,
+                          secret: str) -> dict[str, dict[str, str]]:
+    """The simulator's account settings plus the EAPI status push to ``bulksms_eapi``'s receiver URL."""
+    from airflow_provider_sms.receipts.urls import callback_urls
+
+    urls = callback_urls("bulksms_eapi", base=api_url, show_secret=True, conn_type="bulksms",
+                         extra={"callback_secret": secret})
+    push = next(u.url for u in urls if u.kind == "status")
+    return {**settings, "bulksms": {**settings.get("bulksms", {}), "push_url": push}}
 
 
 def send_replies(sim: Any) -> None:

@@ -184,10 +184,10 @@ def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str,
     password, token = secrets_["bulksms"], secrets_["netmessenger"]
     return {
         "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
-                            "password": password,
-                            "extra": json.dumps({**extra, "api": "json", **replies.BULKSMS_EXTRA})},
+                            "password": password, "extra": json.dumps({**extra, "api": "json"})},
         "bulksms_eapi": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
-                         "password": password, "extra": json.dumps({**extra, "api": "eapi"})},
+                         "password": password,
+                         "extra": json.dumps({**extra, "api": "eapi", **replies.BULKSMS_EAPI_EXTRA})},
         "netmessenger_default": {"conn_type": "netmessenger", "host": sim_url, "port": port, "password": token,
                                  "extra": json.dumps(extra)},
         "bulletin_messenger_default": {"conn_type": "bulletin_messenger", "host": sim_url, "login": "demo",
@@ -636,7 +636,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
                                        "SMS_ALERT_CONN_ID": "sms_alerts_down",
                                        "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS), **replies.ENV})
-    sim = Simulator(venv, out / "simulator.log", secrets_, account_settings(deployment.url, secrets_["callback"]))
+    settings = replies.with_eapi_status_push(account_settings(deployment.url, secrets_["callback"]), deployment.url,
+                                             secrets_["callback"])
+    sim = Simulator(venv, out / "simulator.log", secrets_, settings)
     error: BaseException | None = None
     try:
         scenario(deployment, sim, forms, secrets_, appointments, checks)

@@ -1,6 +1,6 @@
 """e2e only: a send and a deferrable delivery wait on each gateway, the statuses coming from where the
-hook says (``SmsHook.status_source``): Bulletin Messenger, Skycore and BulkSMS (``receipts`` set on the
-e2e connection) from the receipt store the simulator's callbacks fill through the API server's
+hook says (``SmsHook.status_source``): Bulletin Messenger, Skycore and BulkSMS EAPI (``receipts`` set on
+the e2e connection ``bulksms_eapi``) from the receipt store the simulator's callbacks fill through the API server's
 receiver plugin; NetMessenger, which pushes no statuses, from its status calls."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
 TARGETS = {  # gateway: (connection, number)
     "bulletin": ("bulletin_messenger_default", "+64211000201"),
     "skycore": ("skycore_default", "+12025550201"),
-    "bulksms": ("bulksms_default", "+447700100201"),
+    "bulksms": ("bulksms_eapi", "+447700100201"),
     "netmessenger": ("netmessenger_default", "+447700100202"),
 }
 
