@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import threading
 import time
@@ -107,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8793)
     args = parser.parse_args(argv)
+    # A server process, like Airflow's API server: connections come from the metadata database too.
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
     logging.basicConfig(level=logging.INFO)
     uvicorn.run(mounted_app(), host=args.host, port=args.port, log_level="info")
     return 0

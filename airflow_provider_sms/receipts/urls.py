@@ -9,6 +9,7 @@ told, but a terminal scroll-back or a CI log is no place for the secret.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +94,9 @@ def _parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
 
 def run(args: argparse.Namespace) -> int:
     """Print the URLs of ``args.conn_id``; 1 with the reason on stderr when there are none."""
+    # A command run where the metadata database is reachable reads connections from it too, as
+    # `airflow connections get` does (without this, Airflow 3 looks only in env vars and backends).
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
     try:
         urls = callback_urls(args.conn_id, base=args.base_url, show_secret=args.show_secret)
     except SmsConfigurationError as error:
