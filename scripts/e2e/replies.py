@@ -47,6 +47,14 @@ def with_eapi_status_push(settings: dict[str, dict[str, str]], api_url: str,
     return {**settings, "bulksms": {**settings.get("bulksms", {}), "push_url": push}}
 
 
+def reparse(api: Any) -> None:
+    """Have the replies example parsed again now that it is unpaused: Airflow registers an asset
+    watcher's trigger when it parses an unpaused DAG, and the e2e's DAG processor re-parses a file
+    only every 5 minutes by itself."""
+    token = api.call("GET", f"dags/{REPLIES}")["file_token"]
+    api.call("PUT", f"parseDagFile/{token}", ok=(201,))
+
+
 def send_replies(sim: Any) -> None:
     """The two handsets answer; the simulator's webhook reaches the plugin before ``advance`` returns."""
     for number, text in ((HAPPY, "Yes, Tuesday works"), (LEAVING, "STOP")):

@@ -518,6 +518,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         _log("DAGs parsed; unpausing them (the scheduler makes the latest scheduled runs), manual runs")
         for dag_id in sorted(wanted):
             api.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
+        replies.reparse(api)  # its reply watcher starts once the unpaused DAG is parsed
         # The pipeline alert reads the files the reports DAG writes: its manual run comes after them.
         first = sorted(wanted - {PIPELINE})
         manual = {}
