@@ -25,6 +25,8 @@ os.environ["AIRFLOW_HOME"] = str(HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(EXAMPLES)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"  # quiet: no executor warnings when dag.test() runs
+# A fixed key: the replies example's asset watcher is stored encrypted, and the next demo reads it back.
+os.environ.setdefault("AIRFLOW__CORE__FERNET_KEY", "ZGVtby1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMhISE=")
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
 os.environ.setdefault("SMS_REPORT_DIR", tempfile.mkdtemp(prefix="sms-demo-reports-"))
 REPORTS = Path(os.environ["SMS_REPORT_DIR"])
