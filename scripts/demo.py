@@ -25,6 +25,8 @@ os.environ["AIRFLOW_HOME"] = str(HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(EXAMPLES)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"  # quiet: no executor warnings when dag.test() runs
+# A fixed key: the replies example's asset watcher is stored encrypted, and the next demo reads it back.
+os.environ.setdefault("AIRFLOW__CORE__FERNET_KEY", "ZGVtby1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMhISE=")
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
 os.environ.setdefault("SMS_REPORT_DIR", tempfile.mkdtemp(prefix="sms-demo-reports-"))
 REPORTS = Path(os.environ["SMS_REPORT_DIR"])
@@ -90,6 +92,31 @@ def _prepare_alert_examples(server: Any) -> None:
     os.environ["SMS_ALERT_CONN_ID"] = "sms_alerts_down"
 
 
+REPLIES = [("447700100061", "Yes, Tuesday works"), ("447700100062", "STOP")]
+
+
+def _replies_conf() -> dict[str, Any]:
+    """Two replies stored as the callback receiver stores them, and the payloads the reply watcher
+    makes of them: the replies example's run takes them from its conf (``dag.test()`` has no asset event)."""
+    import uuid
+
+    from airflow_provider_sms.core.receipts import ReplyEvent
+    from airflow_provider_sms.receipts.store import ReceiptStore
+    from airflow_provider_sms.triggers.replies import reply_payload
+
+    store = ReceiptStore.from_conn_id()
+    before = store.last_cursor("replies")
+    for sender, text in REPLIES:
+        store.record_reply(ReplyEvent(gateway="bulksms", conn_id="bulksms_default", event_id=uuid.uuid4().hex,
+                                      sender=sender, recipient="447700900000", text=text,
+                                      received_at=dt.datetime.now(dt.UTC)))
+    return {"replies": [reply_payload(i, reply) for i, reply in store.replies_after(before, 10)]}
+
+
+def _run_conf(dag_id: str) -> dict[str, Any] | None:
+    return _replies_conf() if dag_id == "example_sms_replies" else None
+
+
 def _run_order(path: Path) -> tuple[bool, str]:
     # DAGs scheduled on assets run after the DAGs that produce them.
     return ("pipeline_alert" in path.stem, path.stem)
@@ -121,7 +148,7 @@ def main() -> int:
         for path in sorted(EXAMPLES.glob("example_*.py"), key=_run_order):
             dag = _load_dag(path)
             print(f"== {dag.dag_id}: {dag.description}", flush=True)
-            run = dag.test()
+            run = dag.test(run_conf=_run_conf(dag.dag_id))
             print(f"   run {run.run_id}: {run.state}", flush=True)
             failures += run.state != "success"
         bulksms = server.bulksms.received()

@@ -70,6 +70,7 @@ STATUS_ADVICE: dict[DeliveryStatus, str] = {
     DeliveryStatus.REJECTED: "Final: refused (number or route); check the number and the account's routes.",
     DeliveryStatus.CANCELLED: "Final: cancelled before sending.",
     DeliveryStatus.UNKNOWN: "Final: the network never reported; treat as not confirmed.",
+    DeliveryStatus.SUPPRESSED: "Final: not sent, the number opted out (a stop-word reply).",
 }
 
 

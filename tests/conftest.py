@@ -20,6 +20,9 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags" / "examples")
 os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
+# One Fernet key for every process of the session (worker subprocesses too): an example DAG's asset
+# watcher stores its trigger encrypted, and a process with another key cannot read it back.
+os.environ["AIRFLOW__CORE__FERNET_KEY"] = "dGVzdHMtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzISE="
 
 import pytest  # noqa: E402
 

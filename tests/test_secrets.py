@@ -13,6 +13,7 @@ import logging
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
+from airflow_provider_sms.hooks.base import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
 from airflow_provider_sms.simulator import BulkSmsAccount, NetMessengerAccount, SimulatorConfig, SimulatorServer
@@ -45,7 +46,8 @@ def test_secret_absent_everywhere(secret_accounts: SimulatorServer, conn_id: str
                          sender="Airflow")
     result = op.execute(context(ti))
     sensor = SmsMessageStatusSensor(task_id="w", sms_conn_id=conn_id, messages=result, deferrable=True)
-    trigger = SmsMessageStatusTrigger(sms_conn_id=conn_id, refs=[r.to_dict() for r in sensor._refs()], poll_interval=0)
+    refs = [r.to_dict() for r in sensor._refs(lambda: get_sms_hook(conn_id))]
+    trigger = SmsMessageStatusTrigger(sms_conn_id=conn_id, refs=refs, poll_interval=0)
     secret_accounts.clock.advance(600)
     event = asyncio.run(trigger.run().__anext__())
     # A failing call too: the gateway refuses the next request with its own error text.

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus", "RecipientResult", "SendResult"]
+__all__ = ["SUPPRESSED_CODE", "BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus",
+           "RecipientResult", "SendResult", "suppressed_result"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -26,6 +27,7 @@ class DeliveryStatus(enum.StrEnum):
     REJECTED = "rejected"  # refused by the gateway at submission
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"  # the gateway itself does not know (final: it will not learn more)
+    SUPPRESSED = "suppressed"  # not sent: the number opted out (a STOP reply), see ``honour_opt_outs``
 
     @property
     def is_final(self) -> bool:
@@ -50,6 +52,7 @@ _FINAL = frozenset(
         DeliveryStatus.REJECTED,
         DeliveryStatus.CANCELLED,
         DeliveryStatus.UNKNOWN,
+        DeliveryStatus.SUPPRESSED,
     }
 )
 
@@ -99,7 +102,13 @@ class SendResult:
 
     @property
     def rejected(self) -> list[RecipientResult]:
-        return [r for r in self.results if not r.accepted]
+        """Recipients the gateway (or validation) refused; suppressed ones are counted apart."""
+        return [r for r in self.results if not r.accepted and r.status is not DeliveryStatus.SUPPRESSED]
+
+    @property
+    def suppressed(self) -> list[RecipientResult]:
+        """Recipients not sent to because they opted out (see ``honour_opt_outs`` on the send operators)."""
+        return [r for r in self.results if r.status is DeliveryStatus.SUPPRESSED]
 
     def extend(self, other: SendResult) -> None:
         self.results.extend(other.results)
@@ -110,10 +119,12 @@ class SendResult:
 
     def to_dict(self, *, per_recipient: bool = True) -> dict[str, Any]:
         rejected = self.rejected
+        suppressed = self.suppressed
         data: dict[str, Any] = {
             "gateway": self.gateway,
-            "accepted_count": len(self.results) - len(rejected),
+            "accepted_count": len(self.results) - len(rejected) - len(suppressed),
             "rejected_count": len(rejected),
+            "suppressed_count": len(suppressed),
             "in_doubt_count": len(self.in_doubt),
             "in_doubt": list(self.in_doubt),
             "batch_ids": list(self.batch_ids),
@@ -129,18 +140,30 @@ class SendResult:
             data["results"] = [r.to_dict() for r in self.results]
         else:
             data["rejected"] = [r.to_dict() for r in rejected]
+            data["suppressed"] = [r.recipient for r in suppressed]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SendResult:
         return cls(
             gateway=data["gateway"],
-            results=[RecipientResult.from_dict(r) for r in data.get("results", data.get("rejected", []))],
+            results=[RecipientResult.from_dict(r) for r in data.get("results", data.get("rejected", []))]
+            + ([] if "results" in data else [suppressed_result(n) for n in data.get("suppressed", [])]),
             batch_ids=list(data.get("batch_ids", [])),
             background_send_ids=list(data.get("background_send_ids", [])),
             text_replacements=dict(data.get("text_replacements", {})),
             in_doubt=list(data.get("in_doubt", [])),
         )
+
+
+#: ``code`` and ``text`` of the result of a recipient skipped because it opted out.
+SUPPRESSED_CODE = "suppressed"
+SUPPRESSED_TEXT = "not sent: the number opted out (replied with a stop word)"
+
+
+def suppressed_result(recipient: str) -> RecipientResult:
+    """The per-recipient result of a number skipped because it is on the suppression list."""
+    return RecipientResult(recipient, False, SUPPRESSED_CODE, SUPPRESSED_TEXT, status=DeliveryStatus.SUPPRESSED)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPo
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
+    from airflow_provider_sms.core.receipt_polling import ReceiptBatch
+
 __all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for"]
 
 
@@ -347,6 +349,58 @@ class SmsHook(BaseHook):
                             since: dt.datetime | None = None) -> list[MessageStatus]:
         """Async twin of :meth:`get_statuses`, for triggers."""
         raise SmsCapabilityError(self.gateway, Capability.STATUS.value)
+
+    # -- where statuses come from (a status call, or the receipt store) -----------------------------
+
+    def status_source(self) -> str:
+        """Where this connection's message statuses come from, for the status sensor and trigger.
+
+        ``"gateway"``: a status call (:meth:`get_statuses`). ``"receipts"``: the receipt store, filled by
+        the callback receiver and the pollers -- always for a gateway without a status call
+        (``Capability.STATUS``: Bulletin Messenger, Skycore), and for the others when the connection's
+        extra ``receipts`` is true (callbacks configured: no status calls, no polling of the gateway).
+        """
+        if Capability.STATUS not in self.capabilities or self.settings.flag("receipts"):
+            return "receipts"
+        return "gateway"
+
+    def receipts_conn_id(self) -> str:
+        """The connection of the receipt store (the extra ``receipts_conn_id``, else the journal's default)."""
+        return str(self.settings.extra.get("receipts_conn_id") or "") or "sms_journal_default"
+
+    def read_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
+        """Current status of each message, from where :meth:`status_source` says (one per ref for receipts)."""
+        if self.status_source() == "receipts":
+            return self._stored_statuses(refs)
+        return self.get_statuses(refs, since)
+
+    async def aread_statuses(self, refs: Sequence[MessageRef],
+                             since: dt.datetime | None = None) -> list[MessageStatus]:
+        """Async twin of :meth:`read_statuses`; the store is read off the event loop."""
+        if self.status_source() == "receipts":
+            from asgiref.sync import sync_to_async
+
+            return await sync_to_async(self._stored_statuses)(refs)
+        return await self.aget_statuses(refs, since)
+
+    def _stored_statuses(self, refs: Sequence[MessageRef]) -> list[MessageStatus]:
+        from airflow_provider_sms.receipts.status_reader import stored_statuses
+        from airflow_provider_sms.receipts.store import ReceiptStore
+
+        store = ReceiptStore.from_conn_id(self.receipts_conn_id())
+        return stored_statuses(store, self.gateway, self.settings.conn_id or self.sms_conn_id, refs)
+
+    def poll_receipts(self, cursors: Mapping[str, str], limit: int) -> Iterator[ReceiptBatch]:
+        """Take statuses and replies from the gateway's own queues, inboxes or reports, lazily.
+
+        For users whose gateway cannot call back (no public URL). Each batch is stored by the caller
+        before it asks for the next, and a batch's ``cursor`` is saved only after that: a queue that
+        hands each item out once is read one item per batch, so nothing is taken that is not stored.
+
+        :param cursors: where the last poll of each source got to (``ReceiptBatch.source`` -> cursor).
+        :param limit: the most events to take per source in this poll.
+        """
+        raise SmsCapabilityError(self.gateway, Capability.RECEIPT_POLL.value)
 
     def background_send(self, background_send_id: str) -> BackgroundSend:
         """The messages of a background send, or ``finished=False`` while it runs."""

@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property, partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
@@ -25,6 +25,9 @@ from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.hooks.extras import load_extra
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.core.receipt_polling import ReceiptBatch
 
 __all__ = ["BulkSmsHook"]
 
@@ -49,7 +52,8 @@ class BulkSmsHook(SmsHook):
         {Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.DEDUPE, Capability.STATUS,
          Capability.DELIVERY_REPORT, Capability.CREDITS}
     )
-    _EAPI_ONLY: ClassVar[frozenset[Capability]] = frozenset({Capability.TEST_MODE, Capability.QUOTE, Capability.INBOX})
+    _EAPI_ONLY: ClassVar[frozenset[Capability]] = frozenset({Capability.TEST_MODE, Capability.QUOTE, Capability.INBOX,
+                                                              Capability.RECEIPT_POLL})
 
     @classmethod
     def declared_capabilities(cls) -> Mapping[str, frozenset[Capability]]:
@@ -223,6 +227,37 @@ class BulkSmsHook(SmsHook):
             if not records:
                 return
             last_id = max(int(r.msg_id) for r in records)
+
+    # -- polling receipts ---------------------------------------------------------------------------
+
+    def poll_receipts(self, cursors: Mapping[str, str], limit: int) -> Iterator[ReceiptBatch]:
+        """EAPI: the inbox (``get_inbox``) after the saved ``last_retrieved_id``, one page per batch
+        (source ``inbox``, cursor the page's highest ``msg_id``). Read exactly as the EAPI inbound push
+        is (event id ``msg_id``), so a message that also came by push is stored once. Delivery statuses
+        are not polled here: the status sensor asks ``get_report`` directly unless ``receipts`` is set.
+        """
+        from airflow_provider_sms.core.receipt_polling import ReceiptBatch
+        from airflow_provider_sms.gateways.bulksms.receipts import eapi_inbound_events
+        from airflow_provider_sms.gateways.callbacks import CallbackRequest, parse_time
+
+        self.require(Capability.RECEIPT_POLL, "the JSON API has no inbox to poll: use its webhooks, or api=eapi")
+        api = self._eapi()
+        conn_id = self.settings.conn_id or self.sms_conn_id
+        zone = str(self.settings.extra.get("time_zone") or "") or None
+        last, taken = int(cursors.get("inbox") or 0), 0
+        while taken < limit:
+            records = self.transport.call(api.inbox_request(last), api.parse_inbox)
+            if not records:
+                return
+            now = dt.datetime.now(dt.UTC)
+            events = [event for rec in records for event in eapi_inbound_events(CallbackRequest(
+                conn_id=conn_id, method="GET", body=b"", content_type="", options=self.settings.extra,
+                received_at=parse_time(rec.received_time, now, zone),
+                params={"msg_id": str(rec.msg_id), "sender": rec.sender, "message": rec.message, "msisdn": rec.msisdn,
+                        "referring_batch_id": rec.referring_batch_id or "", "dca": rec.encoding or "7bit"}))]
+            last = max(last, *(int(r.msg_id) for r in records))
+            taken += len(records)
+            yield ReceiptBatch("inbox", events, cursor=str(last))
 
     def _check_http(self, response: HttpResponse) -> None:
         if response.status != 200:

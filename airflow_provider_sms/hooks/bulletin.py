@@ -13,9 +13,9 @@ by the hook; :meth:`BulletinMessengerHook.earlier_outcomes` reads the sent-messa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property, partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult
@@ -32,8 +32,12 @@ from airflow_provider_sms.gateways.bulletin import (
     message_id_for,
     wire_name,
 )
+from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.hooks.base import SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.core.receipt_polling import ReceiptBatch
 
 __all__ = ["BulletinMessengerHook"]
 
@@ -54,7 +58,7 @@ class BulletinMessengerHook(SmsHook):
     default_host = "https://www.bulletinmessenger.net"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SEND, Capability.GROUP_SEND, Capability.ADDRESS_BOOK_SEND, Capability.SENT_LOOKUP,
-        Capability.DELIVERY_REPORT,
+        Capability.DELIVERY_REPORT, Capability.RECEIPT_POLL,
     })
     max_recipients_limit = BulletinApi.max_recipients_per_request
     max_groups_per_request = BulletinApi.max_recipients_per_request
@@ -161,6 +165,39 @@ class BulletinMessengerHook(SmsHook):
     def iter_sent_since_last_poll(self) -> Iterator[SentMessage]:
         """``/api/3/sms/out/poll``: the messages sent since the last poll (the gateway's cursor moves)."""
         yield from self.transport.call(self.api.out_poll_request(), self.api.parse_out_poll)
+
+    def poll_receipts(self, cursors: Mapping[str, str], limit: int) -> Iterator[ReceiptBatch]:
+        """Drain the status queue, then the reply queue, one item per batch (``status_queue``, ``reply_queue``).
+
+        Messenger hands each queue item out once (a call takes it off the queue; there is no separate
+        acknowledgement), so the next item is fetched only when the caller asks for the next batch,
+        after storing this one. The items are read exactly as the FORMv1 callbacks are (the same
+        event ids: a status's ``messageId``, a reply's ``messageId``), so an item that also came by
+        callback is stored once. ``cursors`` are not used: the queues keep their own place.
+        """
+        from airflow_provider_sms.gateways.bulletin.receipts import reply_events, status_events
+
+        yield from self._drain_events("status_queue", self.api.status_poll_request, self.api.parse_status_poll,
+                                      status_events, limit)
+        yield from self._drain_events("reply_queue", self.api.reply_poll_request, self.api.parse_reply_poll,
+                                      reply_events, limit)
+
+    def _drain_events(self, source: str, build: Any, parse: Any, convert: Any, limit: int) -> Iterator[ReceiptBatch]:
+        from airflow_provider_sms.core.receipt_polling import ReceiptBatch
+        from airflow_provider_sms.gateways.callbacks import CallbackRequest
+
+        def item_and_body(response: HttpResponse) -> tuple[Any, bytes]:
+            return parse(response), response.body
+
+        conn_id = self.settings.conn_id or self.sms_conn_id
+        for _ in range(limit):
+            item, body = self.transport.call(build(), item_and_body)
+            if item is None:
+                return
+            request = CallbackRequest(conn_id=conn_id, method="POST", params={}, body=body,
+                                      content_type="application/x-www-form-urlencoded",
+                                      received_at=dt.datetime.now(dt.UTC), options=self.settings.extra)
+            yield ReceiptBatch(source, convert(request))
 
     def _drain(self, build: Any, parse: Any, limit: int | None) -> Iterator[Any]:
         taken = 0

@@ -27,3 +27,4 @@ class Capability(enum.StrEnum):
     VALIDITY = "a validity period (how long the gateway keeps trying to deliver)"
     MMS = "MMS (slides with media and text, saved content)"
     ADDRESS_BOOK_SEND = "address-book names (group:Name, contact:Name) among the numbers of a send"
+    RECEIPT_POLL = "polling receipts or replies into the receipt store (no callback URL needed)"

@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms.core.contacts import ImportResult
 from airflow_provider_sms.core.message import OutgoingMessage
@@ -33,6 +33,12 @@ from airflow_provider_sms.gateways.netmessenger import (
 from airflow_provider_sms.gateways.netmessenger.lookup import DEFAULT_LOOKUP_REPORTS, SentMatcher
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.core.receipt_polling import ReceiptBatch
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.core.receipt_polling import ReceiptBatch
 
 __all__ = ["NetMessengerHook"]
 
@@ -54,7 +60,8 @@ class NetMessengerHook(SmsHook):
     default_host = "https://my.fastsms.co.uk"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.STATUS,
-        Capability.DELIVERY_REPORT, Capability.INBOX, Capability.CREDITS, Capability.CONTACT_IMPORT,
+        Capability.DELIVERY_REPORT, Capability.INBOX, Capability.RECEIPT_POLL, Capability.CREDITS,
+        Capability.CONTACT_IMPORT,
         Capability.ADDRESS_BOOK, Capability.BACKGROUND_SEND, Capability.CANCEL, Capability.SUB_ACCOUNTS,
         Capability.SENT_LOOKUP, Capability.VALIDITY,
     })
@@ -235,6 +242,43 @@ class NetMessengerHook(SmsHook):
         return self._stream_csv(request, partial(self.api.check_response, action=action),
                                 partial(self.api.open_report, action=action))
 
+    # -- polling receipts ---------------------------------------------------------------------------
+
+    def poll_receipts(self, cursors: Mapping[str, str], limit: int) -> Iterator[ReceiptBatch]:
+        """Inbound messages from the ``InboundMessages`` report (source ``inbound_report``).
+
+        The window runs from the saved cursor (the first poll: a day back) to now; the next one starts
+        :data:`INBOUND_OVERLAP` before this one's end, so a message the gateway lists late is still
+        read (the event id, ``MessageID`` -- the ``id`` of the forwarding push -- stores it once). Rows
+        come in batches of :data:`INBOUND_BATCH`; the cursor moves only with the last batch, and not
+        at all when ``limit`` rows were read before the report ended (the next poll reads the window
+        again). Delivery statuses are not polled here: the status sensor asks the gateway directly
+        unless the connection sets ``receipts``.
+        """
+        from airflow_provider_sms.core.receipt_polling import ReceiptBatch
+        from airflow_provider_sms.gateways.callbacks import CallbackRequest
+        from airflow_provider_sms.gateways.netmessenger.receipts import inbound_events
+
+        now = dt.datetime.now(dt.UTC)
+        saved = cursors.get(INBOUND_SOURCE)
+        start = dt.datetime.fromisoformat(saved) if saved else now - dt.timedelta(days=1)
+        header, rows = self.iter_report(ReportType.INBOUND_MESSAGES.value, start=start, end=now)
+        columns = _inbound_columns(header, self.gateway)
+        conn_id = self.settings.conn_id or self.sms_conn_id
+        batch: list[Any] = []
+        for count, row in enumerate(rows, start=1):
+            params = {name: row[index] if index < len(row) else "" for name, index in columns.items()}
+            batch.extend(inbound_events(CallbackRequest(conn_id=conn_id, method="GET", params=params, body=b"",
+                                                        content_type="", received_at=now,
+                                                        options=self.settings.extra)))
+            if count >= limit:
+                yield ReceiptBatch(INBOUND_SOURCE, batch)  # cut short: the window is read again next time
+                return
+            if len(batch) >= INBOUND_BATCH:
+                yield ReceiptBatch(INBOUND_SOURCE, batch)
+                batch = []
+        yield ReceiptBatch(INBOUND_SOURCE, batch, cursor=(now - INBOUND_OVERLAP).isoformat())
+
     # -- contacts, groups, accounts ---------------------------------------------------------------
 
     def import_contacts(self, contacts: Sequence[Mapping[str, str]], *, group: str | None = None,
@@ -284,6 +328,24 @@ class NetMessengerHook(SmsHook):
         """Move ``quantity`` credits to a child account (negative: take them back) with ``UpdateCredits``."""
         self.transport.call(self.api.update_credits_request(child_username, quantity),
                             self.api.parse_update_credits)
+
+
+#: Where the inbound report's window of the next poll starts, before this one's end.
+INBOUND_OVERLAP = dt.timedelta(minutes=10)
+INBOUND_BATCH = 500
+INBOUND_SOURCE = "inbound_report"
+# InboundMessages columns -> the fields of the inbound forwarding push (parsed the same way).
+_INBOUND_FIELDS = {"messageid": "id", "from": "source", "number": "dest", "message": "msg",
+                   "receiveddate": "receivedts"}
+
+
+def _inbound_columns(header: Sequence[str], gateway: str) -> dict[str, int]:
+    found = {_INBOUND_FIELDS[name.strip().lower()]: i for i, name in enumerate(header)
+             if name.strip().lower() in _INBOUND_FIELDS}
+    missing = [column for column, field in _INBOUND_FIELDS.items() if field not in found]
+    if header and missing:
+        raise SmsGatewayError(f"the InboundMessages report has no {', '.join(missing)} column", gateway=gateway)
+    return found
 
 
 def _background_statuses(answer: BackgroundSendMessages) -> list[MessageStatus]:

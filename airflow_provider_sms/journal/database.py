@@ -38,6 +38,7 @@ __all__ = [
     "database_for_url",
     "default_sqlite_path",
     "ensure_schema",
+    "ensure_schema_once",
     "open_database",
     "url_from_connection",
 ]
@@ -220,6 +221,21 @@ def ensure_schema(database: Database, component: str, metadata: MetaData, versio
             if attempt == 3:
                 raise unavailable(database, error) from None
             log.info("schema set-up raced with another worker (%s); checking again", type(error).__name__)
+
+
+_schemas_ready: set[tuple[int, str]] = set()
+_schemas_lock = threading.Lock()
+
+
+def ensure_schema_once(database: Database, component: str, metadata: MetaData, version: int) -> None:
+    """:func:`ensure_schema`, at most once per process, database engine and component."""
+    key = (id(database.engine), component)
+    with _schemas_lock:
+        if key in _schemas_ready:
+            return
+    ensure_schema(database, component, metadata, version)
+    with _schemas_lock:
+        _schemas_ready.add(key)
 
 
 def unavailable(database: Database, error: BaseException) -> JournalUnavailableError:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_sms.core.mms import MmsContent, MmsMessage
-    from airflow_provider_sms.core.results import SendResult
+    from airflow_provider_sms.core.results import RecipientResult, SendResult
     from airflow_provider_sms.hooks.base import SmsHook
 
 __all__ = ["MmsSendOperator"]
@@ -41,6 +41,9 @@ class MmsSendOperator(BaseOperator):
     :param sender: sender (a short/long code, or an alphanumeric mask). Templated.
     :param campaign_ref: campaign the send is filed under (subscriber-reference sends need one). Templated.
     :param allow_partial_failure: succeed even when some recipients were rejected.
+    :param honour_opt_outs: skip numbers in ``to`` that are on the suppression list (they replied STOP
+        or another stop word) and report them as ``suppressed``; default True, False for transactional
+        messages. The list is in the send journal's database (connection ``sms_journal_default``).
     :return: ``{"gateway", "mms_id", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"}``:
         per recipient its tracking id (``message_id``), or the gateway's refusal.
 
@@ -60,7 +63,8 @@ class MmsSendOperator(BaseOperator):
                  name: str | None = None, subject: str | None = None, fallback_text: str | None = None,
                  custom_subject: str | None = None, custom_texts: Mapping[int | str, str] | None = None,
                  merge_data: Mapping[str, str] | None = None, sender: str | None = None,
-                 campaign_ref: str | None = None, allow_partial_failure: bool = False, **kwargs: Any) -> None:
+                 campaign_ref: str | None = None, allow_partial_failure: bool = False, honour_opt_outs: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if (slides is None) == (mms_id is None):
             raise ValueError("give either slides or mms_id")
@@ -81,6 +85,7 @@ class MmsSendOperator(BaseOperator):
         self.sender = sender
         self.campaign_ref = campaign_ref
         self.allow_partial_failure = allow_partial_failure
+        self.honour_opt_outs = honour_opt_outs
 
     def _content(self) -> MmsContent | None:
         from airflow_provider_sms.core.mms import MmsContent, slides_from_dicts
@@ -134,9 +139,23 @@ class MmsSendOperator(BaseOperator):
             for message in messages:  # every recipient is checked before the first is sent
                 hook.check_mms(message)
             mms_id = hook.save_mms(content) if content is not None else str(self.mms_id)
+            messages, suppressed = self._drop_opted_out(hook, messages)
             self.log.info("sending MMS %s to %d recipients via %s", mms_id, len(messages), hook.gateway)
             result = self._send_all(hook, [replace(m, mms_id=mms_id) for m in messages], context)
+            result.results.extend(suppressed)
         return self._finish(result, mms_id, context)
+
+    def _drop_opted_out(self, hook: SmsHook,
+                        messages: list[MmsMessage]) -> tuple[list[MmsMessage], list[RecipientResult]]:
+        """Leave out the messages to opted-out numbers (only sends to numbers name them)."""
+        from airflow_provider_sms.operators.opt_outs import drop_opted_out
+        from airflow_provider_sms.operators.send import DEFAULT_JOURNAL_CONN_ID
+
+        if not self.honour_opt_outs or self.to is None:
+            return messages, []
+        by_number = {m.numbers[0]: m for m in messages}
+        keep, suppressed = drop_opted_out(list(by_number), conn_id=DEFAULT_JOURNAL_CONN_ID, gateway=hook.gateway)
+        return [by_number[n] for n in keep], suppressed
 
     def _send_all(self, hook: SmsHook, messages: Sequence[MmsMessage], context: Context) -> SendResult:
         from airflow_provider_sms.core.results import RecipientResult, SendResult
@@ -173,10 +192,12 @@ class MmsSendOperator(BaseOperator):
     def _finish(self, result: SendResult, mms_id: str, context: Context) -> dict[str, Any]:
         data = {**result.to_dict(), "mms_id": mms_id}
         rejected = result.rejected
-        self.log.info("MMS %s: %d accepted, %d rejected", mms_id, data["accepted_count"], len(rejected))
+        self.log.info("MMS %s: %d accepted, %d rejected, %d suppressed (opted out)", mms_id, data["accepted_count"],
+                      len(rejected), data["suppressed_count"])
         if rejected and not self.allow_partial_failure:
             self._push(context, result)
             sample = ", ".join(f"{r.recipient} ({r.text})" for r in rejected[:10])
-            raise AirflowFailException(f"{len(rejected)} of {len(result.results)} recipients were rejected (the "
+            total = len(result.results) - data["suppressed_count"]
+            raise AirflowFailException(f"{len(rejected)} of {total} recipients were rejected (the "
                                        f"others were sent): {sample}. Set allow_partial_failure=True to accept this.")
         return data

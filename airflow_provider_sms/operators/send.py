@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_sms.core.message import OutgoingMessage, TestMode
-    from airflow_provider_sms.core.results import SendResult
+    from airflow_provider_sms.core.results import RecipientResult, SendResult
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.journal import SendJournal
 
@@ -212,12 +212,13 @@ class _SmsSendBase(BaseOperator):
         data = result.to_dict(per_recipient=self._per_recipient(result))
         data["sent_at"] = self._started.isoformat()
         rejected = data["rejected_count"]
-        log.info("%s: %d accepted, %d rejected, %d in doubt, batches %s", result.gateway, data["accepted_count"],
-                 rejected, data["in_doubt_count"], result.batch_ids[:10])
+        log.info("%s: %d accepted, %d rejected, %d in doubt, %d suppressed (opted out), batches %s", result.gateway,
+                 data["accepted_count"], rejected, data["in_doubt_count"], data["suppressed_count"],
+                 result.batch_ids[:10])
         if rejected and not self.allow_partial_failure:
             self._push(context, result)
             sample = ", ".join(f"{r.recipient} ({r.text})" for r in result.rejected[:10])
-            total = len(result.results)
+            total = len(result.results) - data["suppressed_count"]  # the suppressed were never sent
             if rejected == total:
                 text = f"all {total} recipients were rejected, nothing was sent: {sample}."
             else:
@@ -308,10 +309,16 @@ class SmsSendOperator(_SmsSendBase):
 
     Every bad argument (wrong type, unknown value, unparseable date, ...) is a validation error naming
     the argument and its limit, raised before anything is sent and never retried.
-    :return: ``{"gateway", "accepted_count", "rejected_count", "batch_ids", "message_ids", "results"|"rejected", ...}``
+    :return: ``{"gateway", "accepted_count", "rejected_count", "suppressed_count", "batch_ids", "message_ids",
+        "results"|"rejected", ...}``
 
     :param journal_conn_id: the send journal's connection (default ``sms_journal_default``; without
         that connection, a SQLite file in ``$AIRFLOW_HOME``); None switches the journal off.
+    :param honour_opt_outs: skip numbers on the suppression list (people who replied STOP or another
+        stop word, see ``docs/receipts.md``) and report them as ``suppressed`` (``suppressed_count`` in
+        the result, status ``suppressed`` per recipient); default True. Set False for transactional
+        messages the person must get whatever they opted out of (a one-time code, an outage notice).
+        The list lives in the journal's database (``journal_conn_id``, or the default one when that is None).
 
     Retries, clears and re-runs of the same run: chunks the gateway answered are reported from the
     journal and not sent again (for as long as the journal keeps them); a chunk whose answer was lost
@@ -322,9 +329,11 @@ class SmsSendOperator(_SmsSendBase):
 
     template_fields: Sequence[str] = (*_SmsSendBase.template_fields, "to")
 
-    def __init__(self, *, sms_conn_id: str, to: str | Sequence[str] | Any, message: str, **kwargs: Any) -> None:
+    def __init__(self, *, sms_conn_id: str, to: str | Sequence[str] | Any, message: str,
+                 honour_opt_outs: bool = True, **kwargs: Any) -> None:
         super().__init__(sms_conn_id=sms_conn_id, message=message, **kwargs)
         self.to = to
+        self.honour_opt_outs = honour_opt_outs
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
@@ -346,11 +355,25 @@ class SmsSendOperator(_SmsSendBase):
                 hook.check_message(replace(template, numbers=unique[:1]))
             for part in iter_chunks(entries, hook.max_recipients_per_request):  # every address-book name first
                 hook.check_message(replace(template, groups=part))
+            unique, suppressed = self._drop_opted_out(hook, unique, context)
             result = self._send_chunks(hook, template, unique + entries, "numbers", context,
                                        before_send=lambda recipients: self._skip_already_sent(hook, recipients,
                                                                                               template, context))
+            result.results.extend(suppressed)
             result.text_replacements.update(replaced)
             return self._finish(context, result)
+
+    def _drop_opted_out(self, hook: SmsHook, numbers: list[str],
+                        context: Context) -> tuple[list[str], list[RecipientResult]]:
+        """The numbers to send to, and the ``suppressed`` results of those on the suppression list."""
+        from airflow_provider_sms.journal import TaskKey
+        from airflow_provider_sms.operators.opt_outs import drop_opted_out, journal_texted
+
+        if not self.honour_opt_outs:
+            return numbers, []
+        task = TaskKey.from_context(context, self.dag_id, self.task_id)
+        return drop_opted_out(numbers, conn_id=self.journal_conn_id or DEFAULT_JOURNAL_CONN_ID, gateway=hook.gateway,
+                              texted_before=lambda: journal_texted(self.journal_conn_id, task))
 
     def _skip_already_sent(self, hook: SmsHook, recipients: list[str], template: OutgoingMessage,
                            context: Context) -> tuple[list[str], SendResult]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException, PokeReturnValue
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_sms.core.results import MessageStatus
-    from airflow_provider_sms.hooks.base import MessageRef
+    from airflow_provider_sms.hooks.base import MessageRef, SmsHook
     from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
 
 __all__ = ["SmsMessageStatusSensor"]
@@ -65,13 +66,18 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         self.on_failed_delivery = on_failed_delivery
         self.failure_log_limit = failure_log_limit
 
-    def _refs(self) -> list[MessageRef]:
+    def _refs(self, hook: Callable[[], SmsHook]) -> list[MessageRef]:
         from airflow_provider_sms.core.recipients import split_recipients
         from airflow_provider_sms.hooks.base import MessageRef
 
         refs: list[MessageRef] = []
         messages = load_xcom(self.messages, "messages")
-        if isinstance(messages, dict):
+        if isinstance(messages, dict) and messages.get("results") and hook().status_source() == "receipts":
+            # Receipts report per handset: follow each accepted recipient, not the batch.
+            refs += [MessageRef(batch_id=_text(r.get("batch_id")), message_id=_text(r.get("message_id")),
+                                recipient=_text(r.get("recipient"))) for r in messages["results"]
+                     if r.get("accepted") and (r.get("message_id") or r.get("batch_id"))]
+        elif isinstance(messages, dict):
             batches = [*messages.get("batch_ids", []), *messages.get("background_send_ids", [])]
             refs += [MessageRef(batch_id=str(b)) for b in batches]
             if not refs:
@@ -114,8 +120,9 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         from airflow_provider_sms.hooks.base import get_sms_hook
 
         with airflow_errors():
-            refs = self._refs()
-            return self._conclude(get_sms_hook(self.sms_conn_id).get_statuses(refs, self._since()))
+            hook = functools.cache(lambda: get_sms_hook(self.sms_conn_id))
+            refs = self._refs(hook)
+            return self._conclude(hook().read_statuses(refs, self._since()))
 
     def _since(self) -> dt.datetime | None:
         from airflow_provider_sms.operators.inputs import as_datetime
@@ -127,12 +134,13 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         return since - dt.timedelta(minutes=5) if since else None
 
     def trigger(self, context: Context) -> SmsMessageStatusTrigger:
+        from airflow_provider_sms.hooks.base import get_sms_hook
         from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
 
         since = self._since()
         return SmsMessageStatusTrigger(
             sms_conn_id=self.sms_conn_id,
-            refs=[r.to_dict() for r in self._refs()],
+            refs=[r.to_dict() for r in self._refs(lambda: get_sms_hook(self.sms_conn_id))],
             poll_interval=float(self.poke_interval),
             success_when=self.success_when,
             on_failed_delivery=self.on_failed_delivery,
@@ -146,3 +154,7 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         if not result.is_done:
             raise AirflowFailException("trigger ended before the messages were final")
         return result.xcom_value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)

@@ -49,7 +49,7 @@ class SmsMessageStatusTrigger(GatewayPollingTrigger):
 
         refs = [MessageRef.from_dict(r) for r in self.refs]
         since = dt.datetime.fromisoformat(self.since) if self.since else None
-        statuses = await hook.aget_statuses(refs, since)
+        statuses = await hook.aread_statuses(refs, since)
         verdict = judge(statuses, self.success_when, self.on_failed_delivery)  # type: ignore[arg-type]
         log.info("%s", progress(statuses))
         if not verdict.done:

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import replies
 from deployment import Api, Deployment, copy_tree, wait_for
 from receipts import account_settings, check_callbacks, check_statuses
 
@@ -185,7 +186,8 @@ def _connections(sim_url: str, port: int, secrets_: dict[str, str]) -> dict[str,
         "bulksms_default": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
                             "password": password, "extra": json.dumps({**extra, "api": "json"})},
         "bulksms_eapi": {"conn_type": "bulksms", "host": sim_url, "port": port, "login": "demo",
-                         "password": password, "extra": json.dumps({**extra, "api": "eapi"})},
+                         "password": password,
+                         "extra": json.dumps({**extra, "api": "eapi", **replies.BULKSMS_EAPI_EXTRA})},
         "netmessenger_default": {"conn_type": "netmessenger", "host": sim_url, "port": port, "password": token,
                                  "extra": json.dumps(extra)},
         "bulletin_messenger_default": {"conn_type": "bulletin_messenger", "host": sim_url, "login": "demo",
@@ -277,18 +279,18 @@ def _log_tails(deployment: Deployment, dag_id: str, run_id: str, task_ids: set[s
     return "\n".join(parts) or f"(no logs under {run_dir})"
 
 
-def _asset_triggered_runs(api: Api, events: int) -> list[str]:
-    """The pipeline alert's asset-triggered runs, once they have consumed ``events`` asset events."""
+def _asset_triggered_runs(api: Api, events: int, dag_id: str = PIPELINE) -> list[str]:
+    """A DAG's asset-triggered runs, once they have consumed ``events`` asset events."""
 
     def find() -> list[str] | None:
-        runs = [str(r["dag_run_id"]) for r in api.runs(PIPELINE) if r["run_type"] == "asset_triggered"]
-        consumed = sum(api.call("GET", f"dags/{PIPELINE}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
+        runs = [str(r["dag_run_id"]) for r in api.runs(dag_id) if r["run_type"] == "asset_triggered"]
+        consumed = sum(api.call("GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
                        ["total_entries"] for run_id in runs)
         if consumed > events:
-            raise RuntimeError(f"{PIPELINE}: {consumed} asset events consumed, only {events} expected")
+            raise RuntimeError(f"{dag_id}: {consumed} asset events consumed, only {events} expected")
         return runs if consumed == events else None
 
-    return wait_for(f"{PIPELINE} runs triggered by {events} asset events", find, 300, 3)
+    return wait_for(f"{dag_id} runs triggered by {events} asset events", find, 300, 3)
 
 
 def _scheduled_run(api: Api, dag_id: str) -> str:
@@ -524,11 +526,12 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         check_callbacks(deployment, sim, secrets_["callback"], checks)
         api.call("POST", "connections", json={"connection_id": "sms_alerts_down", **_down_connection(secrets_)})
         examples = {path.stem for path in EXAMPLES.glob("example_*.py")}
-        wanted = examples | {CANARY_DAG}
+        wanted = examples | {CANARY_DAG, replies.STATUS_WAITS}
         wait_for("the DAG processor to parse the example DAGs", lambda: wanted <= api.dag_ids() or None, 240, 3)
         _log("DAGs parsed; unpausing them (the scheduler makes the latest scheduled runs), manual runs")
         for dag_id in sorted(wanted):
             api.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
+        replies.reparse(api)  # its reply watcher starts once the unpaused DAG is parsed
         # The pipeline alert reads the files the reports DAG writes: its manual run comes after them.
         first = sorted(wanted - {PIPELINE})
         manual = {}
@@ -554,9 +557,18 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         runs[NIGHTLY] += [r for r, _ in backfill]
         runs[PIPELINE] = alert_runs
 
-        for dag_id in sorted(examples - {PIPELINE}):
+        _log("replies on BulkSMS (simulator -> plugin -> store -> watcher -> asset events -> the replies DAG)")
+        status_waits = manual[replies.STATUS_WAITS]
+        replies.send_replies(sim)
+        reply_runs = replies.reply_runs(api, wait_for)
+        _wait_runs_final(api, deployment, {replies.REPLIES: reply_runs, replies.STATUS_WAITS: [status_waits]}, 300)
+        replies.check(api, sim, reply_runs, checks)
+        replies.check_status_waits(api, deployment.home, status_waits, checks)
+
+        for dag_id in sorted(examples - {PIPELINE, replies.REPLIES}):
             for run_id in runs[dag_id]:
                 _check_run(api, dag_id, run_id, "success", checks)
+        replies.check_manual(api, manual[replies.REPLIES], checks)
         check_pipeline_alert(api, sim, deployment.home, runs[PIPELINE], checks)
         checks.check(_trigger_started_after(deployment.home, manual[NOTIFICATION], killed_at),
                      "after the triggerer was SIGKILLed while the sensor was deferred, a new triggerer ran its "
@@ -630,14 +642,17 @@ def main(argv: list[str] | None = None) -> int:
     dags = home / "dags"
     copy_tree(EXAMPLES, dags)
     copy_tree(CANARY, dags)
+    copy_tree(replies.DAGS, dags)
     (out / "reports").mkdir()
     appointments = write_appointments(out / "appointments.csv")
     deployment = Deployment(venv=venv, home=home, dags_folder=dags,
                             extra_env={"SMS_REPORT_DIR": str(out / "reports"),
                                        "SMS_APPOINTMENTS_CSV": str(out / "appointments.csv"),
                                        "SMS_ALERT_CONN_ID": "sms_alerts_down",
-                                       "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS)})
-    sim = Simulator(venv, out / "simulator.log", secrets_, account_settings(deployment.url, secrets_["callback"]))
+                                       "SMS_REPORT_CONN_IDS": ",".join(REPORT_CONN_IDS), **replies.ENV})
+    settings = replies.with_eapi_status_push(account_settings(deployment.url, secrets_["callback"]), deployment.url,
+                                             secrets_["callback"])
+    sim = Simulator(venv, out / "simulator.log", secrets_, settings)
     error: BaseException | None = None
     try:
         scenario(deployment, sim, forms, secrets_, appointments, checks)

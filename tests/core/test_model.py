@@ -25,7 +25,8 @@ NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 def test_final_statuses() -> None:
     final = {s for s in DeliveryStatus if s.is_final}
     assert final == {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.EXPIRED,
-                     DeliveryStatus.REJECTED, DeliveryStatus.CANCELLED, DeliveryStatus.UNKNOWN}
+                     DeliveryStatus.REJECTED, DeliveryStatus.CANCELLED, DeliveryStatus.UNKNOWN,
+                     DeliveryStatus.SUPPRESSED}
     assert not DeliveryStatus.DELIVERED.is_failure
     assert DeliveryStatus.EXPIRED.is_failure
     assert not DeliveryStatus.SENT.is_failure

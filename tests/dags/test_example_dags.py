@@ -179,3 +179,37 @@ def test_bulletin_team_alert_dag(airflow_db: None, sms_simulator: SimulatorServe
         rows = list(csv.DictReader(handle))
     assert {r["recipient"]: r["error"] for r in rows}["64229999999"].endswith("(Number in Blocked List)")
     assert len(rows) == 6  # five recipients as addressed, then the group
+
+
+def test_replies_dag_thanks_senders_and_honours_stop(airflow_db: None, sms_simulator: SimulatorServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from airflow_provider_sms.core.receipts import ReplyEvent
+    from airflow_provider_sms.receipts.store import ReceiptStore
+
+    monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, "json"))
+    monkeypatch.setenv("SMS_REPLY_POLL_INTERVAL", "0.01")
+    happy, leaving = "447700100061", "447700100062"
+    store = ReceiptStore.from_conn_id()  # as the callback receiver stores them
+    for n, (sender, text) in enumerate([(happy, "Yes, Tuesday works"), (leaving, "STOP")]):
+        store.record_reply(ReplyEvent(gateway="bulksms", conn_id="bulksms_default", event_id=f"in-{n}",
+                                      sender=sender, recipient="447700900000", text=text,
+                                      received_at=dt.datetime.now(dt.UTC)))
+    dag = _load_dag(EXAMPLES / "example_sms_replies.py")
+    (asset,) = dag.timetable.asset_condition.objects
+    (watcher,) = asset.watchers  # the asset's watcher, as the triggerer runs it
+
+    async def events() -> list[dict[str, object]]:
+        stream = watcher.trigger.run()
+        return [(await asyncio.wait_for(stream.__anext__(), timeout=10)).payload for _ in range(2)]
+
+    payloads = asyncio.run(events())
+    assert [(p["sender"], p["opt_out"]) for p in payloads] == [(happy, False), (leaving, True)]
+
+    run = dag.test(run_conf={"replies": payloads})
+
+    assert run.state == "success"
+    got = {n: [m["message"] for m in sms_simulator.bulksms.received(n)] for n in (happy, leaving)}
+    assert got == {happy: ["Thanks, we got your reply and will be in touch."],
+                   leaving: ["You will get no more messages from us."]}  # not thanked: opted out
