@@ -183,7 +183,9 @@ def test_netmessenger_lookup_report_cut_short(netmessenger: str, sms_simulator: 
     _every_number_once(netmessenger_handsets(sms_simulator))
     pushed = xcom(run, "text_numbers", "send_result")
     assert pushed["accepted_count"] == 300 and pushed["in_doubt_count"] == 700
-    assert set(pushed["in_doubt"]) == set(NUMBERS[300:])
+    # Two requests in flight (NetMessenger's default): the report's first 300 rows are whichever arrived first.
+    settled = {r["recipient"] for r in pushed["results"] if r["accepted"]}
+    assert len(set(pushed["in_doubt"])) == 700 and set(pushed["in_doubt"]) | settled == set(NUMBERS)
     assert [a for _, _, a in sms_simulator.netmessenger.requests].count("Send") == 5
 
 

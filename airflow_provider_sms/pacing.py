@@ -1,0 +1,92 @@
+"""One client-side rate limit and one throttling back-off, shared by every request of a hook.
+
+A send with several requests in flight must still look like one polite client to the gateway:
+every request takes its turn from the same :class:`Pacer` (a token bucket without burst: turns are
+spaced ``cost / rate`` apart, ``cost`` being the recipients of the request), and when the gateway
+says "slow down" (HTTP 429, BulkSMS 40, Skycore E113) every request waits, not only the one that
+was refused, and the rate drops (by a fifth, to no less than a quarter of the configured rate),
+then creeps back up with each answered request.
+
+Thread-safe. The clock and the sleep are injectable so that tests never sleep.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["Pacer"]
+
+#: On a throttling answer the rate is multiplied by this ...
+SLOW_DOWN = 0.8
+#: ... but never below this share of the configured rate ...
+FLOOR = 0.25
+#: ... and each answered request gives back this share of it.
+RECOVERY = 0.02
+
+
+class Pacer:
+    """Turns for requests: at most ``rate`` recipients per second (None: no limit), and a shared pause.
+
+    :param rate: recipients (messages) per second over all requests; None for no rate limit.
+    :param clock: monotonic seconds.
+    :param sleep: waits that many seconds.
+    """
+
+    def __init__(self, rate: float | None, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.configured = rate
+        self._rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next: float | None = None  # earliest start of the next turn
+        self._pause_until = float("-inf")
+        self.throttles = 0  # throttling answers seen (for logs and tests)
+
+    @property
+    def rate(self) -> float | None:
+        """The rate in force now (lower than configured after throttling answers)."""
+        return self._rate
+
+    def acquire(self, cost: int = 1) -> float:
+        """Wait for this request's turn; ``cost`` is how many messages it sends. Returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                pause = self._pause_until - now
+                if pause <= 0:
+                    start = now if self._next is None else max(now, self._next)
+                    if self._rate is not None:
+                        self._next = start + max(1, cost) / self._rate
+                    wait, reserved = start - now, True
+                else:
+                    wait, reserved = pause, False
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
+            if reserved:
+                break
+        with self._lock:  # a throttling answer that came while this turn was waiting holds it too
+            late = self._pause_until - self._clock()
+        if late > 0:
+            self._sleep(late)
+            waited += late
+        return waited
+
+    def throttled(self, pause: float) -> None:
+        """The gateway asked to slow down: nobody starts a request for ``pause`` seconds, and the rate drops."""
+        with self._lock:
+            self.throttles += 1
+            self._pause_until = max(self._pause_until, self._clock() + max(0.0, pause))
+            if self._rate is not None and self.configured is not None:
+                self._rate = max(self.configured * FLOOR, self._rate * SLOW_DOWN)
+
+    def answered(self) -> None:
+        """A request was answered without throttling: the rate recovers a little."""
+        if self._rate is None or self.configured is None or self._rate >= self.configured:
+            return
+        with self._lock:
+            self._rate = min(self.configured, self._rate + self.configured * RECOVERY)
