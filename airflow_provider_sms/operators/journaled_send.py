@@ -86,6 +86,7 @@ class _Chunk:
     record_id: int | None = None
     future: Future[SendResult] | None = None
     taken: str | None = None  # the chunk key another try holds
+    unsent: bool = False  # recorded, then not sent: a configuration error stopped the send first
     done: bool = False
 
 
@@ -186,17 +187,22 @@ class ChunkSender:
             self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sms-send")
         try:
             for recipients in chunks:
-                while self._running and (len(self._running) >= (1 if self._probing else self.max_in_flight)
-                                         or len(window) >= cap):
-                    self._wait_any()
-                    self._merge(window)
                 if self._fatal is not None:
                     break
+                # The intent is recorded while the requests before it are still in flight.
                 chunk = self._begin(recipients)
                 window.append(chunk)
                 if chunk.message is not None:
-                    self._launch(chunk)
+                    while self._running and len(self._running) >= (1 if self._probing else self.max_in_flight):
+                        self._wait_any()
+                    if self._fatal is None:
+                        self._launch(chunk)
+                    else:
+                        chunk.unsent = chunk.done = True
                 self._merge(window)
+                while self._running and len(window) >= cap:
+                    self._wait_any()
+                    self._merge(window)
             while self._running:
                 self._wait_any()
                 self._merge(window)
@@ -284,6 +290,10 @@ class ChunkSender:
             if chunk.taken is not None:
                 self._taken(chunk.taken, chunk.recipients)
                 continue
+            if chunk.unsent:
+                if self.journal is not None and chunk.record_id is not None:
+                    self.journal.refused(chunk.record_id, "not sent: a configuration error stopped the send first")
+                continue
             assert chunk.future is not None
             assert chunk.message is not None
             self._record(chunk.message, chunk.recipients, chunk.record_id, chunk.future.result, fresh=True,
@@ -291,7 +301,7 @@ class ChunkSender:
 
     def _abandon(self, window: deque[_Chunk]) -> None:
         """The send stopped before these chunks were recorded (journal unreachable, task timeout): in doubt."""
-        unrecorded = [c for c in window if c.message is not None]
+        unrecorded = [c for c in window if c.message is not None and not c.unsent]
         if not unrecorded:
             return
         names = [r for c in unrecorded for r in c.recipients]

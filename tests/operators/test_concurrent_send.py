@@ -158,7 +158,10 @@ def test_a_fatal_error_starts_no_new_chunk_and_records_those_in_flight(sms_simul
     assert 0 < texted < len(NUMBERS)  # the others in flight went; no new chunk started
     assert ti.xcom["send_result"]["accepted_count"] == texted  # everyone texted is on record
     records = SendJournal.open().records(TaskKey(op.dag_id or "", "send", ti.run_id, -1))
-    assert sorted(r.state.value for r in records) == ["answered"] * (texted // 3) + ["refused"]
+    states = [r.state.value for r in records]
+    # The refused ones: the chunk refused with 401, and one whose intent was recorded but that was not sent.
+    assert states.count("answered") == texted // 3 and 1 <= states.count("refused") <= 2
+    assert set(states) == {"answered", "refused"}  # nothing left "sending": every chunk's fate is recorded
 
 
 def test_every_chunk_is_recorded_before_its_request(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
