@@ -185,7 +185,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
         },
         fields=(
             *_COMMON_FIELDS,
-            _in_flight(4, "no number published; E113 asks to throttle back, which every request in flight does"),
+            _in_flight(8, "no number published; paced by messages_per_second, and E113 holds every request"),
             FormField("short_code", "Short code (FROM)", "string",
                       "Default FROM code; a numeric sender overrides it, an alphanumeric one masks it"),
             FormField("operator_id", "Operator id", "string", "OPERATORID (carrier id) sent with SMS, if needed"),

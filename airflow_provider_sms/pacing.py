@@ -3,9 +3,12 @@
 A send with several requests in flight must still look like one polite client to the gateway:
 every request takes its turn from the same :class:`Pacer` (a token bucket without burst: turns are
 spaced ``cost / rate`` apart, ``cost`` being the recipients of the request), and when the gateway
-says "slow down" (HTTP 429, BulkSMS 40, Skycore E113) every request waits, not only the one that
-was refused, and the rate drops (by a fifth, to no less than a quarter of the configured rate),
-then creeps back up with each answered request.
+says "slow down" (HTTP 429, BulkSMS 40, Skycore E113) every request waits (for the gateway's
+``Retry-After``, or the retry back-off where no rate is configured), not only the one that was
+refused, and the rate drops (by a fifth, to no less than a quarter of the configured rate),
+then creeps back up with each answered request -- to a ceiling 3% below the rate that was
+throttled (lowered at most once a second), so a limit that is a little lower than configured, or
+a little jittery, is found rather than hit again and again.
 
 Thread-safe. The clock and the sleep are injectable so that tests never sleep.
 """
@@ -22,8 +25,11 @@ __all__ = ["Pacer"]
 SLOW_DOWN = 0.8
 #: ... but never below this share of the configured rate ...
 FLOOR = 0.25
-#: ... and each answered request gives back this share of it.
+#: ... and each answered request gives back this share of it ...
 RECOVERY = 0.02
+#: ... up to this share of the rate in force when the gateway throttled (once per ``CEILING_EVERY`` s).
+CEILING = 0.97
+CEILING_EVERY = 1.0
 
 
 class Pacer:
@@ -43,6 +49,8 @@ class Pacer:
         self._lock = threading.Lock()
         self._next: float | None = None  # earliest start of the next turn
         self._pause_until = float("-inf")
+        self._ceiling = rate
+        self._ceiling_at = float("-inf")
         self.throttles = 0  # throttling answers seen (for logs and tests)
 
     @property
@@ -76,17 +84,34 @@ class Pacer:
             waited += late
         return waited
 
-    def throttled(self, pause: float) -> None:
-        """The gateway asked to slow down: nobody starts a request for ``pause`` seconds, and the rate drops."""
+    @property
+    def ceiling(self) -> float | None:
+        """The most the rate recovers to (the configured rate until the gateway throttles)."""
+        return self._ceiling
+
+    def throttled(self, pause: float, *, hinted: bool = True) -> None:
+        """The gateway asked to slow down: nobody starts a request for ``pause`` seconds, and the rate drops.
+
+        :param hinted: the gateway said how long to wait (``Retry-After``). Without a hint and with a
+            configured rate, the lower rate is the back-off and nobody pauses: a refusal at the
+            configured rate is jitter, and a pause would cost a fraction of a second of sending.
+        """
         with self._lock:
+            now = self._clock()
             self.throttles += 1
-            self._pause_until = max(self._pause_until, self._clock() + max(0.0, pause))
-            if self._rate is not None and self.configured is not None:
-                self._rate = max(self.configured * FLOOR, self._rate * SLOW_DOWN)
+            if hinted or self._rate is None:
+                self._pause_until = max(self._pause_until, now + max(0.0, pause))
+            if self._rate is None or self.configured is None or self._ceiling is None:
+                return
+            floor = self.configured * FLOOR
+            if now - self._ceiling_at >= CEILING_EVERY:  # requests refused together count once
+                self._ceiling = max(floor, min(self._ceiling, self._rate * CEILING))
+                self._ceiling_at = now
+            self._rate = max(floor, self._rate * SLOW_DOWN)
 
     def answered(self) -> None:
         """A request was answered without throttling: the rate recovers a little."""
-        if self._rate is None or self.configured is None or self._rate >= self.configured:
+        if self._rate is None or self._ceiling is None or self.configured is None or self._rate >= self._ceiling:
             return
         with self._lock:
-            self._rate = min(self.configured, self._rate + self.configured * RECOVERY)
+            self._rate = min(self._ceiling, self._rate + self.configured * RECOVERY)

@@ -272,7 +272,8 @@ class SyncTransport(_TransportBase):
             except SmsError as error:
                 wait = self._next_wait(error, request, attempt, ends)
                 if pacer is not None and isinstance(error, SmsRateLimitedError):
-                    pacer.throttled(wait if wait is not None else self.retry.delay(attempt, error.retry_after))
+                    pacer.throttled(wait if wait is not None else self.retry.delay(attempt, error.retry_after),
+                                    hinted=error.retry_after is not None)
                 if wait is None:
                     raise
                 if pacer is None or not isinstance(error, SmsRateLimitedError):

@@ -63,7 +63,10 @@ def verify_handsets(server: SimulatorServer, gateway: str, first: int, count: in
     for number, body in messages:
         received[number] += 1
         wrong_text += body != text
-    return _compare(received, wrong_text, len(messages), first, count)
+    checked = _compare(received, wrong_text, len(messages), first, count)
+    if gateway == "skycore":
+        checked["calls"] = server.skycore.requests.count("sendSMS")  # E113 answers included
+    return checked
 
 
 def _compare(received: Counter[str], wrong_text: int, batches: int, first: int, count: int) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_sms.pacing import FLOOR, SLOW_DOWN, Pacer
+from airflow_provider_sms.pacing import CEILING, FLOOR, SLOW_DOWN, Pacer
 
 
 class VirtualClock:
@@ -47,12 +47,14 @@ def test_a_throttling_answer_holds_everybody_and_lowers_the_rate() -> None:
     pacer.throttled(2.0)
     assert pacer.acquire() == pytest.approx(2.0)  # the next caller waits out the pause, whoever was refused
     assert pacer.rate == pytest.approx(10 * SLOW_DOWN)
+    assert pacer.ceiling == pytest.approx(10 * CEILING)  # it recovers to just below where it was refused
     for _ in range(20):
-        pacer.throttled(0.0)
+        pacer.throttled(0.0)  # refused together (no time passes): the ceiling drops once only
     assert pacer.rate == pytest.approx(10 * FLOOR)  # never below a quarter of the configured rate
+    assert pacer.ceiling == pytest.approx(10 * SLOW_DOWN * CEILING)
     for _ in range(200):
         pacer.answered()
-    assert pacer.rate == 10  # answered requests give the rate back, up to the configured one
+    assert pacer.rate == pytest.approx(10 * SLOW_DOWN * CEILING)  # recovered, up to the ceiling
     assert pacer.throttles == 21
 
 
@@ -69,3 +71,17 @@ def test_a_pause_that_starts_while_a_turn_waits_holds_that_turn_too() -> None:
     pacer.acquire()
     pacer.acquire()  # waits 1 s for its turn, then the 3 s pause that began during that wait
     assert clock.now == pytest.approx(4.0)
+
+
+def test_with_a_rate_an_unhinted_refusal_lowers_the_rate_without_a_pause() -> None:
+    pacer, clock = _pacer(10)
+    pacer.acquire()
+    pacer.throttled(0.5, hinted=False)  # e.g. Skycore E113: no Retry-After
+    pacer.acquire()
+    assert clock.now == pytest.approx(0.1)  # the next turn as planned, no pause ...
+    pacer.acquire()
+    assert clock.now == pytest.approx(0.1 + 1 / (10 * SLOW_DOWN))  # ... but at the lower rate
+    unlimited, unlimited_clock = _pacer(None)
+    unlimited.throttled(0.5, hinted=False)
+    unlimited.acquire()
+    assert unlimited_clock.now == pytest.approx(0.5)  # without a rate, the back-off is a pause

@@ -349,7 +349,7 @@ class SmsSendOperator(_SmsSendBase):
         that connection, a SQLite file in ``$AIRFLOW_HOME``); None switches the journal off.
     :param max_in_flight: requests of this send at once (1-64), overriding the connection's extra
         ``max_in_flight`` and the gateway's default (BulkSMS 1, as the vendor asks; NetMessenger and
-        Bulletin 2; Skycore 4). The results, XCom, journal and dedupe keys are those of a serial
+        Bulletin 2; Skycore 8). The results, XCom, journal and dedupe keys are those of a serial
         send. Chunks the gateway throttles are sent again until they clear, within the task's
         ``execution_timeout`` (without one, an hour).
 
