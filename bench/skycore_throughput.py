@@ -4,10 +4,13 @@ Skycore takes one recipient per request and answers E113 ("API exceeded: throttl
 retry") past the account's throughput. The simulator (``_simhost.py --skycore-throughput R
 --latency 0.05``) counts calls in a sliding one-second window and answers E113 above ``R``.
 
-| contender    | what it does |
-|--------------|--------------|
-| `operator`   | `SmsSendOperator(to=<N numbers>)` on a `skycore` connection with `messages_per_second=R` and the gateway's default requests in flight (8): paced by one shared token bucket; an E113 holds every request, lowers the rate and the refused call goes again until it clears. |
-| `sequential` | the plain loop: one request at a time on one `requests.Session`, an E113 answered by waiting a second and asking again. Sends a sample (`--sequential-sample`, default 2,000) and its rate is extrapolated. |
+* ``operator``: ``SmsSendOperator(to=<N numbers>)`` on a ``skycore`` connection with
+  ``messages_per_second=R`` and the gateway's default requests in flight (8): paced by one shared
+  token bucket; an E113 lowers the rate for every request and the refused call goes again until
+  it clears.
+* ``sequential``: the plain loop: one request at a time on one ``requests.Session``, an E113
+  answered by waiting a second and asking again. Sends a sample (``--sequential-sample``, default
+  2,000) and its rate is extrapolated.
 
 Printed: each contender's messages per second, the operator's rate against the configured ``R``
 (target: within 10%), E113 errors that reached the operator's result (target: none) and E113
