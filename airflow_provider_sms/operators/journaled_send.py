@@ -107,7 +107,7 @@ class ChunkSender:
     :param journal: the journal, or None (no journal: the guarantees listed in the README are lost).
     :param try_number: the task's try (recorded; the fallback without a journal looks on retries).
     :param kind: ``numbers`` or ``groups``: which field of the message the recipients go in.
-    :param max_in_flight: requests at once (1: one after another, in this thread).
+    :param max_in_flight: requests at once (1: one after another).
     :param throttle_deadline: ``time.monotonic()`` after which a throttled chunk is not sent again
         (default: ``THROTTLE_PATIENCE`` from now).
     :param result: what the outcomes are merged into (default: a per-recipient :class:`SendResult`).
@@ -180,11 +180,12 @@ class ChunkSender:
     def _send_all(self, chunks: Iterable[list[str]]) -> None:
         window: deque[_Chunk] = deque()
         cap = self.max_in_flight * WINDOW_PER_REQUEST
-        if self.max_in_flight > 1:
-            # Settings, protocol object and transport built here, once, not raced for by the threads.
-            self.hook.prepare()
-            _ = self.hook.transport
-            self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sms-send")
+        # Requests go out from a pool even one at a time: the next chunk's intent is recorded while
+        # the request before it is in flight. Settings, protocol object and transport are built
+        # here, once, not raced for by the threads.
+        self.hook.prepare()
+        _ = self.hook.transport
+        self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sms-send")
         try:
             for recipients in chunks:
                 if self._fatal is not None:
@@ -237,14 +238,8 @@ class ChunkSender:
         return _Chunk(recipients, self._message(recipients, key), record_id)
 
     def _submit(self, message: OutgoingMessage) -> Future[SendResult]:
-        if self._executor is not None:
-            return self._executor.submit(self.hook.send, message)
-        future: Future[SendResult] = Future()
-        try:
-            future.set_result(self.hook.send(message))
-        except Exception as error:  # recorded by the merge, as the pool would
-            future.set_exception(error)
-        return future
+        assert self._executor is not None
+        return self._executor.submit(self.hook.send, message)
 
     def _launch(self, chunk: _Chunk) -> None:
         assert chunk.message is not None
