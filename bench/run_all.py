@@ -15,7 +15,7 @@ import time
 
 from _common import BENCH, PYTHON, REPO, SummaryRow, temp_dir
 
-BENCHMARKS = ("bulk_send", "report_pull", "contacts_import", "import_cost")
+BENCHMARKS = ("bulk_send", "report_pull", "contacts_import", "import_cost", "latency_send", "skycore_throughput")
 TIMEOUT = 4 * 3600.0
 
 
