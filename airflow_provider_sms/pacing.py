@@ -7,8 +7,8 @@ says "slow down" (HTTP 429, BulkSMS 40, Skycore E113) every request waits (for t
 ``Retry-After``, or the retry back-off where no rate is configured), not only the one that was
 refused, and the rate drops (by a fifth, to no less than a quarter of the configured rate),
 then creeps back up with each answered request -- to a ceiling 3% below the rate that was
-throttled (lowered at most once a second), so a limit that is a little lower than configured, or
-a little jittery, is found rather than hit again and again.
+throttled (lowered at most once a second, and rising back slowly), so a limit that is a little
+lower than configured, or a little jittery, is found rather than hit again and again.
 
 Thread-safe. The clock and the sleep are injectable so that tests never sleep.
 """
@@ -27,9 +27,12 @@ SLOW_DOWN = 0.8
 FLOOR = 0.25
 #: ... and each answered request gives back this share of it ...
 RECOVERY = 0.02
-#: ... up to this share of the rate in force when the gateway throttled (once per ``CEILING_EVERY`` s).
+#: ... up to this share of the rate in force when the gateway throttled (once per ``CEILING_EVERY`` s),
+#: a ceiling that itself creeps back to the configured rate by this share per answered request
+#: (at 50 messages/s, 1% a second), so a refusal from jitter costs seconds, not the whole send.
 CEILING = 0.97
 CEILING_EVERY = 1.0
+CEILING_RECOVERY = 0.0002
 
 
 class Pacer:
@@ -111,7 +114,8 @@ class Pacer:
 
     def answered(self) -> None:
         """A request was answered without throttling: the rate recovers a little."""
-        if self._rate is None or self._ceiling is None or self.configured is None or self._rate >= self._ceiling:
+        if self._rate is None or self._ceiling is None or self.configured is None or self._rate >= self.configured:
             return
         with self._lock:
+            self._ceiling = min(self.configured, self._ceiling + self.configured * CEILING_RECOVERY)
             self._rate = min(self._ceiling, self._rate + self.configured * RECOVERY)

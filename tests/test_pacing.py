@@ -54,7 +54,11 @@ def test_a_throttling_answer_holds_everybody_and_lowers_the_rate() -> None:
     assert pacer.ceiling == pytest.approx(10 * SLOW_DOWN * CEILING)
     for _ in range(200):
         pacer.answered()
-    assert pacer.rate == pytest.approx(10 * SLOW_DOWN * CEILING)  # recovered, up to the ceiling
+    assert pacer.ceiling is not None and 10 * SLOW_DOWN * CEILING < pacer.ceiling < 10
+    assert pacer.rate == pytest.approx(pacer.ceiling)  # recovered quickly, up to the ceiling ...
+    for _ in range(5000):
+        pacer.answered()
+    assert pacer.rate == pacer.ceiling == 10  # ... which itself creeps back to the configured rate
     assert pacer.throttles == 21
 
 
