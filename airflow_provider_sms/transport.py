@@ -261,13 +261,15 @@ class SyncTransport(_TransportBase):
 
     def call(self, request: HttpRequest, parse: Callable[[HttpResponse], T]) -> T:
         """Send ``request`` (retrying per the policy, within the deadline) and return ``parse(answer)``."""
+        pacer = self.pacer
+        if pacer is not None:  # the wait for the first turn is not the gateway's time: the deadline starts after it
+            pacer.acquire(_cost(request))
         ends = time.monotonic() + self.limits.deadline
         attempt = 1
-        pacer = self.pacer
         while True:
             try:
-                if pacer is not None:
-                    pacer.acquire(max(1, len(request.recipients)) if request.sends_message else 1)
+                if pacer is not None and attempt > 1:
+                    pacer.acquire(_cost(request))
                 answer = parse(self._exchange(request, ends))
             except SmsError as error:
                 wait = self._next_wait(error, request, attempt, ends)
@@ -341,6 +343,11 @@ class SyncTransport(_TransportBase):
             yield from splitter.finish()
         except AnswerTooLarge as exc:
             raise self._unusable(request, exc) from None
+
+
+def _cost(request: HttpRequest) -> int:
+    """Messages a request counts for in the rate limit: its recipients when it sends, else 1."""
+    return max(1, len(request.recipients)) if request.sends_message else 1
 
 
 def _never_sent(exc: Exception) -> bool:
