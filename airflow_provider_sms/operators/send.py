@@ -368,6 +368,7 @@ class SmsSendOperator(_SmsSendBase):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms.core.dedupe import canonical_order
         from airflow_provider_sms.core.recipients import normalise_numbers
         from airflow_provider_sms.hooks.base import iter_chunks
 
@@ -378,9 +379,11 @@ class SmsSendOperator(_SmsSendBase):
             raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
             numbers = normalise_numbers(raw, settings.default_region, settings.number_check,
                                         field="to", gateway=hook.gateway) if raw or not entries else []
-            unique = list(dict.fromkeys(numbers))
+            # Canonical order (sorted, once each) is how the chunks go anyway; no dict of a million keys.
+            unique = canonical_order(numbers)
             if len(unique) < len(numbers):
                 log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
+            del numbers
             template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
             if unique or not entries:
                 hook.check_message(replace(template, numbers=unique[:1]))
