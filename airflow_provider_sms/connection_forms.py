@@ -117,7 +117,16 @@ _COMMON_FIELDS = (
               "Addresses or networks allowed to call the callback URLs, comma-separated (empty: any)"),
     FormField("receipts_conn_id", "Receipts store connection", "string",
               "Connection of the database receipts and replies are stored in", "sms_journal_default"),
+    FormField("messages_per_second", "Messages per second", "number",
+              "Client-side rate limit over every request in flight (Skycore: the account's throughput, "
+              "E113 above it); empty: none"),
 )
+
+
+def _in_flight(default: int, guidance: str) -> FormField:
+    """The ``max_in_flight`` field with the gateway's own default (the hook's ``default_max_in_flight``)."""
+    return FormField("max_in_flight", "Requests in flight", "integer",
+                     f"Requests of one send sent at once (1-64); the default follows the vendor: {guidance}", default)
 
 CONNECTION_FORMS: dict[str, ConnectionForm] = {
     "bulksms": ConnectionForm(
@@ -137,6 +146,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
                       "'json' (JSON API v1, the vendor's recommendation) or 'eapi' (legacy HTTP API)",
                       "json", ("json", "eapi")),
             *_COMMON_FIELDS,
+            _in_flight(1, "BulkSMS asks for one concurrent connection"),
             FormField("eapi_unicode_concat", "EAPI: allow long Unicode", "boolean",
                       "Let EAPI concatenate UCS-2 messages (the vendor documents it as unsupported)", False),
         ),
@@ -155,6 +165,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
         },
         fields=(
             *_COMMON_FIELDS,
+            _in_flight(2, "no guidance published, a conservative 2"),
             FormField("time_zone", "Account time zone", "string",
                       "Schedule dates and report windows are sent in this zone (vendor SDKs: Europe/London)",
                       "Europe/London"),
@@ -181,14 +192,13 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
         },
         fields=(
             *_COMMON_FIELDS,
+            _in_flight(8, "no number published; paced by messages_per_second, and E113 holds every request"),
             FormField("short_code", "Short code (FROM)", "string",
                       "Default FROM code; a numeric sender overrides it, an alphanumeric one masks it"),
             FormField("operator_id", "Operator id", "string", "OPERATORID (carrier id) sent with SMS, if needed"),
             FormField("campaign_ref", "Campaign", "string",
                       "CAMPAIGNREF of sends; the campaign of subscriptions and subscriber-reference sends"),
             FormField("sender_mask", "Sender mask", "string", "Default FROM_MASK (alphanumeric, at most 11)"),
-            FormField("messages_per_second", "Messages per second", "number",
-                      "Client-side pacing to the account's throughput limit (E113 above it)"),
             FormField("mms_encoding_wait", "MMS encoding wait (s)", "number",
                       "How long an MMS send waits for saved audio/video to finish encoding (E626)", 600),
             FormField("statistics_action", "Statistics action", "string",
@@ -211,6 +221,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
         },
         fields=(
             *_COMMON_FIELDS,
+            _in_flight(2, "no guidance published, a conservative 2"),
             FormField("auth_in_form", "Credentials as form fields", "boolean",
                       "Send userId/password in the form instead of the Basic Authorization header", False),
             FormField("reply_callback_url", "Reply callback URL", "string",

@@ -47,6 +47,7 @@ from airflow_provider_sms.exceptions import (
     SmsConfigurationError,
     SmsError,
     SmsGatewayError,
+    SmsRateLimitedError,
     SmsRetryableError,
     SmsTransientError,
 )
@@ -54,6 +55,7 @@ from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from airflow_provider_sms.deadline import Watchdog
+    from airflow_provider_sms.pacing import Pacer
 
 __all__ = ["AnswerLimits", "AsyncTransport", "RetryPolicy", "SyncTransport", "encode_request"]
 
@@ -170,11 +172,16 @@ class _TransportBase:
 
 
 class SyncTransport(_TransportBase):
-    """Blocking transport on one pooled ``requests.Session`` (one connection, as BulkSMS asks)."""
+    """Blocking transport on one pooled ``requests.Session`` (one connection, as BulkSMS asks).
+
+    ``pool_size`` connections are kept for requests in flight at once (from several threads);
+    a ``pacer`` gives every call its turn (rate limit) and makes a throttling answer hold every
+    caller, not only the one refused (see :mod:`airflow_provider_sms.pacing`).
+    """
 
     def __init__(self, base_url: str, *, gateway: str, timeout: float = 30.0, connect_timeout: float = 10.0,
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 pool_size: int = 1, limits: AnswerLimits | None = None) -> None:
+                 pool_size: int = 1, limits: AnswerLimits | None = None, pacer: Pacer | None = None) -> None:
         super().__init__(base_url, gateway=gateway, timeout=timeout, connect_timeout=connect_timeout, retry=retry,
                          limits=limits)
         import requests
@@ -182,6 +189,7 @@ class SyncTransport(_TransportBase):
         from airflow_provider_sms.deadline import DeadlineAdapter
 
         self._sleep = sleep
+        self.pacer = pacer
         self.session = requests.Session()
         adapter = DeadlineAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
@@ -253,17 +261,30 @@ class SyncTransport(_TransportBase):
 
     def call(self, request: HttpRequest, parse: Callable[[HttpResponse], T]) -> T:
         """Send ``request`` (retrying per the policy, within the deadline) and return ``parse(answer)``."""
+        pacer = self.pacer
+        if pacer is not None:  # the wait for the first turn is not the gateway's time: the deadline starts after it
+            pacer.acquire(_cost(request))
         ends = time.monotonic() + self.limits.deadline
         attempt = 1
         while True:
             try:
-                return parse(self._exchange(request, ends))
+                if pacer is not None and attempt > 1:
+                    pacer.acquire(_cost(request))
+                answer = parse(self._exchange(request, ends))
             except SmsError as error:
                 wait = self._next_wait(error, request, attempt, ends)
+                if pacer is not None and isinstance(error, SmsRateLimitedError):
+                    pacer.throttled(wait if wait is not None else self.retry.delay(attempt, error.retry_after),
+                                    hinted=error.retry_after is not None)
                 if wait is None:
                     raise
-                self._sleep(wait)
+                if pacer is None or not isinstance(error, SmsRateLimitedError):
+                    self._sleep(wait)  # with a pacer, the next turn waits out the shared pause
                 attempt += 1
+            else:
+                if pacer is not None:
+                    pacer.answered()
+                return answer
 
     @contextmanager
     def stream_lines(self, request: HttpRequest, check: Callable[[HttpResponse], None],
@@ -322,6 +343,11 @@ class SyncTransport(_TransportBase):
             yield from splitter.finish()
         except AnswerTooLarge as exc:
             raise self._unusable(request, exc) from None
+
+
+def _cost(request: HttpRequest) -> int:
+    """Messages a request counts for in the rate limit: its recipients when it sends, else 1."""
+    return max(1, len(request.recipients)) if request.sends_message else 1
 
 
 def _never_sent(exc: Exception) -> bool:

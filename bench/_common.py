@@ -77,14 +77,31 @@ def bulksms_connection(url: str, api: str) -> str:
     )
 
 
-def netmessenger_connection(url: str) -> str:
+def netmessenger_connection(url: str, **extra: Any) -> str:
     """An ``AIRFLOW_CONN_NETMESSENGER_DEFAULT`` value pointing at the simulator."""
     return json.dumps(
         {
             "conn_type": "netmessenger",
             "host": url,
             "password": NETMESSENGER_TOKEN,
-            "extra": {"default_region": "GB"},
+            "extra": {"default_region": "GB", **extra},
+        }
+    )
+
+
+#: The simulator's Skycore demo account (``simulator.config.DEFAULT_SKYCORE_API_KEY``) and its API path.
+SKYCORE_API_KEY = "sky-demo-key-0001"
+SKYCORE_API = "/API/wxml/1.3/"
+
+
+def skycore_connection(url: str, **extra: Any) -> str:
+    """An ``AIRFLOW_CONN_SKYCORE_DEFAULT`` value pointing at the simulator."""
+    return json.dumps(
+        {
+            "conn_type": "skycore",
+            "host": url + SKYCORE_API,
+            "password": SKYCORE_API_KEY,
+            "extra": {"default_region": "GB", "short_code": "60856", **extra},
         }
     )
 
@@ -209,9 +226,13 @@ class SimHost:
     the client's alone, and the server does not compete with the client for one GIL.
     """
 
-    def __init__(self, credits: int = BENCH_CREDITS, timeout: float = 60.0) -> None:
+    def __init__(self, credits: int = BENCH_CREDITS, timeout: float = 60.0, *, latency: float = 0.0,
+                 skycore_throughput: float | None = None) -> None:
+        extra = ["--latency", str(latency)]
+        if skycore_throughput is not None:
+            extra += ["--skycore-throughput", str(skycore_throughput)]
         self.proc = subprocess.Popen(
-            [PYTHON, str(BENCH / "_simhost.py"), "--credits", str(credits)],
+            [PYTHON, str(BENCH / "_simhost.py"), "--credits", str(credits), *extra],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO,
         )
         ready = self._read(timeout)

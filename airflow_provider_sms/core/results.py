@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = ["SUPPRESSED_CODE", "BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus",
-           "RecipientResult", "SendResult", "suppressed_result"]
+           "RecipientResult", "SendResult", "SendSummary", "suppressed_result"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -110,8 +110,25 @@ class SendResult:
         """Recipients not sent to because they opted out (see ``honour_opt_outs`` on the send operators)."""
         return [r for r in self.results if r.status is DeliveryStatus.SUPPRESSED]
 
+    @property
+    def recipient_count(self) -> int:
+        """Recipients with an outcome (accepted or rejected; not those in doubt)."""
+        return len(self.results)
+
+    @property
+    def accepted_count(self) -> int:
+        return sum(1 for r in self.results if r.accepted)
+
+    @property
+    def rejected_count(self) -> int:
+        return sum(1 for r in self.results if not r.accepted)
+
     def extend(self, other: SendResult) -> None:
         self.results.extend(other.results)
+        self._extend_rest(other)
+
+    def _extend_rest(self, other: SendResult) -> None:
+        """Everything of ``other`` but its per-recipient results."""
         self.batch_ids.extend(b for b in other.batch_ids if b not in self.batch_ids)
         self.background_send_ids.extend(b for b in other.background_send_ids if b not in self.background_send_ids)
         self.text_replacements.update(other.text_replacements)
@@ -164,6 +181,68 @@ SUPPRESSED_TEXT = "not sent: the number opted out (replied with a stop word)"
 def suppressed_result(recipient: str) -> RecipientResult:
     """The per-recipient result of a number skipped because it is on the suppression list."""
     return RecipientResult(recipient, False, SUPPRESSED_CODE, SUPPRESSED_TEXT, status=DeliveryStatus.SUPPRESSED)
+@dataclass
+class SendSummary(SendResult):
+    """A :class:`SendResult` for big sends whose XCom keeps a summary: once more than ``keep``
+    recipients have an outcome, accepted recipients are counted instead of kept (their message ids
+    are kept only while the send has no batch ids, as the summary shows them only then).
+
+    ``to_dict(per_recipient=False)`` gives exactly what the full result would; ``results`` holds
+    every outcome up to ``keep`` of them and the rejected ones after that.
+    """
+
+    keep: int = 0
+    folded: bool = False
+    _accepted_folded: int = 0
+    _message_ids: list[str] = field(default_factory=list)
+
+    @property
+    def recipient_count(self) -> int:
+        return len(self.results) + self._accepted_folded
+
+    @property
+    def accepted_count(self) -> int:
+        return self._accepted_folded + sum(1 for r in self.results if r.accepted)
+
+    @property
+    def accepted(self) -> list[RecipientResult]:
+        """The accepted recipients still kept (all of them until the summary folds them)."""
+        return [r for r in self.results if r.accepted]
+
+    def extend(self, other: SendResult) -> None:
+        self._extend_rest(other)
+        results = other.results
+        if not self.folded:
+            self.results.extend(results)
+            if len(self.results) <= self.keep:
+                return
+            self.folded = True
+            results, self.results = self.results, []
+        for row in results:
+            if row.accepted:
+                self._accepted_folded += 1
+                if row.message_id and not self._batched:
+                    self._message_ids.append(row.message_id)
+            else:
+                self.results.append(row)
+        if self._batched:
+            self._message_ids.clear()
+
+    @property
+    def _batched(self) -> bool:
+        return bool(self.batch_ids or self.background_send_ids)
+
+    def to_dict(self, *, per_recipient: bool = True) -> dict[str, Any]:
+        if not self.folded:
+            return super().to_dict(per_recipient=per_recipient)
+        if per_recipient:
+            raise ValueError("the per-recipient results of this send were summarised (more than "
+                             f"{self.keep} recipients)")
+        data = super().to_dict(per_recipient=False)
+        data["accepted_count"] += self._accepted_folded
+        if not self._batched:
+            data["message_ids"] = list(self._message_ids)  # the rows kept are all rejected
+        return data
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +30,7 @@ from airflow_provider_sms.gateways.answers import scrub, secret_forms
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.hooks.extras import ExtrasReader, load_extra
+from airflow_provider_sms.pacing import Pacer
 from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPolicy, SyncTransport
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ MAX_TIMEOUT = 3600.0
 MAX_RETRIES = 10
 MAX_BACKOFF = 60.0
 MAX_CHUNK = 1_000_000
+MAX_IN_FLIGHT = 64
+MAX_RATE = 100_000.0
 
 
 def _region(read: ExtrasReader, value: Any) -> str | None:
@@ -137,6 +141,20 @@ class SmsHook(BaseHook):
     #: ``Capability.DEDUPE``; take the documented window with a safety margin). Within it a chunk in
     #: doubt is settled by sending it again under its id; after it, only a look-up can settle it.
     dedupe_window: ClassVar[dt.timedelta | None] = None
+    #: Requests of one send in flight at once when the connection's ``max_in_flight`` is unset:
+    #: from the vendor's guidance (see ``in_flight_guidance``), conservative where it has none.
+    default_max_in_flight: ClassVar[int] = 1
+    #: Where ``default_max_in_flight`` comes from (shown in the docs).
+    in_flight_guidance: ClassVar[str] = ""
+    #: A send's first request goes alone, the others only once it is answered: a configuration
+    #: error (key, allow-list) then fails the task after one request. Worth it where a request
+    #: carries one recipient (the wait is one message's); chunked gateways start at full width.
+    first_request_alone: ClassVar[bool] = False
+
+    #: Waiting for a turn (rate limit, throttling back-off) reads ``_clock`` and waits with
+    #: ``_sleep``; tests inject a virtual clock so that they never sleep.
+    _sleep: Any = staticmethod(time.sleep)
+    _clock: Any = staticmethod(time.monotonic)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -244,7 +262,7 @@ class SmsHook(BaseHook):
 
     def prepare(self) -> None:
         """Read the connection into settings (and the gateway's protocol object) now, not lazily."""
-        _ = self.settings
+        _ = self.settings, self.max_in_flight, self.pacer
 
     def base_url(self) -> str:
         """Scheme and host the gateway's paths are appended to (gateways may trim what users paste)."""
@@ -253,7 +271,38 @@ class SmsHook(BaseHook):
     @cached_property
     def transport(self) -> SyncTransport:
         return SyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
-                             retry=self.settings.retry, limits=self.settings.limits)
+                             retry=self.settings.retry, limits=self.settings.limits,
+                             pool_size=self.max_in_flight, pacer=self.pacer)
+
+    #: Set by an operator's ``max_in_flight`` argument (before the first request); wins over the connection.
+    in_flight_override: int | None = None
+
+    @property
+    def max_in_flight(self) -> int:
+        """Requests of one send in flight at once: the operator's choice, else the connection's
+        extra ``max_in_flight``, else the gateway's default (``default_max_in_flight``)."""
+        if self.in_flight_override is not None:
+            return self.in_flight_override
+        value = self._extra_or(self.settings.extra, "max_in_flight", None)
+        if value is None:
+            return self.default_max_in_flight
+        read = ExtrasReader(self.settings.extra, conn_id=self.settings.conn_id, gateway=self.gateway)
+        return int(read.number("max_in_flight", value, minimum=1, maximum=MAX_IN_FLIGHT, whole=True))
+
+    @cached_property
+    def messages_per_second(self) -> float | None:
+        """The client-side rate limit of the connection (extra ``messages_per_second``, over every
+        request in flight); None: no limit."""
+        value = self._extra_or(self.settings.extra, "messages_per_second", None)
+        if value is None:
+            return None
+        read = ExtrasReader(self.settings.extra, conn_id=self.settings.conn_id, gateway=self.gateway)
+        return read.number("messages_per_second", value, minimum=0, maximum=MAX_RATE, above_minimum=True)
+
+    @cached_property
+    def pacer(self) -> Pacer:
+        """The rate limit and throttling back-off every request of this hook shares."""
+        return Pacer(self.messages_per_second, clock=lambda: self._clock(), sleep=lambda s: self._sleep(s))
 
     def async_transport(self) -> AsyncTransport:
         """A new async transport (one per trigger run: event loops must not share clients)."""

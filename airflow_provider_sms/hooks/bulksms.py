@@ -46,6 +46,13 @@ class BulkSmsHook(SmsHook):
     default_conn_name = "bulksms_default"
     hook_name = "BulkSMS"
     gateway = "bulksms"
+    #: EAPI: "use one concurrent connection (single thread/process)" (reference/gateways.md 2.3 and
+    #: 2.12, from the send_batch and send_sms pages). The JSON API's description says nothing on
+    #: concurrency (2.13: up to 30,000 messages per request, about 4,000 recommended): the same
+    #: vendor's one-connection rule is kept there too. ``max_in_flight`` raises it.
+    default_max_in_flight = 1
+    in_flight_guidance = ("EAPI: \"one concurrent connection\" (send_batch, send_sms pages); JSON API: no guidance, "
+                          "the same vendor's rule kept")
     test_mode_hint = "use api=eapi for test_always_succeed/test_always_fail"
 
     _COMMON: ClassVar[frozenset[Capability]] = frozenset(

@@ -55,6 +55,11 @@ class BulletinMessengerHook(SmsHook):
     default_conn_name = "bulletin_messenger_default"
     hook_name = "Bulletin Messenger"
     gateway = "bulletin"
+    #: No concurrency guidance; the FAQ gives a throughput of "about 3000 per minute" for
+    #: individually customised messages and no rate-limit answer (reference/gateways.md 1.6):
+    #: a conservative 2 in flight.
+    default_max_in_flight = 2
+    in_flight_guidance = "no guidance; FAQ: about 3000 messages per minute, no rate-limit answer: a conservative 2"
     default_host = "https://www.bulletinmessenger.net"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SEND, Capability.GROUP_SEND, Capability.ADDRESS_BOOK_SEND, Capability.SENT_LOOKUP,

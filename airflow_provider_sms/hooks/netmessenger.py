@@ -57,6 +57,10 @@ class NetMessengerHook(SmsHook):
     default_conn_name = "netmessenger_default"
     hook_name = "NetMessenger (FastSMS)"
     gateway = "netmessenger"
+    #: The HTTP API page documents no concurrency guidance, no rate limit and no rate-limit code
+    #: (seed 002; reference/gateways.md 3.8): a conservative 2 in flight.
+    default_max_in_flight = 2
+    in_flight_guidance = "no guidance and no rate-limit code in the HTTP API page: a conservative 2"
     default_host = "https://my.fastsms.co.uk"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SEND, Capability.GROUP_SEND, Capability.SCHEDULE, Capability.STATUS,

@@ -10,12 +10,12 @@ The connection's host is the full API URL shown in the account's API settings, p
 Skycore has no duplicate suppression and no documented status look-up: a send whose answer was
 lost is never re-sent (the transport treats it as ambiguous), and a retried task refuses to send
 again (the generic operators' rule for gateways without ``DEDUPE``/``SENT_LOOKUP``). Throttling
-(E113, E106, E120) is retried with back-off by the transport's retry policy.
+(E113, E106, E120) holds every request in flight (the hook's pacer) and is retried: by the
+transport within one call, then by the send loop until the call clears, within the task's time.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property, partial
 from typing import Any, ClassVar
@@ -67,10 +67,17 @@ class SkycoreHook(SmsHook):
     max_recipients_limit = SkycoreApi.max_recipients_per_request
     max_groups_per_request = 1  # one subscriber reference per sendMessageBySubscriberRef
 
-    #: Injected by tests (no sleeping in tests); pacing reads ``_clock`` and waits with ``_sleep``.
-    _sleep: Any = staticmethod(time.sleep)
-    _clock: Any = staticmethod(time.monotonic)
-    _next_slot: float = 0.0
+    #: The vendor: "If your API requests exceed the throughput set on your account ... we currently
+    #: return an 'API exceeded' error code E113 ... you should throttle back your request speed or
+    #: number of connections and retry" (seed 003, "API Limitations"; reference/gateways.md 4.9).
+    #: No number is published. One recipient per request: reaching a throughput of 50/s at 50 ms a
+    #: call takes 3 in flight, at 150 ms 8; ``messages_per_second`` paces them all, so more in
+    #: flight never means faster than the account allows. 8.
+    default_max_in_flight = 8
+    first_request_alone = True  # E112 / a bad key fail the task after one request (pinned by issue 9)
+    in_flight_guidance = ("per-account throughput and API-call limits set by the account manager; E113 asks to "
+                          "\"throttle back your request speed or number of connections and retry\" (API Limitations); "
+                          "no number published: 8, paced by messages_per_second")
 
     @cached_property
     def api(self) -> SkycoreApi:
@@ -99,40 +106,14 @@ class SkycoreHook(SmsHook):
         parts = urlsplit(self.settings.base_url)
         return f"{parts.scheme}://{parts.netloc}"
 
-    @cached_property
-    def messages_per_second(self) -> float | None:
-        """Client-side pacing from the connection (extra ``messages_per_second``); None: no pacing."""
-        value = self.settings.extra.get("messages_per_second")
-        if value in (None, ""):
-            return None
-        try:
-            rate = float(value)
-        except (TypeError, ValueError):
-            rate = 0.0
-        if rate <= 0:
-            raise SmsConfigurationError(f"extra messages_per_second must be a positive number, got {value!r}",
-                                        gateway=self.gateway)
-        return rate
-
-    def _pace(self) -> None:
-        """Space requests ``1 / messages_per_second`` apart (the account's throughput limit)."""
-        rate = self.messages_per_second
-        if rate is None:
-            return
-        now = self._clock()
-        if self._next_slot > now:
-            self._sleep(self._next_slot - now)
-            now = self._next_slot
-        self._next_slot = now + 1.0 / rate
-
     def _send(self, request: HttpRequest, parse: Any) -> Any:
-        self._pace()
+        # Paced by the transport's pacer (``messages_per_second``), shared by every request in flight.
         return self.transport.call(request, parse)
 
     # -- sending ----------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        _ = self.api, self.messages_per_second
+        _ = self.api, self.messages_per_second, self.max_in_flight
 
     def protocol_check(self, message: OutgoingMessage) -> None:
         self.api.check(message)

@@ -207,6 +207,11 @@ def send_option_problems(op: Any) -> list[Problem]:
                                              "default)", str(max_parts)))
     if op.test_mode not in _TEST_MODES:
         problems.append(Problem("test_mode", "must be 'succeed', 'fail' or None", str(op.test_mode)))
+    in_flight = getattr(op, "max_in_flight", None)
+    if in_flight is not None and (isinstance(in_flight, bool) or not isinstance(in_flight, int)
+                                  or not 1 <= in_flight <= 64):
+        problems.append(Problem("max_in_flight", "must be a whole number from 1 to 64 (or None for the "
+                                                 "connection's setting)", str(in_flight)))
     if op.xcom_results not in XCOM_RESULTS:
         problems.append(Problem("xcom_results", f"must be one of {', '.join(XCOM_RESULTS)}", str(op.xcom_results)))
     return problems

@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -30,6 +33,7 @@ from airflow_provider_sms.exceptions import (
     SmsConfigurationError,
     SmsError,
     SmsPartialFailure,
+    SmsRateLimitedError,
 )
 from airflow_provider_sms.hooks.capabilities import Capability
 
@@ -38,13 +42,19 @@ if TYPE_CHECKING:
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.journal import ChunkRecord, SendJournal, TaskKey
 
-__all__ = ["LOOKUP_SLACK", "ChunkSender", "SendOutcome", "message_content"]
+__all__ = ["LOOKUP_SLACK", "THROTTLE_PATIENCE", "ChunkSender", "SendOutcome", "message_content"]
 
 log = logging.getLogger(__name__)
 
 #: A chunk's look-up starts this long before its recorded intent time: clocks of worker and
 #: gateway differ a little. Kept short so another run's identical text an hour earlier never counts.
 LOOKUP_SLACK = dt.timedelta(minutes=5)
+#: How long a chunk the gateway keeps throttling is sent again when the task has no
+#: ``execution_timeout`` (with one, until shortly before it).
+THROTTLE_PATIENCE = 3600.0
+#: Chunks launched but not yet merged into the result, per request in flight (bounds memory when
+#: one slow chunk holds up the in-order merge).
+WINDOW_PER_REQUEST = 4
 
 
 def message_content(template: OutgoingMessage) -> str:
@@ -67,8 +77,29 @@ class SendOutcome:
     retry_may_help: bool = False
 
 
+@dataclass
+class _Chunk:
+    """One new chunk on its way: its request runs in the pool, its outcome is merged in chunk order."""
+
+    recipients: list[str]
+    message: OutgoingMessage | None = None  # None: nothing to send (another try holds the chunk)
+    record_id: int | None = None
+    future: Future[SendResult] | None = None
+    taken: str | None = None  # the chunk key another try holds
+    unsent: bool = False  # recorded, then not sent: a configuration error stopped the send first
+    done: bool = False
+
+
 class ChunkSender:
     """Sends one send's chunks through ``hook``, recording them in ``journal`` when there is one.
+
+    Up to ``max_in_flight`` requests go out at once (a thread pool); everything else stays in this
+    thread: the journal's intent record before each request, its outcome after it, and the merge of
+    each chunk's answer into the result in chunk order -- so results, XCom, journal records and
+    dedupe keys are those of a serial send. A chunk the gateway throttles (nothing was sent) goes
+    out again, after the hook's shared back-off, until it clears or ``throttle_deadline`` passes.
+    A configuration error (credentials, allow-list) stops new chunks from starting; the ones in
+    flight are recorded, then it is raised.
 
     :param hook: the gateway.
     :param template: the message with no recipients.
@@ -76,10 +107,15 @@ class ChunkSender:
     :param journal: the journal, or None (no journal: the guarantees listed in the README are lost).
     :param try_number: the task's try (recorded; the fallback without a journal looks on retries).
     :param kind: ``numbers`` or ``groups``: which field of the message the recipients go in.
+    :param max_in_flight: requests at once (1: one after another).
+    :param throttle_deadline: ``time.monotonic()`` after which a throttled chunk is not sent again
+        (default: ``THROTTLE_PATIENCE`` from now).
+    :param result: what the outcomes are merged into (default: a per-recipient :class:`SendResult`).
     """
 
     def __init__(self, hook: SmsHook, template: OutgoingMessage, *, task: TaskKey | None,
-                 journal: SendJournal | None, try_number: int, kind: str) -> None:
+                 journal: SendJournal | None, try_number: int, kind: str, max_in_flight: int = 1,
+                 throttle_deadline: float | None = None, result: SendResult | None = None) -> None:
         self.hook = hook
         self.template = template
         self.task = task
@@ -87,7 +123,15 @@ class ChunkSender:
         self.try_number = try_number
         self.kind = kind
         self.content = message_content(template)
-        self.outcome = SendOutcome(SendResult(hook.gateway))
+        self.outcome = SendOutcome(result if result is not None else SendResult(hook.gateway))
+        self.max_in_flight = max(1, max_in_flight)
+        self.throttle_deadline = (time.monotonic() + THROTTLE_PATIENCE if throttle_deadline is None
+                                  else throttle_deadline)
+        self._fatal: SmsConfigurationError | None = None
+        # The first request alone, where the gateway asks it (see ``SmsHook.first_request_alone``).
+        self._probing = bool(getattr(hook, "first_request_alone", False))
+        self._executor: ThreadPoolExecutor | None = None
+        self._running: dict[Future[SendResult], _Chunk] = {}
 
     # -- the whole send ---------------------------------------------------------------------------
 
@@ -105,8 +149,7 @@ class ChunkSender:
         elif before_send is not None and self._fallback_needed():
             ordered, found = before_send(ordered)
             self.outcome.result.extend(found)
-        for chunk in _chunks(ordered, chunk_size):
-            self._send_new(chunk)
+        self._send_all(_chunks(ordered, chunk_size))
         return self.outcome
 
     def _fallback_needed(self) -> bool:
@@ -132,14 +175,56 @@ class ChunkSender:
     def _where(self) -> str:
         return self.journal.description if self.journal is not None else "-"
 
-    # -- one new chunk ----------------------------------------------------------------------------
+    # -- new chunks, several in flight --------------------------------------------------------------
+
+    def _send_all(self, chunks: Iterable[list[str]]) -> None:
+        window: deque[_Chunk] = deque()
+        cap = self.max_in_flight * WINDOW_PER_REQUEST
+        # Requests go out from a pool even one at a time: the next chunk's intent is recorded while
+        # the request before it is in flight. Settings, protocol object and transport are built
+        # here, once, not raced for by the threads.
+        self.hook.prepare()
+        _ = self.hook.transport
+        self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sms-send")
+        try:
+            for recipients in chunks:
+                if self._fatal is not None:
+                    break
+                # The intent is recorded while the requests before it are still in flight.
+                chunk = self._begin(recipients)
+                window.append(chunk)
+                if chunk.message is not None:
+                    while self._running and len(self._running) >= (1 if self._probing else self.max_in_flight):
+                        self._wait_any()
+                    if self._fatal is None:
+                        self._launch(chunk)
+                    else:
+                        chunk.unsent = chunk.done = True
+                self._merge(window)
+                while self._running and len(window) >= cap:
+                    self._wait_any()
+                    self._merge(window)
+            while self._running:
+                self._wait_any()
+                self._merge(window)
+            self._merge(window)
+        except BaseException:
+            self._abandon(window)
+            raise
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+        if self._fatal is not None:
+            raise self._fatal
 
     def _message(self, recipients: Sequence[str], key: int | None) -> OutgoingMessage:
         if self.kind == "groups":
             return replace(self.template, groups=list(recipients), dedupe_key=key)
         return replace(with_recipients(self.template, recipients), dedupe_key=key)
 
-    def _send_new(self, recipients: list[str]) -> None:
+    def _begin(self, recipients: list[str]) -> _Chunk:
+        """Key the chunk and record the intent to send it (before its request goes out)."""
         name = chunk_key(recipients, self.content)
         key = dedupe_key(self.task.dag_id, self.task.task_id, self.task.run_id, self.task.map_index, name) \
             if self.task is not None else None
@@ -149,9 +234,78 @@ class ChunkSender:
                                            recipients=recipients, content=self.content, dedupe_key=key,
                                            send_at=self.template.send_at, try_number=self.try_number)
             if record_id is None:
-                self._taken(name, recipients)
-                return
-        self._send(self._message(recipients, key), recipients, record_id, fresh=True)
+                return _Chunk(recipients, taken=name, done=True)
+        return _Chunk(recipients, self._message(recipients, key), record_id)
+
+    def _submit(self, message: OutgoingMessage) -> Future[SendResult]:
+        assert self._executor is not None
+        return self._executor.submit(self.hook.send, message)
+
+    def _launch(self, chunk: _Chunk) -> None:
+        assert chunk.message is not None
+        chunk.future = self._submit(chunk.message)
+        if chunk.future.done():
+            self._finished(chunk)
+        else:
+            self._running[chunk.future] = chunk
+
+    def _wait_any(self) -> None:
+        done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+        for future in done:
+            self._finished(self._running.pop(future))
+
+    def _finished(self, chunk: _Chunk) -> None:
+        """A chunk's request ended: throttled ones go out again (nothing was sent), the rest await the merge."""
+        assert chunk.future is not None
+        assert chunk.message is not None
+        while True:
+            error = chunk.future.exception()
+            if isinstance(error, SmsRateLimitedError) and self._fatal is None \
+                    and time.monotonic() < self.throttle_deadline:
+                log.info("chunk of %d recipients throttled (%s); sending it again after the shared back-off",
+                         len(chunk.recipients), error)
+                chunk.future = self._submit(chunk.message)
+                if not chunk.future.done():
+                    self._running[chunk.future] = chunk
+                    return
+                continue
+            self._probing = False
+            if isinstance(error, SmsConfigurationError) and self._fatal is None:
+                self._fatal = error
+                if self._running:
+                    log.error("%s: starting no more chunks; waiting for the %d requests in flight", error,
+                              len(self._running))
+            chunk.done = True
+            return
+
+    def _merge(self, window: deque[_Chunk]) -> None:
+        """Record the finished chunks at the head of the window, in chunk order."""
+        while window and window[0].done:
+            chunk = window.popleft()
+            if chunk.taken is not None:
+                self._taken(chunk.taken, chunk.recipients)
+                continue
+            if chunk.unsent:
+                if self.journal is not None and chunk.record_id is not None:
+                    self.journal.refused(chunk.record_id, "not sent: a configuration error stopped the send first")
+                continue
+            assert chunk.future is not None
+            assert chunk.message is not None
+            self._record(chunk.message, chunk.recipients, chunk.record_id, chunk.future.result, fresh=True,
+                         fatal_raises=False)
+
+    def _abandon(self, window: deque[_Chunk]) -> None:
+        """The send stopped before these chunks were recorded (journal unreachable, task timeout): in doubt."""
+        unrecorded = [c for c in window if c.message is not None and not c.unsent]
+        if not unrecorded:
+            return
+        names = [r for c in unrecorded for r in c.recipients]
+        log.error("%d chunks (%d recipients) were sent or being sent when the send stopped; their outcome is not "
+                  "recorded, a retry settles them first: %s", len(unrecorded), len(names), ", ".join(names[:20]))
+        for c in unrecorded:
+            assert c.message is not None
+            self._doubt(c.recipients, settle_later=self.journal is not None or self._can_settle(c.message))
+        window.clear()
 
     def _taken(self, name: str, recipients: list[str]) -> None:
         """Another try holds this chunk (it is sending it now, or did): report what it recorded."""
@@ -169,14 +323,22 @@ class ChunkSender:
 
     def _send(self, message: OutgoingMessage, recipients: Sequence[str], record_id: int | None, *,
               fresh: bool) -> None:
-        """Send one request and record what came of it; ``fresh`` is False when settling an old chunk."""
+        """Send one request now and record what came of it; ``fresh`` is False when settling an old chunk."""
+        self._record(message, recipients, record_id, lambda: self.hook.send(message), fresh=fresh,
+                     fatal_raises=True)
+
+    def _record(self, message: OutgoingMessage, recipients: Sequence[str], record_id: int | None,
+                answer_of: Callable[[], SendResult], *, fresh: bool, fatal_raises: bool) -> None:
+        """Record the answer ``answer_of()`` gives (or the error it raises) in the journal and the result."""
         journal = self.journal
         try:
-            answer = self.hook.send(message)
+            answer = answer_of()
         except SmsConfigurationError as error:
             if journal is not None and record_id is not None and fresh:
                 journal.refused(record_id, str(error))  # an old chunk in doubt stays in doubt
-            raise
+            if fatal_raises:
+                raise
+            return
         except SmsPartialFailure as error:
             # Part of a group/list send failed: what the gateway accepted is in the error.
             log.error("chunk of %d recipients: %s", len(recipients), error)
@@ -194,8 +356,8 @@ class ChunkSender:
                 journal.refused(record_id, str(error))
             self.outcome.retry_may_help |= error.retryable and (journal is not None or self._can_settle(message))
             code = str(error.code) if error.code is not None else None
-            self.outcome.result.results.extend(RecipientResult(r, accepted=False, code=code, text=str(error))
-                                               for r in recipients)
+            self.outcome.result.extend(SendResult(self.hook.gateway, [
+                RecipientResult(r, accepted=False, code=code, text=str(error)) for r in recipients]))
             return
         if journal is not None and record_id is not None:
             journal.answered(record_id, answer)

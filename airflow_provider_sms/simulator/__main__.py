@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Bulletin Messenger account password")
     parser.add_argument("--skycore-api-key", default=DEFAULT_SKYCORE_API_KEY, help="Skycore account API key")
     parser.add_argument("--seed", type=int, default=0, help="seed for ids")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds every gateway request waits before it is answered (a gateway far away)")
     parser.add_argument(
         "--account-settings", type=json.loads, default={}, metavar="JSON",
         help='more account fields per gateway, e.g. \'{"skycore": {"postback_url": "http://..."}}\' '
@@ -101,6 +103,7 @@ def main(
         netmessenger_background_delay=args.background_delay,
         netmessenger_background_threshold=args.background_threshold,
         seed=args.seed,
+        latency=max(0.0, args.latency),
     )
 
     from airflow_provider_sms.simulator.server import SimulatorServer  # heavy: only once arguments are valid

@@ -203,6 +203,8 @@ class SimulatorConfig:
         skycore_postback_max_retries: retries per postback after the first try (vendor: 5).
         skycore_statistics_per_day: ``getSendingStatistics`` calls per virtual day (E510 above it).
         bulletin_accounts: Bulletin Messenger accounts (default: the ``demo`` one).
+        latency: real seconds every gateway request waits before it is processed (a gateway far
+            away; requests wait concurrently), on top of any ``latency`` fault; not cleared with the faults.
         bulletin_callback_params: the send parameters naming the per-message reply and status
             callback URLs (unconfirmed by the vendor; these are the provider's defaults).
         netmessenger_report_types: the ``ReportType`` values answered; others get -601. None (the
@@ -238,5 +240,6 @@ class SimulatorConfig:
     skycore_postback_max_retries: int = 5
     skycore_statistics_per_day: int = 100
     bulletin_accounts: list[BulletinAccount] = field(default_factory=_default_bulletin_accounts)
+    latency: float = 0.0
     bulletin_callback_params: tuple[str, str] = ("callbackUrl", "statusCallbackUrl")
     netmessenger_report_types: tuple[str, ...] | None = None

@@ -45,8 +45,9 @@ class GatewayMiddleware:
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         self.simulator.url_params.append((scope["method"], path, tuple(name for name, _ in query)))
         decision = self.simulator.faults.decide(path)
-        if decision.latency > 0:
-            await asyncio.sleep(decision.latency)
+        delay = decision.latency + self.simulator.config.latency
+        if delay > 0:
+            await asyncio.sleep(delay)
         if decision.http_error is not None:
             await PlainTextResponse("Simulated gateway error", status_code=decision.http_error)(scope, receive, send)
             return

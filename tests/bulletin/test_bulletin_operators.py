@@ -89,8 +89,8 @@ def test_retry_sends_what_the_first_try_never_got_through(bm_conn: str, sms_simu
     from tests.bulletin.conftest import bulletin_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT",
-                       bulletin_connection(sms_simulator, max_recipients_per_request=2))
-    numbers = [*NUMBERS, "64211111114"]
+                       bulletin_connection(sms_simulator, max_recipients_per_request=2, max_in_flight=1))
+    numbers = [*NUMBERS, "64211111114"]  # one request at a time: the faults below hit chunks in order
     # The first chunk is refused (HTTP 400, nothing sent); the second is sent but its answer is lost.
     sms_simulator.faults.http_error(status=400, count=1, only="/api/3/sms/out")
     sms_simulator.faults.drop_after_accept(count=1, only="/api/3/sms/out")

@@ -105,7 +105,10 @@ def test_journal_lost_mid_send_then_retry_settles_the_chunk_it_was_recording(
     with pytest.raises(AirflowException, match="3 recipients were texted before it") as failure:
         _op(nm_conn).execute(context(ti))
     assert not isinstance(failure.value, AirflowFailException)
-    assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS] == [1] * 6 + [0]
+    # The third chunk may have been in flight already (two requests at once): sent or not, it is left
+    # to the retry, as the second one.
+    assert [sms_simulator.netmessenger.received_count(n) for n in NUMBERS[:6]] == [1] * 6
+    assert sms_simulator.netmessenger.received_count(NUMBERS[6]) in (0, 1)
     monkeypatch.setattr(SendJournal, "answered", real)
     ti.try_number = 2
     result = _op(nm_conn).execute(context(ti))  # the retry: chunk 2 is settled by a look-up, chunk 3 sent

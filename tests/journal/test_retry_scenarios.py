@@ -161,10 +161,13 @@ def test_netmessenger_previous_run_sent_the_same_text_and_this_try_got_503s(
     state, tries = task_outcome(run, "text_numbers")
     assert (state, tries) == ("failed", 2)
     pushed = xcom(run, "text_numbers", "send_result")
-    assert pushed["in_doubt"] == NUMBERS[:200] and pushed["accepted_count"] == 800
+    # Two requests in flight: the 503 hit whichever chunk of 200 arrived first.
+    doubt = set(pushed["in_doubt"])
+    assert len(doubt) == 200 and pushed["accepted_count"] == 800
+    assert any(doubt == set(NUMBERS[i:i + 200]) for i in range(0, 1000, 200))
     counts = netmessenger_handsets(sms_simulator)
-    assert all(counts[n] == 1 for n in NUMBERS[:200])  # the previous run's message only
-    assert all(counts[n] == 2 for n in NUMBERS[200:])  # the previous run's and this run's, once each
+    assert all(counts[n] == 1 for n in doubt)  # the previous run's message only
+    assert all(counts[n] == 2 for n in NUMBERS if n not in doubt)  # the previous run's and this run's, once each
 
 
 # -- NetMessenger: incomplete or archived reports ---------------------------------------------------------
@@ -183,7 +186,9 @@ def test_netmessenger_lookup_report_cut_short(netmessenger: str, sms_simulator: 
     _every_number_once(netmessenger_handsets(sms_simulator))
     pushed = xcom(run, "text_numbers", "send_result")
     assert pushed["accepted_count"] == 300 and pushed["in_doubt_count"] == 700
-    assert set(pushed["in_doubt"]) == set(NUMBERS[300:])
+    # Two requests in flight (NetMessenger's default): the report's first 300 rows are whichever arrived first.
+    settled = {r["recipient"] for r in pushed["results"] if r["accepted"]}
+    assert len(set(pushed["in_doubt"])) == 700 and set(pushed["in_doubt"]) | settled == set(NUMBERS)
     assert [a for _, _, a in sms_simulator.netmessenger.requests].count("Send") == 5
 
 

@@ -54,7 +54,7 @@ def test_retry_without_a_journal_looks_up_the_whole_list(nm_conn: str, sms_simul
     from tests.conftest import netmessenger_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT",
-                       netmessenger_connection(sms_simulator, max_recipients_per_request=3))
+                       netmessenger_connection(sms_simulator, max_recipients_per_request=3, max_in_flight=1))
     sms_simulator.faults.drop_after_accept(count=1, only="/api")  # the first chunk's answer is lost
     ti = FakeTaskInstance()
     op = SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS, message="Exactly once", sender="Airflow",

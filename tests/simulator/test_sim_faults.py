@@ -132,3 +132,15 @@ def test_fault_decisions_take_one_of_each_role() -> None:
         faults.throttle(count=0)
     with pytest.raises(ValueError):
         faults.latency(-1)
+
+
+def test_configured_latency_applies_to_every_request(eapi: EapiClient, sms_simulator: SimulatorServer) -> None:
+    from airflow_provider_sms.simulator import SimulatorConfig
+
+    sms_simulator.reset(SimulatorConfig(latency=0.05))
+    assert sms_simulator.faults.active() == []  # not a fault: clearing faults keeps it
+    for _ in range(2):
+        started = time.monotonic()
+        assert eapi.call(GET_CREDITS).startswith("0|")
+        assert time.monotonic() - started >= 0.05
+    assert requests.get(sms_simulator.url + "/_sim/health", timeout=10).status_code == 200
