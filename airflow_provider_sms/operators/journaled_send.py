@@ -209,6 +209,7 @@ class ChunkSender:
                 self._merge(window)
             self._merge(window)
         except BaseException:
+            self._let_in_flight_finish()
             self._abandon(window)
             raise
         finally:
@@ -293,6 +294,13 @@ class ChunkSender:
             assert chunk.message is not None
             self._record(chunk.message, chunk.recipients, chunk.record_id, chunk.future.result, fresh=True,
                          fatal_raises=False)
+
+    def _let_in_flight_finish(self) -> None:
+        """Let the requests already handed to the pool go out and end (each within the gateway call's
+        deadline) instead of cancelling the ones not started yet: their intent is recorded, so a
+        request cancelled here would be one the retry cannot tell from a sent one."""
+        if self._running:
+            wait(list(self._running), timeout=self.hook.settings.limits.deadline)
 
     def _abandon(self, window: deque[_Chunk]) -> None:
         """The send stopped before these chunks were recorded (journal unreachable, task timeout): in doubt."""
