@@ -4,9 +4,9 @@
   ``SmsMessageStatusSensor``. Bulletin Messenger, Skycore and BulkSMS EAPI (``receipts`` on the
   ``bulksms_eapi`` connection) read the receipt store, which the simulator's status callbacks fill
   through the API server's receiver plugin; NetMessenger (no status push) asks the gateway.
-* Replies: two handsets answer on BulkSMS through the simulator, one after the other (``/_sim/bulksms/reply``: a JSON-API
-  webhook to the plugin), "Yes" and "STOP". The triggerer's reply watcher turns each stored reply
-  into an asset event of ``sms://replies/bulksms_default``; the scheduler runs ``example_sms_replies``,
+* Replies: two handsets answer on BulkSMS through the simulator, one after the other
+  (``/_sim/bulksms/reply``: a JSON-API webhook to the plugin), "Yes" and "STOP". The triggerer's
+  reply watcher turns each stored reply into an asset event of ``sms://replies/bulksms_default``; the scheduler runs ``example_sms_replies``,
   which thanks the senders -- skipping the one who said STOP, reported as ``suppressed`` -- and sends
   that one the (transactional) opt-out confirmation.
 """
