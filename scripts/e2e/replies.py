@@ -6,9 +6,9 @@
   through the API server's receiver plugin; NetMessenger (no status push) asks the gateway.
 * Replies: two handsets answer on BulkSMS through the simulator, one after the other
   (``/_sim/bulksms/reply``: a JSON-API webhook to the plugin), "Yes" and "STOP". The triggerer's
-  reply watcher turns each stored reply into an asset event of ``sms://replies/bulksms_default``; the scheduler runs ``example_sms_replies``,
-  which thanks the senders -- skipping the one who said STOP, reported as ``suppressed`` -- and sends
-  that one the (transactional) opt-out confirmation.
+  reply watcher turns each stored reply into an asset event of ``sms://replies/bulksms_default``;
+  the scheduler runs ``example_sms_replies``, which thanks the senders -- skipping the one who said
+  STOP, reported as ``suppressed`` -- and sends that one the (transactional) opt-out confirmation.
 """
 
 from __future__ import annotations
