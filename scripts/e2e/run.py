@@ -559,8 +559,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
 
         _log("replies on BulkSMS (simulator -> plugin -> store -> watcher -> asset events -> the replies DAG)")
         status_waits = manual[replies.STATUS_WAITS]
-        replies.send_replies(sim)
-        reply_runs = replies.reply_runs(api, wait_for)
+        reply_runs = replies.reply_runs(api, wait_for, sim)
         _wait_runs_final(api, deployment, {replies.REPLIES: reply_runs, replies.STATUS_WAITS: [status_waits]}, 300)
         replies.check(api, sim, reply_runs, checks)
         replies.check_status_waits(api, deployment.home, status_waits, checks)
