@@ -78,7 +78,7 @@ def _own_calling_code_split(digits: str, region: str) -> tuple[int, str] | None:
     (``447700100001`` with region GB); this takes that common case without its string parser.
     Anything less clear-cut returns None and goes to ``phonenumbers.parse``.
     """
-    code = phonenumbers.country_code_for_region(region)
+    code = _region_calling_code(region)
     prefix = str(code)
     if not code or not digits.startswith(prefix) or digits.startswith("0"):
         return None
@@ -88,20 +88,34 @@ def _own_calling_code_split(digits: str, region: str) -> tuple[int, str] | None:
     return None
 
 
-def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
-    """``(calling code, national significant number)`` of ``raw``."""
-    cleaned = _PUNCTUATION.sub("", raw)
-    international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
+def _region_calling_code(region: str) -> int:
+    try:
+        return _REGION_CODES[region]
+    except KeyError:
+        code = _REGION_CODES[region] = phonenumbers.country_code_for_region(region)
+        return code
+
+
+_REGION_CODES: dict[str, int] = {}
+
+
+def _parse(raw: str, default_region: str | None) -> tuple[int, str, bool]:
+    """``(calling code, national significant number, known to be valid)`` of ``raw``."""
+    international = _INTERNATIONAL_DIGITS.fullmatch(raw)  # most bulk lists: no punctuation to remove
+    cleaned = raw
+    if international is None:
+        cleaned = _PUNCTUATION.sub("", raw)
+        international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
     explicit = cleaned.startswith(("+", "00"))
     if international and (explicit or default_region is None):
         split = _country_code_split(international.group(1))
         if split is None:
             raise NumberProblem(raw, _POSSIBLE_REASONS[ValidationResult.INVALID_COUNTRY_CODE])
-        return split
+        return split[0], split[1], False
     if international and default_region is not None:
         own = _own_calling_code_split(international.group(1), default_region)
         if own is not None:
-            return own
+            return own[0], own[1], True  # checked against the number plan on the way
     if _ALLOWED.fullmatch(raw) is None:  # only the slow path can hold anything else
         raise NumberProblem(raw, _character_problem(raw))
     try:
@@ -117,7 +131,7 @@ def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
             NumberParseException.TOO_LONG: "too long",
         }.get(exc.error_type, "not a phone number")
         raise NumberProblem(raw, reason) from None
-    return int(number.country_code or 0), phonenumbers.national_significant_number(number)
+    return int(number.country_code or 0), phonenumbers.national_significant_number(number), False
 
 
 def _character_problem(raw: str) -> str:
@@ -153,8 +167,8 @@ def normalise_number(raw: str, default_region: str | None = None, check: NumberC
     text = str(raw).strip()
     if not text:
         raise NumberProblem(str(raw), "empty")
-    code, national = _parse(text, default_region.upper() if default_region else None)
-    if check == "valid" and is_valid_national(code, national):
+    code, national, valid = _parse(text, default_region.upper() if default_region else None)
+    if check == "valid" and (valid or is_valid_national(code, national)):
         return f"{code}{national}"
     problem = _possible_problem(code, national)
     if problem is not None:
