@@ -129,6 +129,9 @@ class SmsHook(BaseHook):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     default_host: ClassVar[str] = ""
     max_recipients_limit: ClassVar[int] = 1000
+    #: Chunk size when the connection sets none (None: ``max_recipients_limit``). A gateway whose
+    #: documents set no limit keeps a prudent default here and a higher ceiling in the limit.
+    default_recipients_per_request: ClassVar[int | None] = None
     max_groups_per_request: ClassVar[int] = 100
     default_timeout: ClassVar[float] = 30.0  # read timeout (s) when the connection sets none
     #: How long the gateway drops a repeated request with the same dedupe id (gateways with
@@ -264,8 +267,14 @@ class SmsHook(BaseHook):
 
     @property
     def max_recipients_per_request(self) -> int:
-        """Chunk size for big sends: the connection's choice, capped at the gateway's limit."""
-        wanted = self.settings.max_recipients_per_request or self.max_recipients_limit
+        """Chunk size for big sends: the connection's choice (extra ``max_recipients_per_request``),
+        capped at the gateway's limit; else the gateway's default."""
+        configured = self.settings.max_recipients_per_request
+        if configured is not None and configured > self.max_recipients_limit:
+            raise SmsConfigurationError(
+                f"extra max_recipients_per_request must be at most {self.max_recipients_limit} for "
+                f"{self.hook_name}, got {configured}", gateway=self.gateway)
+        wanted = configured or self.default_recipients_per_request or self.max_recipients_limit
         return max(1, min(wanted, self.max_recipients_limit))
 
     # -- capabilities -----------------------------------------------------------------------------

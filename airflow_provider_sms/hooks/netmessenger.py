@@ -58,7 +58,10 @@ class NetMessengerHook(SmsHook):
         Capability.ADDRESS_BOOK, Capability.BACKGROUND_SEND, Capability.CANCEL, Capability.SUB_ACCOUNTS,
         Capability.SENT_LOOKUP, Capability.VALIDITY,
     })
-    max_recipients_limit = NetMessengerApi.max_recipients_per_request
+    # The vendor states no limit for numbers per Send: 200 by default, raised by the connection's
+    # extra max_recipients_per_request up to the protocol's ceiling.
+    max_recipients_limit = NetMessengerApi.recipients_ceiling
+    default_recipients_per_request = NetMessengerApi.max_recipients_per_request
     max_groups_per_request = 1  # DestinationAddress=Group|List names one group or list
 
     @cached_property
@@ -71,6 +74,7 @@ class NetMessengerHook(SmsHook):
             time_zone=str(settings.extra.get("time_zone") or DEFAULT_TIME_ZONE),
             cancel_action=str(settings.extra.get("cancel_action") or DEFAULT_CANCEL_ACTION),
             allow_unicode=settings.flag("allow_unicode"),
+            max_recipients_per_request=self.max_recipients_per_request,
         )
 
     def base_url(self) -> str:

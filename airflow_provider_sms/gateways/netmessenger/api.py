@@ -194,9 +194,13 @@ class NetMessengerApi:
 
     gateway: str = GATEWAY
     max_recipients_per_request: int = 200
-    """Numbers per Send request. [infer] The API states no limit ("use POST for many"); 200 is
-    the size above which the vendor moves list sends to the background, so a numbers send of this
-    size still answers promptly and a lost answer leaves at most 200 recipients in doubt."""
+    """Numbers per Send request by default. [infer] The API states no limit ("use POST for many");
+    200 is the size above which the vendor moves list sends to the background, so a numbers send
+    of this size still answers promptly and a lost answer leaves at most 200 recipients in doubt.
+    The constructor's ``max_recipients_per_request`` raises it up to :attr:`recipients_ceiling`."""
+    recipients_ceiling: int = 10_000
+    """The most numbers one Send may carry here, whatever is configured: the POST body stays
+    near 130 KB and a lost answer leaves at most this many recipients in doubt."""
     max_parts_limit: int = 3
     """``Body`` is at most 459 characters = 3 concatenated GSM-7 parts of 153 (160 unsplit)."""
     body_max_chars: int = 459
@@ -221,7 +225,16 @@ class NetMessengerApi:
         cancel_action: str = DEFAULT_CANCEL_ACTION,
         allow_unicode: bool = False,
         get_all_message_ids: bool = False,
+        max_recipients_per_request: int | None = None,
     ) -> None:
+        if max_recipients_per_request is not None:
+            if isinstance(max_recipients_per_request, bool) or not (
+                    isinstance(max_recipients_per_request, int)
+                    and 1 <= max_recipients_per_request <= self.recipients_ceiling):
+                raise SmsConfigurationError(
+                    f"max_recipients_per_request must be a whole number from 1 to {self.recipients_ceiling}, "
+                    f"got {max_recipients_per_request!r}", gateway=GATEWAY)
+            self.max_recipients_per_request = max_recipients_per_request
         if not token or not token.strip():
             raise SmsConfigurationError("the NetMessenger API token is empty", gateway=GATEWAY)
         try:
