@@ -333,25 +333,61 @@ def _never_sent(exc: Exception) -> bool:
     return isinstance(inner, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError)
 
 
+#: Answers at least this big are parsed in a worker thread, so a poll of 100,000 statuses does not
+#: hold up every other trigger on the triggerer's event loop while it is read.
+PARSE_IN_THREAD_BYTES = 64 * 1024
+
+
 class AsyncTransport(_TransportBase):
-    """Non-blocking transport on ``httpx.AsyncClient``, for triggers running in the triggerer's event loop."""
+    """Non-blocking transport on ``httpx.AsyncClient``, for triggers running in the triggerer's event loop.
+
+    Used as an async context manager (``async with transport:``), every call inside shares one
+    pooled client, so the connections of a trigger run are reused from poll to poll; outside one,
+    each call opens and closes a client of its own. A client belongs to the event loop it was
+    opened on: open one per trigger run.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shared: Any = None
+        self.clients_opened = 0  # how many httpx clients this transport opened (tests, benchmarks)
+
+    def _new_client(self) -> Any:
+        import httpx
+
+        self.clients_opened += 1
+        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def __aenter__(self) -> AsyncTransport:
+        if self._shared is None:
+            self._shared = self._new_client()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await shared.aclose()
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[Any]:
-        import httpx
-
-        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        if self._shared is not None:
+            yield self._shared
+            return
+        async with self._new_client() as client:
             yield client
 
     async def call(self, request: HttpRequest, parse: Callable[[HttpResponse], T]) -> T:
-        """Async twin of :meth:`SyncTransport.call`."""
+        """Async twin of :meth:`SyncTransport.call`; big answers are parsed in a worker thread."""
         ends = time.monotonic() + self.limits.deadline
         attempt = 1
         async with self._client() as client:
             while True:
                 try:
-                    return parse(await self._exchange(client, request, ends))
+                    response = await self._exchange(client, request, ends)
+                    if len(response.body) >= PARSE_IN_THREAD_BYTES:
+                        return await asyncio.to_thread(parse, response)
+                    return parse(response)
                 except SmsError as error:
                     wait = self._next_wait(error, request, attempt, ends)
                     if wait is None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -153,6 +154,7 @@ class SmsHook(BaseHook):
         self.sms_conn_id = sms_conn_id or self.default_conn_name
         self.retry = retry
         self._preloaded: Connection | None = None
+        self._session: AsyncTransport | None = None
 
     @classmethod
     def for_connection(cls, connection: Connection, *, retry: RetryPolicy | None = None) -> SmsHook:
@@ -260,6 +262,24 @@ class SmsHook(BaseHook):
         """A new async transport (one per trigger run: event loops must not share clients)."""
         return AsyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
                               retry=self.settings.retry, limits=self.settings.limits)
+
+    @asynccontextmanager
+    async def async_session(self) -> AsyncIterator[AsyncTransport]:
+        """Share one pooled async client among this hook's async calls until the block ends.
+
+        Triggers wrap their whole run in it, so every poll reuses the same connections.
+        """
+        transport = self.async_transport()
+        async with transport:
+            self._session = transport
+            try:
+                yield transport
+            finally:
+                self._session = None
+
+    def session_transport(self) -> AsyncTransport:
+        """The transport of the open :meth:`async_session`, else a new one (a client per call)."""
+        return self._session or self.async_transport()
 
     def close(self) -> None:
         if "transport" in self.__dict__:

@@ -67,18 +67,19 @@ class GatewayPollingTrigger(BaseTrigger):
             yield TriggerEvent({"status": "error", "message": str(error)})
             return
         errors = 0
-        while True:
-            try:
-                payload = await self.poll(hook)
-            except SmsError as error:
-                errors += 1
-                log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
-                if not error.retryable or errors >= self.max_consecutive_errors:
-                    yield TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
-                    return
-            else:
-                errors = 0
-                if payload is not None:
-                    yield TriggerEvent({"status": "done", **payload})
-                    return
-            await asyncio.sleep(self.poll_interval)
+        async with hook.async_session():  # one pooled client for every poll of this run
+            while True:
+                try:
+                    payload = await self.poll(hook)
+                except SmsError as error:
+                    errors += 1
+                    log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
+                    if not error.retryable or errors >= self.max_consecutive_errors:
+                        yield TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
+                        return
+                else:
+                    errors = 0
+                    if payload is not None:
+                        yield TriggerEvent({"status": "done", **payload})
+                        return
+                await asyncio.sleep(self.poll_interval)
