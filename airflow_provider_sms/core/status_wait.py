@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus
+from airflow_provider_sms.core.results import BackgroundSend, DeliveryStatus, MessageStatus
 from airflow_provider_sms.core.status_policy import (
     OnFailedDelivery,
     SuccessWhen,
@@ -29,7 +29,7 @@ from airflow_provider_sms.core.status_policy import (
     progress_line,
 )
 
-__all__ = ["KEEP_ALL_LIMIT", "PendingRef", "StatusTally", "pack", "unpack"]
+__all__ = ["KEEP_ALL_LIMIT", "PendingRef", "StatusTally", "background_summary", "pack", "unpack"]
 
 #: Up to this many messages a result lists every status (as before issue 13); above it, only the
 #: messages that did not succeed (the send operator's ``xcom_results="auto"`` does the same).
@@ -208,3 +208,18 @@ class StatusTally:
             "statuses": [s.to_dict() for s in self.statuses()],
             "statuses_complete": self.complete,
         }
+
+
+def background_summary(answer: BackgroundSend) -> dict[str, Any]:
+    """A finished background send as its sensor returns it: every message up to
+    :data:`KEEP_ALL_LIMIT`, else the counts and the messages that failed (``messages_complete``)."""
+    messages = answer.messages
+    complete = len(messages) <= KEEP_ALL_LIMIT
+    listed = messages if complete else [m for m in messages if m.status.is_failure][:MAX_LISTED_FAILURES]
+    return {
+        "background_send_id": answer.background_send_id,
+        "total": len(messages),
+        "counts": dict(Counter(m.status.value for m in messages)),
+        "messages": [m.to_dict() for m in listed],
+        "messages_complete": complete,
+    }
