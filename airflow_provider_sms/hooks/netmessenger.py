@@ -188,7 +188,8 @@ class NetMessengerHook(SmsHook):
         asked about); single messages one by one when few (or no ``since`` is known), otherwise
         from one Messages report covering ``since`` until now."""
         backgrounds, singles = _status_plan(refs)
-        found = [s for bg, wanted in backgrounds.items() for s in _background_statuses(self.background_send(bg), wanted)]
+        found = [s for bg, wanted in backgrounds.items()
+                 for s in _background_statuses(self.background_send(bg), wanted)]
         if len(singles) <= _SINGLE_STATUS_LIMIT or since is None:
             found.extend(self.message_status(m) for m in singles)
         else:

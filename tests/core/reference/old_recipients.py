@@ -17,8 +17,8 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
-from tests.core.reference.old_number_plan import is_valid_national, own_code_is_international
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
+from tests.core.reference.old_number_plan import is_valid_national, own_code_is_international
 
 __all__ = [
     "ALLOWED_CHARACTERS",
