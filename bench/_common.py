@@ -209,9 +209,9 @@ class SimHost:
     the client's alone, and the server does not compete with the client for one GIL.
     """
 
-    def __init__(self, credits: int = BENCH_CREDITS, timeout: float = 60.0) -> None:
+    def __init__(self, credits: int = BENCH_CREDITS, timeout: float = 60.0, delivery_delay: float = 5.0) -> None:
         self.proc = subprocess.Popen(
-            [PYTHON, str(BENCH / "_simhost.py"), "--credits", str(credits)],
+            [PYTHON, str(BENCH / "_simhost.py"), "--credits", str(credits), "--delivery-delay", str(delivery_delay)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO,
         )
         ready = self._read(timeout)

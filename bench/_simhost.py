@@ -15,6 +15,9 @@ command with one JSON line on stdout:
   ``absent``, once each: number ``F + i``, name ``NF.format(i=i)``, email ``EF.format(i=i)``?
   Reads the book's columns directly (``AddressBook.columns()``), one pass; counts contacts that
   are none of these (``unexpected``).
+* ``{"cmd": "verify_netmessenger", "first": F, "count": N, "text": T}`` - as ``verify``, for the
+  NetMessenger demo account (``NetMessengerState.received()``).
+* ``{"cmd": "requests"}`` - how many gateway requests each simulated gateway has answered so far.
 * ``{"cmd": "stop"}`` - stop the server and exit.
 """
 
@@ -26,7 +29,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from airflow_provider_sms.simulator import BulkSmsAccount, SimulatorConfig
+from airflow_provider_sms.simulator import BulkSmsAccount, NetMessengerAccount, SimulatorConfig
 from airflow_provider_sms.simulator.bulksms.state import Batch, Content
 from airflow_provider_sms.simulator.server import SimulatorServer
 
@@ -98,6 +101,24 @@ def verify_contacts(server: SimulatorServer, first: int, count: int, absent: lis
     }
 
 
+def verify_netmessenger(server: SimulatorServer, first: int, count: int, text: str) -> dict[str, Any]:
+    """``verify`` for the NetMessenger demo account: numbers F..F+N-1 got exactly one message with ``text``."""
+    received: Counter[str] = Counter()
+    wrong_text = 0
+    for message in server.netmessenger.received():
+        received[str(message["number"])] += 1
+        wrong_text += message["body"] != text
+    expected = {str(first + i) for i in range(count)}
+    missing = [n for n in expected if n not in received]
+    twice = [n for n in expected if received.get(n, 0) > 1]
+    strangers = [n for n in received if n not in expected]
+    total = sum(received.values())
+    ok = total == count and not missing and not twice and not strangers and not wrong_text
+    return {"ok": ok, "total": total, "batches": 0, "missing": len(missing), "duplicated": len(twice),
+            "unexpected": len(strangers), "wrong_text": wrong_text,
+            "sample": sorted(missing)[:3] + sorted(twice)[:3] + sorted(strangers)[:3]}
+
+
 def seed(server: SimulatorServer, first: int, count: int, text: str) -> dict[str, Any]:
     """One batch of ``count`` recipients, straight into the store, all final by the time it returns."""
     state = server.bulksms
@@ -118,8 +139,11 @@ def seed(server: SimulatorServer, first: int, count: int, text: str) -> dict[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--credits", type=int, default=10_000_000)
+    parser.add_argument("--delivery-delay", type=float, default=5.0, help="virtual seconds to a final status")
     args = parser.parse_args()
-    config = SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=float(args.credits))])
+    config = SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=float(args.credits))],
+                             netmessenger_accounts=[NetMessengerAccount(credits=args.credits)],
+                             delivery_delay=args.delivery_delay)
     server = SimulatorServer(config).start()
     out = sys.stdout
 
@@ -144,6 +168,11 @@ def main() -> int:
                 answer(verify_contacts(server, int(command["first"]), int(command["count"]),
                                        [int(i) for i in command["absent"]], str(command["name"]),
                                        str(command["email"])))
+            elif name == "verify_netmessenger":
+                answer(verify_netmessenger(server, int(command["first"]), int(command["count"]),
+                                           str(command["text"])))
+            elif name == "requests":
+                answer({"bulksms": len(server.bulksms.requests), "netmessenger": len(server.netmessenger.requests)})
             elif name == "seed":
                 answer(seed(server, int(command["first"]), int(command["count"]), str(command["text"])))
             else:

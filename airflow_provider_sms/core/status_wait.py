@@ -45,6 +45,12 @@ def _row(status: MessageStatus) -> list[str | None]:
     return [status.status.value, status.recipient, status.message_id, status.batch_id, status.code, status.text]
 
 
+def _ask_row(status: MessageStatus) -> list[str | None]:
+    """What asking about ``status`` again needs: its ids (the recipient only when it has no message id)."""
+    return [status.status.value, None if status.message_id else status.recipient, status.message_id,
+            status.batch_id, None, None]
+
+
 def _from_row(row: Sequence[Any]) -> MessageStatus:
     value, recipient, message_id, batch_id, code, text = (list(row) + [None] * 6)[:6]
     return MessageStatus(DeliveryStatus(value), recipient=recipient, message_id=message_id, batch_id=batch_id,
@@ -175,7 +181,8 @@ class StatusTally:
             "counts": dict(self.counts),
             "failures": [_row(s) for s in self.failures],
             "kept": [_row(s) for s in self.kept] if self.complete else [],
-            "pending": [_row(s) for s in self.pending],
+            # Above the listing limit a pending message is only asked about again: its ids will do.
+            "pending": [_row(s) if self.complete else _ask_row(s) for s in self.pending],
             "waiting_batches": list(self.waiting_batches),
         })
 

@@ -102,7 +102,8 @@ def test_pending_messages_of_a_big_wait_travel_packed_under_a_megabyte() -> None
     assert len(tally.to_ask()) == 100_000
     packed = tally.pack()
     assert len(packed) < 1_000_000
-    assert StatusTally.unpack(packed).to_ask() == tally.to_ask()
+    # Asked about again by their ids: the recipient travels only for a message without an id.
+    assert StatusTally.unpack(packed).to_ask() == [(b, m, None) for b, m, _ in tally.to_ask()]
 
 
 def test_unpack_refuses_a_bomb() -> None:
