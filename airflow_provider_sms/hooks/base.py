@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
@@ -35,7 +35,9 @@ from airflow_provider_sms.transport import AnswerLimits, AsyncTransport, RetryPo
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
-__all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for"]
+__all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for", "off_loop"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -538,6 +540,20 @@ def _form_widgets(form: ConnectionForm) -> dict[str, Any]:
             widgets[f.name] = StringField(label, validators=validators, widget=BS3TextFieldWidget(),
                                           description=text, default=default)
     return widgets
+
+
+#: Work over at least this many items is done in a worker thread by :func:`off_loop`.
+OFF_LOOP_ITEMS = 2_000
+
+
+async def off_loop(items: int, func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)``, in a worker thread when it handles ``items`` >= :data:`OFF_LOOP_ITEMS`, so
+    a poll of many statuses never holds up the triggerer's event loop for long."""
+    if items >= OFF_LOOP_ITEMS:
+        import asyncio
+
+        return await asyncio.to_thread(func, *args)
+    return func(*args)
 
 
 def hook_class_for(conn_type: str | None) -> type[SmsHook]:

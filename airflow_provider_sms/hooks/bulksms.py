@@ -22,7 +22,7 @@ from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, Sen
 from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsTransientError, SmsValidationError
 from airflow_provider_sms.gateways.bulksms import BulkSmsCredentials, BulkSmsEapi, BulkSmsJsonApi, StatusPage
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
-from airflow_provider_sms.hooks.base import MessageRef, SmsHook
+from airflow_provider_sms.hooks.base import MessageRef, SmsHook, off_loop
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.hooks.extras import load_extra
 
@@ -160,10 +160,11 @@ class BulkSmsHook(SmsHook):
 
     async def aget_statuses(self, refs: Sequence[MessageRef],
                             since: dt.datetime | None = None) -> list[MessageStatus]:
-        by_batch = _refs_by_batch(refs, self.gateway)
+        by_batch = await off_loop(len(refs), _refs_by_batch, refs, self.gateway)
         found: list[MessageStatus] = []
         for batch, wanted in by_batch.items():
-            found.extend(_select(await self.abatch_statuses(batch, _wanted_ids(wanted)), batch, wanted))
+            statuses = await self.abatch_statuses(batch, _wanted_ids(wanted))
+            found.extend(await off_loop(len(statuses) + len(wanted), _select, statuses, batch, wanted))
         return found
 
     # -- reports ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ they stay small however many messages are watched.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -18,15 +17,11 @@ from airflow_provider_sms.triggers.base import GatewayPollingTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_sms.core.results import MessageStatus
-    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 
 __all__ = ["SmsMessageStatusTrigger"]
 
 log = logging.getLogger(__name__)
-
-#: A poll's answer of at least this many statuses is tallied in a worker thread, off the event loop.
-TALLY_IN_THREAD = 2_000
-
 
 def _ref_tuples(refs: Sequence[dict[str, Any]] | str) -> list[PendingRef]:
     items = unpack(refs) if isinstance(refs, str) else refs
@@ -77,27 +72,31 @@ class SmsMessageStatusTrigger(GatewayPollingTrigger):
         return StatusTally(), _ref_tuples(self.refs)
 
     async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
-        from airflow_provider_sms.hooks.base import MessageRef
+        from airflow_provider_sms.hooks.base import off_loop
 
         if not hasattr(self, "_state"):
-            self._state = self._start()  # one run of the trigger: kept between its polls
+            size = len(self.refs) + len(self.tally or "") // 10
+            self._state = await off_loop(size, self._start)  # kept between the polls of one run
         tally, asked = self._state
         since = dt.datetime.fromisoformat(self.since) if self.since else None
-        statuses = await hook.aget_statuses([MessageRef(*ref) for ref in asked], since)
-        if len(statuses) >= TALLY_IN_THREAD:
-            verdict = await asyncio.to_thread(self._record, tally, asked, statuses)
-        else:
-            verdict = self._record(tally, asked, statuses)
+        statuses = await hook.aget_statuses(await off_loop(len(asked), _as_refs, asked), since)
+        done, to_ask = await off_loop(len(statuses) + len(asked), self._record, tally, asked, statuses)
         log.info("%s", tally.progress())
-        self._state = (tally, tally.to_ask())
-        if not verdict:
+        self._state = (tally, to_ask)
+        if not done:
             return None
-        packed = tally.pack() if len(statuses) < TALLY_IN_THREAD else await asyncio.to_thread(tally.pack)
-        return {"tally": packed}
+        return {"tally": await off_loop(tally.total, tally.pack)}
 
-    def _record(self, tally: StatusTally, asked: list[PendingRef], statuses: list[MessageStatus]) -> bool:
+    def _record(self, tally: StatusTally, asked: list[PendingRef],
+                statuses: list[MessageStatus]) -> tuple[bool, list[PendingRef]]:
         tally.record(asked, statuses)
-        return tally.judge(self.success_when, self.on_failed_delivery).done  # type: ignore[arg-type]
+        return tally.judge(self.success_when, self.on_failed_delivery).done, tally.to_ask()  # type: ignore[arg-type]
+
+
+def _as_refs(asked: Sequence[PendingRef]) -> list[MessageRef]:
+    from airflow_provider_sms.hooks.base import MessageRef
+
+    return [MessageRef(*ref) for ref in asked]
 
 
 def pack_refs(refs: Sequence[PendingRef]) -> str:
