@@ -41,6 +41,7 @@ from airflow_provider_sms.bounded import (
     CappedBody,
     LineSplitter,
     UndecodableAnswer,
+    split_block,
 )
 from airflow_provider_sms.exceptions import (
     SmsAmbiguousError,
@@ -299,11 +300,15 @@ class SyncTransport(_TransportBase):
                         if not opened:
                             opened = True
                             yield None
-                        for seen, line in enumerate(self._split(self._pieces(raw, request, watchdog), request),
-                                                    start=1):
-                            if seen > delivered:
-                                delivered = seen
-                                yield line.decode(charset, errors="replace")
+                        seen = 0
+                        for block in self._split(self._pieces(raw, request, watchdog), request, charset):
+                            end = seen + len(block)
+                            if end > delivered:
+                                # A cut stream is noticed only between blocks, so the whole block is
+                                # handed out before the next piece is read.
+                                skip, delivered = max(0, delivered - seen), end
+                                yield from block[skip:] if skip else block
+                            seen = end
                     finally:
                         raw.close()
                 return
@@ -314,12 +319,17 @@ class SyncTransport(_TransportBase):
                 self._sleep(wait)
                 attempt += 1
 
-    def _split(self, pieces: Iterable[bytes], request: HttpRequest) -> Iterator[bytes]:
+    def _split(self, pieces: Iterable[bytes], request: HttpRequest, charset: str) -> Iterator[list[str]]:
+        """The answer's lines, decoded, a block (the lines one piece completes) at a time."""
         splitter = LineSplitter(self.limits.max_line_bytes)
         try:
             for piece in pieces:
-                yield from splitter.feed(piece)
-            yield from splitter.finish()
+                block = splitter.feed(piece)
+                if block:
+                    yield split_block(block, charset)
+            last = splitter.finish()
+            if last:
+                yield split_block(last, charset)
         except AnswerTooLarge as exc:
             raise self._unusable(request, exc) from None
 

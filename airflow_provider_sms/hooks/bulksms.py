@@ -200,9 +200,7 @@ class BulkSmsHook(SmsHook):
         for batch_id in batch_ids:
             request = api.report_request(batch_id, optional_fields=fields)
             with self.transport.stream_lines(request, self._check_http, charset="iso-8859-1") as lines:
-                for row in api.iter_report_lines(lines, batch_id, fields):
-                    yield [batch_id, row.msisdn, str(row.status_code), row.status.value,
-                           *(row.fields.get(f, "") for f in fields)]
+                yield from api.iter_report_values(lines, batch_id, fields)
 
     def _json_delivery_rows(self, batch_ids: Sequence[str]) -> Iterator[Sequence[str]]:
         for batch_id in batch_ids:
