@@ -185,7 +185,7 @@ def child_wait(gateway: str, url: str, sent_path: str, before_first: bool) -> No
                                 figures["old_event_bytes"] = len(json.dumps(
                                     {"status": "done", "statuses": [s.to_dict() for s in statuses]}))
                         else:
-                            payload, stall = await _stall_during(trigger.poll(hook))
+                            payload, stall = await _stall_during(trigger.poll_once(hook))
                             figures[f"{phase}_requests"], figures[f"{phase}_clients"] = counter.take()
                             figures[f"{phase}_stall"] = stall
                             if phase == "pending" and payload is not None:
@@ -307,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(SummaryRow("status_wait", f"{gateway} {count:,}: requests per poll (pending/final; "
                                        f"before)", f"{med('pending_requests'):.0f}/{med('final_requests'):.0f}; "
                                        f"{med('old_final_requests'):.0f}", "-", "info"))
+                before_clients = med("old_pending_clients") + med("old_final_clients")
                 rows.append(SummaryRow("status_wait", f"{gateway} {count:,}: httpx clients opened by two polls",
-                                       f"{clients:.0f} (before: {med('old_pending_clients') + med('old_final_clients'):.0f})",
+                                       f"{clients:.0f} (before: {before_clients:.0f})",
                                        "1 per trigger run", verdict(clients == 0)))
                 ok = count < 100_000 or max(med("event_bytes"), med("kwargs_bytes")) < EVENT_TARGET
                 rows.append(SummaryRow("status_wait", f"{gateway} {count:,}: event / kwargs / XCom bytes",

@@ -52,7 +52,7 @@ def _write(handle: Any, header: Sequence[str], rows: Iterable[Sequence[str]]) ->
     writer.writerow(header)
     # writerows over C-level map/zip: no Python step per row, the counter counts them on the way.
     counter = itertools.count()
-    writer.writerows(map(operator.itemgetter(0), zip(rows, counter)))
+    writer.writerows(map(operator.itemgetter(0), zip(rows, counter, strict=False)))
     return next(counter)
 
 

@@ -111,10 +111,11 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         """One look: the first asks about every message, later ones (same sensor run) only about
         those not final yet."""
         from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms._gc import gc_held
         from airflow_provider_sms.core.status_wait import StatusTally
         from airflow_provider_sms.hooks.base import MessageRef, get_sms_hook
 
-        with airflow_errors():
+        with airflow_errors(), gc_held():
             tally: StatusTally | None = getattr(self, "_tally", None)
             if tally is None:
                 refs = self._refs()

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_sms._gc import gc_held
+
 if TYPE_CHECKING:
     from airflow_provider_sms.hooks.base import SmsHook
 
@@ -46,6 +48,12 @@ class GatewayPollingTrigger(BaseTrigger):
         """One look at the gateway: the event payload when done, else None."""
         raise NotImplementedError
 
+    async def poll_once(self, hook: SmsHook) -> dict[str, Any] | None:
+        """:meth:`poll` with the garbage collector held: a big poll's objects would otherwise trigger
+        full collections that stall the triggerer's event loop (see :mod:`.._gc`)."""
+        with gc_held():
+            return await self.poll(hook)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow.providers.common.compat.connection import get_async_connection
 
@@ -70,7 +78,7 @@ class GatewayPollingTrigger(BaseTrigger):
         async with hook.async_session():  # one pooled client for every poll of this run
             while True:
                 try:
-                    payload = await self.poll(hook)
+                    payload = await self.poll_once(hook)
                 except SmsError as error:
                     errors += 1
                     log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)

@@ -145,9 +145,9 @@ def test_later_polls_ask_only_about_pending_messages(bulksms_conn: str, sms_simu
 
         hook = get_sms_hook(bulksms_conn)
         async with hook.async_session() as transport:
-            assert await trigger.poll(hook) is None  # B is still pending
+            assert await trigger.poll_once(hook) is None  # B is still pending
             sms_simulator.clock.advance(60)
-            done = await trigger.poll(hook)
+            done = await trigger.poll_once(hook)
             return done, transport.clients_opened
 
     before = len(sms_simulator.bulksms.requests)
