@@ -26,6 +26,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -102,12 +103,28 @@ class EncodedRequest:
     auth: tuple[str, str] | None
 
 
+_FORM_UNSAFE = re.compile(rb"[^A-Za-z0-9_.\-~ ]")
+
+
+def _quote_plus(value: Any, charset: str) -> bytes:
+    """``urllib.parse.quote_plus(value, safe="", encoding=charset)``, as bytes, with the escaping
+    done by one regular-expression pass in C: the stdlib escapes byte by byte in Python, which
+    costs more than everything else in building a 5,000-number send or a contact upload."""
+    raw = value if isinstance(value, bytes) else str(value).encode(charset)
+    return _FORM_UNSAFE.sub(lambda m: b"%%%02X" % m[0][0], raw).replace(b" ", b"+")
+
+
+def form_encode(pairs: Iterable[tuple[Any, Any]], charset: str = "utf-8") -> bytes:
+    """``urlencode(list(pairs), encoding=charset)`` as ASCII bytes: the same output, faster."""
+    return b"&".join(_quote_plus(k, charset) + b"=" + _quote_plus(v, charset) for k, v in pairs)
+
+
 def encode_request(base_url: str, request: HttpRequest) -> EncodedRequest:
     """Turn a protocol request into bytes on the wire (same for both transports)."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING, **request.headers}
     content: bytes | None = None
     if request.form is not None:
-        content = urlencode(list(request.form), encoding=request.charset).encode("ascii")
+        content = form_encode(request.form, request.charset)
         headers["Content-Type"] = f"application/x-www-form-urlencoded; charset={request.charset}"
     elif request.json is not None:
         content = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

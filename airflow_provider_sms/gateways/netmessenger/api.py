@@ -919,6 +919,7 @@ class NetMessengerApi:
         details: dict[int, list[str]] = {}
         notes: list[str] = []
         in_details = False
+        outcomes: dict[str, ImportOutcome] = {}  # result words repeat: each is looked up once
         for line in answer.lines:
             if not line:
                 in_details = in_details or bool(results)
@@ -930,7 +931,9 @@ class NetMessengerApi:
                 notes.append(self.safe_text(line))
                 continue
             number, text = int(match.group(1)), match.group(2).strip()
-            outcome = import_outcome(text)
+            outcome = outcomes.get(text)
+            if outcome is None:
+                outcome = outcomes[text] = import_outcome(text)
             if not in_details and number in seen and outcome is ImportOutcome.UNKNOWN:
                 in_details = True  # details without the blank line in between
             if in_details:
@@ -940,8 +943,10 @@ class NetMessengerApi:
                 seen.add(number)
         if not results:
             raise self._unreadable("ImportContactsCSV", "without readable per-line results")
+        safe: dict[str, str] = {}  # scrubbing is costly and "Success" comes back thousands of times
         lines = tuple(
-            ImportLine(number, outcome, self.safe_text(text), tuple(details.pop(number, ())))
+            ImportLine(number, outcome, safe.get(text) or safe.setdefault(text, self.safe_text(text)),
+                       tuple(details.pop(number, ())))
             for number, outcome, text in results
         )
         notes += [f"line {number}: {reason}" for number, reasons in details.items() for reason in reasons]
