@@ -99,9 +99,9 @@ class _Counter:
             counter.clients += 1
             return new_client(this)
 
-        transport.SyncTransport._open = counted_open  # type: ignore[method-assign]
-        transport.AsyncTransport._exchange = counted_exchange  # type: ignore[method-assign]
-        transport.AsyncTransport._new_client = counted_client  # type: ignore[method-assign]
+        transport.SyncTransport._open = counted_open  # type: ignore[method-assign,assignment]
+        transport.AsyncTransport._exchange = counted_exchange  # type: ignore[method-assign,assignment]
+        transport.AsyncTransport._new_client = counted_client  # type: ignore[method-assign,assignment]
 
     def take(self) -> tuple[int, int]:
         out = (self.requests, self.clients)

@@ -112,8 +112,8 @@ class ContactSource:
         """
         delivered = 0
         try:
-            with self._open() as handle, io.TextIOWrapper(_NulGuard(handle), encoding="utf-8-sig",
-                                                          newline="") as text:
+            guarded: Any = _NulGuard  # a BufferedIOBase, which typeshed's TextIOWrapper does not list
+            with self._open() as handle, io.TextIOWrapper(guarded(handle), encoding="utf-8-sig", newline="") as text:
                 for record in csv.reader(text):
                     delivered += 1
                     yield record
