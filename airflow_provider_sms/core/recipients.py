@@ -32,6 +32,7 @@ NumberCheck = Literal["valid", "possible"]
 
 _PUNCTUATION = re.compile(r"[\s.\-]")
 _INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9][0-9]{6,14})")
+_E164 = re.compile(r"\+([1-9][0-9]{6,14})")
 # What a written number may hold. phonenumbers would also read letters as keypad digits
 # ("1OOOO1" -> 166661), which texts a stranger, and strips extensions, which SMS cannot reach.
 _ALLOWED = re.compile(r"[\d\s+\-.()]+")
@@ -220,7 +221,16 @@ def normalise_numbers(
     problems: list[Problem] = []
     region = default_region.upper() if default_region else None
     append = numbers.append  # a plain loop: this runs once per recipient of a bulk send
+    e164 = _E164.fullmatch if check == "valid" else None
     for index, raw in enumerate(split_recipients(value)):
+        # The usual bulk list is E.164 ("+447700900123"): read it here when it is valid, which is
+        # what normalise_number would answer; anything else (or invalid) takes the full path.
+        found = e164(raw) if e164 is not None else None
+        if found is not None:
+            split = _country_code_split(found[1])
+            if split is not None and is_valid_national(*split):
+                append(found[1])
+                continue
         try:
             append(normalise_number(raw, region, check))
         except NumberProblem as problem:

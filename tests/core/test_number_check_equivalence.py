@@ -142,3 +142,27 @@ def test_bulk_lists_get_the_same_answer() -> None:
     raws += [f"1{rng.randint(2_000_000_000, 9_999_999_999)}" for _ in range(3_000)]
     for region in ("GB", "US", None):
         assert [_same(r, region) for r in raws] == [None] * len(raws)
+
+
+def _list_outcome(module: object, raws: list[str], region: str | None, check: str) -> object:
+    from airflow_provider_sms.exceptions import SmsValidationError
+
+    try:
+        return module.normalise_numbers(raws, region, check)  # type: ignore[attr-defined]
+    except SmsValidationError as exc:
+        return [(p.field, p.reason, p.value, p.index) for p in exc.problems]
+
+
+@pytest.mark.parametrize("region", [None, "GB", "US"])
+@pytest.mark.parametrize("check", ["valid", "possible"])
+def test_whole_lists_get_the_same_answer(region: str | None, check: str) -> None:
+    rng = random.Random(33)
+    raws = [f"+44 7{rng.randint(0, 999_999_999):09d}".replace(" ", "") for _ in range(2_000)]
+    raws += [f"+1{rng.randint(2_000_000_000, 9_999_999_999)}" for _ in range(2_000)]
+    raws += [f"+{rng.randint(1, 999)}{rng.randint(0, 10**9)}" for _ in range(2_000)]
+    raws += [*HOSTILE[1:], *_test_strings()]
+    good = [r for r in raws if _same(r, region, check) is None and _outcome(
+        old_recipients.normalise_number, old_recipients.NumberProblem, r, region, check)[0] == "ok"]
+    for sample in (raws, good):
+        assert _list_outcome(recipients, sample, region, check) == _list_outcome(old_recipients, sample, region,
+                                                                                  check)
