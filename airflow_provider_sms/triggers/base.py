@@ -74,6 +74,14 @@ class GatewayPollingTrigger(BaseTrigger):
         except SmsError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
             return
+        # The event is yielded after the session's client is closed: a triggerer that stops
+        # iterating after the event must not leave a connection (or a pending close) behind.
+        yield await self._poll_until_event(hook)
+
+    async def _poll_until_event(self, hook: SmsHook) -> TriggerEvent:
+        """Poll on one pooled client until :meth:`poll` has a payload or polling keeps failing."""
+        from airflow_provider_sms.exceptions import SmsError
+
         errors = 0
         async with hook.async_session():  # one pooled client for every poll of this run
             while True:
@@ -83,11 +91,9 @@ class GatewayPollingTrigger(BaseTrigger):
                     errors += 1
                     log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
                     if not error.retryable or errors >= self.max_consecutive_errors:
-                        yield TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
-                        return
+                        return TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
                 else:
                     errors = 0
                     if payload is not None:
-                        yield TriggerEvent({"status": "done", **payload})
-                        return
+                        return TriggerEvent({"status": "done", **payload})
                 await asyncio.sleep(self.poll_interval)
