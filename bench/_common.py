@@ -227,8 +227,8 @@ class SimHost:
     """
 
     def __init__(self, credits: int = BENCH_CREDITS, timeout: float = 60.0, *, latency: float = 0.0,
-                 skycore_throughput: float | None = None) -> None:
-        extra = ["--latency", str(latency)]
+                 skycore_throughput: float | None = None, delivery_delay: float = 5.0) -> None:
+        extra = ["--latency", str(latency), "--delivery-delay", str(delivery_delay)]
         if skycore_throughput is not None:
             extra += ["--skycore-throughput", str(skycore_throughput)]
         self.proc = subprocess.Popen(

@@ -17,6 +17,7 @@ command with one JSON line on stdout:
   are none of these (``unexpected``).
 * ``{"cmd": "verify_handsets", "gateway": G, "first": F, "count": N, "text": T}`` - the same check for
   ``netmessenger`` or ``skycore`` (their stores of received messages).
+* ``{"cmd": "requests"}`` - how many gateway requests each simulated gateway has answered so far.
 * ``{"cmd": "stop"}`` - stop the server and exit.
 
 Options: ``--latency`` (seconds every gateway request waits, ``SimulatorConfig.latency``) and
@@ -146,11 +147,12 @@ def main() -> int:
     parser.add_argument("--credits", type=int, default=10_000_000)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--skycore-throughput", type=float, default=None)
+    parser.add_argument("--delivery-delay", type=float, default=5.0, help="virtual seconds to a final status")
     args = parser.parse_args()
     config = SimulatorConfig(bulksms_accounts=[BulkSmsAccount(credits=float(args.credits))],
                              netmessenger_accounts=[NetMessengerAccount(credits=args.credits)],
                              skycore_accounts=[SkycoreAccount(throughput=args.skycore_throughput)],
-                             latency=args.latency)
+                             latency=args.latency, delivery_delay=args.delivery_delay)
     server = SimulatorServer(config).start()
     out = sys.stdout
 
@@ -178,6 +180,8 @@ def main() -> int:
                 answer(verify_contacts(server, int(command["first"]), int(command["count"]),
                                        [int(i) for i in command["absent"]], str(command["name"]),
                                        str(command["email"])))
+            elif name == "requests":
+                answer({"bulksms": len(server.bulksms.requests), "netmessenger": len(server.netmessenger.requests)})
             elif name == "seed":
                 answer(seed(server, int(command["first"]), int(command["count"]), str(command["text"])))
             else:

@@ -8,6 +8,10 @@ advanced past the delivery delay so every status is final. Then, each in a subpr
   EAPI connection: get_report streamed, parsed row by row, written as CSV to a local file.
 * ``raw`` - ``requests.post(get_report, stream=True)`` + ``iter_content(65536)`` straight to a
   file (the EAPI's own ``msisdn|status`` lines, no parsing: the floor for "download to disk").
+* ``handwritten`` - a hand-written parser producing the identical CSV: the same streamed
+  request, ``iter_lines``, split on ``|``, the status word from a dict of the EAPI codes,
+  ``csv.writer``. No size caps, deadlines or retries. Its file must be byte-for-byte the
+  operator's (checked by SHA-256); target: the operator within 1.5x of its time.
 
 Reported: wall time of each and their ratio, peak RSS growth over the RSS just before the pull
 (the kernel's peak mark is reset right before it; target < 50 MB for the operator), and the rows
@@ -49,7 +53,17 @@ from _common import (
 FIRST = 447700000000
 TEXT = "Your parcel arrives today."
 TARGET_GROWTH = 50 * MB
-CONTENDERS = ("operator", "raw")
+CONTENDERS = ("operator", "handwritten", "raw")
+TARGET_VS_HANDWRITTEN = 1.5
+#: The hand-written parser's own table of EAPI status codes (reference 2.7) -> status word.
+EAPI_STATUS_WORDS = {
+    **dict.fromkeys(("0", "1", "10", "12", "61", "62"), "pending"),
+    "11": "delivered", "22": "failed", "23": "failed", "24": "failed", "25": "failed", "26": "failed",
+    "27": "failed", "28": "failed", "29": "failed", "31": "failed", "32": "failed", "33": "failed",
+    "40": "failed", "41": "failed", "42": "failed", "43": "failed", "44": "failed", "45": "failed",
+    "46": "failed", "47": "failed", "48": "failed", "49": "failed", "50": "failed", "51": "failed",
+    "52": "failed", "53": "expired", "70": "unknown",
+}
 HTTP_TIMEOUT = 300.0
 
 
@@ -63,6 +77,42 @@ def _check_rows(rows: Any, batch_id: str) -> dict[str, int]:
     return {"rows": count, "msisdn_sum": total, "bad_rows": bad}
 
 
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def child_handwritten(url: str, path: Path, batch_id: str) -> None:
+    import requests
+
+    form = {"username": USERNAME, "password": PASSWORD, "batch_id": batch_id}
+    words = EAPI_STATUS_WORDS
+    count = 0
+    with (
+        measured() as m,
+        requests.post(url + EAPI_GET_REPORT, data=form, stream=True, timeout=HTTP_TIMEOUT) as answer,
+        path.open("w", newline="", encoding="utf-8") as handle,
+    ):
+        answer.raise_for_status()
+        lines = answer.iter_lines(65536)
+        if not next(lines, b"").startswith(b"0|"):
+            raise RuntimeError("get_report refused")
+        writer = csv.writer(handle)
+        writer.writerow(["batch_id", "msisdn", "status_code", "status"])
+        for line in lines:
+            if not line.strip():
+                continue
+            msisdn, code = line.decode("iso-8859-1").split("|")[:2]
+            writer.writerow((batch_id, msisdn.strip(), code, words.get(code, "unknown")))
+            count += 1
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        checked = _check_rows(((r[0], r[1], r[2]) for r in reader), batch_id)
+    emit_result(m, reported_rows=count, file_bytes=path.stat().st_size, sha256=_digest(path), **checked)
+
+
 def child_operator(path: Path, batch_id: str) -> None:
     from airflow_provider_sms.operators.reports import SmsReportOperator
 
@@ -74,7 +124,8 @@ def child_operator(path: Path, batch_id: str) -> None:
         reader = csv.reader(handle)
         header = next(reader)
         checked = _check_rows(((r[0], r[1], r[2]) for r in reader), batch_id)
-    emit_result(m, reported_rows=int(result["rows"]), header=header, file_bytes=path.stat().st_size, **checked)
+    emit_result(m, reported_rows=int(result["rows"]), header=header, file_bytes=path.stat().st_size,
+                sha256=_digest(path), **checked)
 
 
 def child_raw(url: str, path: Path, batch_id: str) -> None:
@@ -113,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "raw":
         child_raw(args.url, Path(args.out), args.batch_id)
         return 0
+    if args.child == "handwritten":
+        child_handwritten(args.url, Path(args.out), args.batch_id)
+        return 0
 
     if args.quick:
         args.n, args.rounds = 100_000, 1
@@ -130,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in order:
                 out = work / f"{name}-{round_no}.{'csv' if name == 'operator' else 'txt'}"
                 argv_child = [__file__, "--child", name, "--out", str(out), "--batch-id", batch_id]
-                if name == "raw":
+                if name != "operator":
                     argv_child += ["--url", sim.url]
                 try:
                     result = run_child(argv_child, env)
@@ -144,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                 if result["rows"] != args.n or result["msisdn_sum"] != expected_sum or result["bad_rows"]:
                     problems.append(f"{result['rows']:,} rows (want {args.n:,}), {result['bad_rows']} bad, "
                                     f"numbers {'match' if result['msisdn_sum'] == expected_sum else 'DIFFER'}")
-                if name == "operator" and result["reported_rows"] != result["rows"]:
-                    problems.append(f"operator said {result['reported_rows']} rows, file has {result['rows']}")
+                if name != "raw" and result["reported_rows"] != result["rows"]:
+                    problems.append(f"{name} said {result['reported_rows']} rows, file has {result['rows']}")
                 failures += [f"{name}: {p}" for p in problems]
                 results[name].append(result)
                 growth = result["peak"] - result["rss_before"]
@@ -170,16 +224,31 @@ def main(argv: list[str] | None = None) -> int:
     # Paired per round (both ran in every round, in alternating order), then the median.
     pairs = zip(results["operator"], results["raw"], strict=True)
     slowdown = median([op["elapsed"] / raw["elapsed"] for op, raw in pairs])
+    hand_time = median([r["elapsed"] for r in results["handwritten"]])
+    vs_hand = median([op["elapsed"] / hw["elapsed"]
+                      for op, hw in zip(results["operator"], results["handwritten"], strict=True)])
+    ok_hand = vs_hand <= TARGET_VS_HANDWRITTEN
+    differ = sum(op["sha256"] != hw["sha256"] for op, hw in zip(results["operator"], results["handwritten"],
+                                                                 strict=True))
+    if differ:
+        print(f"  CORRECTNESS FAILURE: the operator's CSV differs from the hand-written one in {differ} rounds")
+        rows.append(SummaryRow(label, "identical CSV", f"differs in {differ} rounds", "identical", "FAILED"))
+        write_summary(args.summary_json, rows, [f"{label}: FAILED (CSV differs)"])
+        return 1
     op_growth = median([r["peak"] - r["rss_before"] for r in results["operator"]])
     raw_growth = median([r["peak"] - r["rss_before"] for r in results["raw"]])
     ok_growth = op_growth < TARGET_GROWTH
     line = (
-        f"{label}: operator {op_time:.2f} s ({args.n / op_time:,.0f} rows/s) | raw stream {raw_time:.2f} s "
+        f"{label}: operator {op_time:.2f} s ({args.n / op_time:,.0f} rows/s) | hand-written parser, identical CSV "
+        f"{hand_time:.2f} s | operator/hand-written time {vs_hand:.2f}x (target <= {TARGET_VS_HANDWRITTEN}x) "
+        f"{verdict(ok_hand)} | raw stream {raw_time:.2f} s "
         f"({args.n / raw_time:,.0f} rows/s) | operator/raw time {slowdown:.1f}x | "
         f"RSS growth operator {fmt_mb(op_growth)} (target < 50 MB) {verdict(ok_growth)}, raw {fmt_mb(raw_growth)} | "
         f"rows {args.n:,} / {args.n:,} both, checked | median of {args.rounds} rounds"
     )
     rows += [
+        SummaryRow(label, "operator / hand-written parser, identical CSV (wall time)", f"{vs_hand:.2f}x",
+                   f"<= {TARGET_VS_HANDWRITTEN}x", verdict(ok_hand)),
         SummaryRow(label, "operator / raw stream (wall time)", f"{slowdown:.1f}x", "-", "info"),
         SummaryRow(label, "operator peak RSS growth", fmt_mb(op_growth), "< 50 MB", verdict(ok_growth)),
         SummaryRow(label, "rows written (operator, raw)", f"{args.n:,}, {args.n:,}", f"{args.n:,}", "OK"),

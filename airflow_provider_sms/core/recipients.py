@@ -32,6 +32,7 @@ NumberCheck = Literal["valid", "possible"]
 
 _PUNCTUATION = re.compile(r"[\s.\-]")
 _INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9][0-9]{6,14})")
+_E164 = re.compile(r"\+([1-9][0-9]{6,14})")
 # What a written number may hold. phonenumbers would also read letters as keypad digits
 # ("1OOOO1" -> 166661), which texts a stranger, and strips extensions, which SMS cannot reach.
 _ALLOWED = re.compile(r"[\d\s+\-.()]+")
@@ -78,7 +79,7 @@ def _own_calling_code_split(digits: str, region: str) -> tuple[int, str] | None:
     (``447700100001`` with region GB); this takes that common case without its string parser.
     Anything less clear-cut returns None and goes to ``phonenumbers.parse``.
     """
-    code = phonenumbers.country_code_for_region(region)
+    code = _region_calling_code(region)
     prefix = str(code)
     if not code or not digits.startswith(prefix) or digits.startswith("0"):
         return None
@@ -88,20 +89,34 @@ def _own_calling_code_split(digits: str, region: str) -> tuple[int, str] | None:
     return None
 
 
-def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
-    """``(calling code, national significant number)`` of ``raw``."""
-    cleaned = _PUNCTUATION.sub("", raw)
-    international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
+def _region_calling_code(region: str) -> int:
+    try:
+        return _REGION_CODES[region]
+    except KeyError:
+        code = _REGION_CODES[region] = phonenumbers.country_code_for_region(region)
+        return code
+
+
+_REGION_CODES: dict[str, int] = {}
+
+
+def _parse(raw: str, default_region: str | None) -> tuple[int, str, bool]:
+    """``(calling code, national significant number, known to be valid)`` of ``raw``."""
+    international = _INTERNATIONAL_DIGITS.fullmatch(raw)  # most bulk lists: no punctuation to remove
+    cleaned = raw
+    if international is None:
+        cleaned = _PUNCTUATION.sub("", raw)
+        international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
     explicit = cleaned.startswith(("+", "00"))
     if international and (explicit or default_region is None):
         split = _country_code_split(international.group(1))
         if split is None:
             raise NumberProblem(raw, _POSSIBLE_REASONS[ValidationResult.INVALID_COUNTRY_CODE])
-        return split
+        return split[0], split[1], False
     if international and default_region is not None:
         own = _own_calling_code_split(international.group(1), default_region)
         if own is not None:
-            return own
+            return own[0], own[1], True  # checked against the number plan on the way
     if _ALLOWED.fullmatch(raw) is None:  # only the slow path can hold anything else
         raise NumberProblem(raw, _character_problem(raw))
     try:
@@ -117,7 +132,7 @@ def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
             NumberParseException.TOO_LONG: "too long",
         }.get(exc.error_type, "not a phone number")
         raise NumberProblem(raw, reason) from None
-    return int(number.country_code or 0), phonenumbers.national_significant_number(number)
+    return int(number.country_code or 0), phonenumbers.national_significant_number(number), False
 
 
 def _character_problem(raw: str) -> str:
@@ -153,8 +168,8 @@ def normalise_number(raw: str, default_region: str | None = None, check: NumberC
     text = str(raw).strip()
     if not text:
         raise NumberProblem(str(raw), "empty")
-    code, national = _parse(text, default_region.upper() if default_region else None)
-    if check == "valid" and is_valid_national(code, national):
+    code, national, valid = _parse(text, default_region.upper() if default_region else None)
+    if check == "valid" and (valid or is_valid_national(code, national)):
         return f"{code}{national}"
     problem = _possible_problem(code, national)
     if problem is not None:
@@ -206,7 +221,16 @@ def normalise_numbers(
     problems: list[Problem] = []
     region = default_region.upper() if default_region else None
     append = numbers.append  # a plain loop: this runs once per recipient of a bulk send
+    e164 = _E164.fullmatch if check == "valid" else None
     for index, raw in enumerate(split_recipients(value)):
+        # The usual bulk list is E.164 ("+447700900123"): read it here when it is valid, which is
+        # what normalise_number would answer; anything else (or invalid) takes the full path.
+        found = e164(raw) if e164 is not None else None
+        if found is not None:
+            split = _country_code_split(found[1])
+            if split is not None and is_valid_national(*split):
+                append(found[1])
+                continue
         try:
             append(normalise_number(raw, region, check))
         except NumberProblem as problem:

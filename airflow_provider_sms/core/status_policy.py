@@ -8,7 +8,8 @@ from typing import Literal
 
 from airflow_provider_sms.core.results import MessageStatus
 
-__all__ = ["OnFailedDelivery", "SuccessWhen", "Verdict", "failure_summary", "judge", "progress"]
+__all__ = ["OnFailedDelivery", "SuccessWhen", "Verdict", "failure_summary", "failure_summary_line", "judge",
+           "progress", "progress_line"]
 
 SuccessWhen = Literal["all_delivered", "all_final"]
 OnFailedDelivery = Literal["fail", "skip", "continue"]
@@ -55,10 +56,16 @@ def progress(statuses: Sequence[MessageStatus], sample: int = 5) -> str:
     failed = [s for s in statuses if s.status.is_failure]
     pending = sum(1 for s in statuses if not s.status.is_final)
     delivered = sum(1 for s in statuses if s.status.is_success)
-    line = f"{len(statuses)} messages: {pending} pending, {delivered} delivered, {len(failed)} failed"
+    return progress_line(len(statuses), pending, delivered, len(failed), failed, sample)
+
+
+def progress_line(total: int, pending: int, delivered: int, failed: int, first_failures: Sequence[MessageStatus],
+                  sample: int = 5) -> str:
+    """:func:`progress` from counts (``first_failures``: the failed messages known, in order)."""
+    line = f"{total} messages: {pending} pending, {delivered} delivered, {failed} failed"
     if failed:
-        shown = ", ".join(_who(s) for s in failed[:sample])
-        more = f", and {len(failed) - sample} more" if len(failed) > sample else ""
+        shown = ", ".join(_who(s) for s in first_failures[:sample])
+        more = f", and {failed - sample} more" if failed > sample else ""
         line += f" (first: {shown}{more})"
     return line
 
@@ -66,7 +73,13 @@ def progress(statuses: Sequence[MessageStatus], sample: int = 5) -> str:
 def failure_summary(statuses: Sequence[MessageStatus], limit: int = 100) -> str | None:
     """Every failed recipient, up to ``limit`` (then how many more); None when nothing failed."""
     failed = [s for s in statuses if s.status.is_failure]
+    return failure_summary_line(len(statuses), len(failed), failed, limit)
+
+
+def failure_summary_line(total: int, failed: int, first_failures: Sequence[MessageStatus],
+                         limit: int = 100) -> str | None:
+    """:func:`failure_summary` from counts (``first_failures``: the failed messages known, in order)."""
     if not failed:
         return None
-    more = f"; and {len(failed) - limit} more" if len(failed) > limit else ""
-    return f"{len(failed)} of {len(statuses)} messages failed: " + ", ".join(_who(s) for s in failed[:limit]) + more
+    more = f"; and {failed - limit} more" if failed > limit else ""
+    return f"{failed} of {total} messages failed: " + ", ".join(_who(s) for s in first_failures[:limit]) + more

@@ -11,10 +11,11 @@ import datetime as dt
 import importlib
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.core.receipt_polling import ReceiptBatch
 
-__all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for"]
+__all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for", "off_loop"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,9 @@ class SmsHook(BaseHook):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     default_host: ClassVar[str] = ""
     max_recipients_limit: ClassVar[int] = 1000
+    #: Chunk size when the connection sets none (None: ``max_recipients_limit``). A gateway whose
+    #: documents set no limit keeps a prudent default here and a higher ceiling in the limit.
+    default_recipients_per_request: ClassVar[int | None] = None
     max_groups_per_request: ClassVar[int] = 100
     default_timeout: ClassVar[float] = 30.0  # read timeout (s) when the connection sets none
     #: How long the gateway drops a repeated request with the same dedupe id (gateways with
@@ -170,6 +176,7 @@ class SmsHook(BaseHook):
         self.sms_conn_id = sms_conn_id or self.default_conn_name
         self.retry = retry
         self._preloaded: Connection | None = None
+        self._session: AsyncTransport | None = None
 
     @classmethod
     def for_connection(cls, connection: Connection, *, retry: RetryPolicy | None = None) -> SmsHook:
@@ -309,14 +316,38 @@ class SmsHook(BaseHook):
         return AsyncTransport(self.base_url(), gateway=self.gateway, timeout=self.settings.timeout,
                               retry=self.settings.retry, limits=self.settings.limits)
 
+    @asynccontextmanager
+    async def async_session(self) -> AsyncIterator[AsyncTransport]:
+        """Share one pooled async client among this hook's async calls until the block ends.
+
+        Triggers wrap their whole run in it, so every poll reuses the same connections.
+        """
+        transport = self.async_transport()
+        async with transport:
+            self._session = transport
+            try:
+                yield transport
+            finally:
+                self._session = None
+
+    def session_transport(self) -> AsyncTransport:
+        """The transport of the open :meth:`async_session`, else a new one (a client per call)."""
+        return self._session or self.async_transport()
+
     def close(self) -> None:
         if "transport" in self.__dict__:
             self.transport.close()
 
     @property
     def max_recipients_per_request(self) -> int:
-        """Chunk size for big sends: the connection's choice, capped at the gateway's limit."""
-        wanted = self.settings.max_recipients_per_request or self.max_recipients_limit
+        """Chunk size for big sends: the connection's choice (extra ``max_recipients_per_request``),
+        capped at the gateway's limit; else the gateway's default."""
+        configured = self.settings.max_recipients_per_request
+        if configured is not None and configured > self.max_recipients_limit:
+            raise SmsConfigurationError(
+                f"extra max_recipients_per_request must be at most {self.max_recipients_limit} for "
+                f"{self.hook_name}, got {configured}", gateway=self.gateway)
+        wanted = configured or self.default_recipients_per_request or self.max_recipients_limit
         return max(1, min(wanted, self.max_recipients_limit))
 
     # -- capabilities -----------------------------------------------------------------------------
@@ -612,6 +643,20 @@ def _form_widgets(form: ConnectionForm) -> dict[str, Any]:
             widgets[f.name] = StringField(label, validators=validators, widget=BS3TextFieldWidget(),
                                           description=text, default=default)
     return widgets
+
+
+#: Work over at least this many items is done in a worker thread by :func:`off_loop`.
+OFF_LOOP_ITEMS = 2_000
+
+
+async def off_loop(items: int, func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)``, in a worker thread when it handles ``items`` >= :data:`OFF_LOOP_ITEMS`, so
+    a poll of many statuses never holds up the triggerer's event loop for long."""
+    if items >= OFF_LOOP_ITEMS:
+        import asyncio
+
+        return await asyncio.to_thread(func, *args)
+    return func(*args)
 
 
 def hook_class_for(conn_type: str | None) -> type[SmsHook]:

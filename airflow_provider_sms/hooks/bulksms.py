@@ -21,8 +21,8 @@ from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult
 from airflow_provider_sms.exceptions import Problem, SmsConfigurationError, SmsTransientError, SmsValidationError
 from airflow_provider_sms.gateways.bulksms import BulkSmsCredentials, BulkSmsEapi, BulkSmsJsonApi, StatusPage
-from airflow_provider_sms.gateways.http import HttpResponse
-from airflow_provider_sms.hooks.base import MessageRef, SmsHook
+from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
+from airflow_provider_sms.hooks.base import MessageRef, SmsHook, off_loop
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.hooks.extras import load_extra
 
@@ -143,42 +143,39 @@ class BulkSmsHook(SmsHook):
 
     # -- statuses ---------------------------------------------------------------------------------
 
-    def batch_statuses(self, batch_id: str) -> list[MessageStatus]:
-        """Every recipient's status in one batch (EAPI ``get_report``; JSON one filtered listing, paged)."""
-        statuses: list[MessageStatus] = []
-        cursor: str | None = None
-        while True:
-            page: StatusPage = self.transport.call(self.api.status_request(batch_id, cursor),
-                                                   partial(self.api.parse_status, batch_id=batch_id))
-            statuses.extend(page.statuses)
-            cursor = page.next_cursor
-            if cursor is None:
-                return statuses
+    def batch_statuses(self, batch_id: str, wanted_ids: Sequence[str] = ()) -> list[MessageStatus]:
+        """Every recipient's status in one batch (EAPI ``get_report``; JSON one filtered listing, paged).
 
-    async def abatch_statuses(self, batch_id: str) -> list[MessageStatus]:
-        """Async twin of :meth:`batch_statuses`."""
-        transport = self.async_transport()
-        statuses: list[MessageStatus] = []
-        cursor: str | None = None
-        while True:
-            page: StatusPage = await transport.call(self.api.status_request(batch_id, cursor),
-                                                    partial(self.api.parse_status, batch_id=batch_id))
-            statuses.extend(page.statuses)
-            cursor = page.next_cursor
-            if cursor is None:
-                return statuses
+        :param wanted_ids: only these messages are needed (JSON API): the listing starts just above
+            the highest id and stops once past the lowest, without the closing empty page.
+        """
+        pager = _StatusPager(self.api, batch_id, wanted_ids)
+        while (request := pager.next_request()) is not None:
+            pager.add(self.transport.call(request, pager.parse))
+        return pager.statuses
+
+    async def abatch_statuses(self, batch_id: str, wanted_ids: Sequence[str] = ()) -> list[MessageStatus]:
+        """Async twin of :meth:`batch_statuses` (on the hook's :meth:`async_session` client when open)."""
+        transport = self.session_transport()
+        pager = _StatusPager(self.api, batch_id, wanted_ids)
+        while (request := pager.next_request()) is not None:
+            pager.add(await transport.call(request, pager.parse))
+        return pager.statuses
 
     def get_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
-        """One call per batch, however many messages of it are asked about."""
+        """One call per batch (pages of it on the JSON API), however many messages of it are asked
+        about; asked about single messages, the JSON API reads only the id range they span."""
         by_batch = _refs_by_batch(refs, self.gateway)
-        return [s for batch, wanted in by_batch.items() for s in _select(self.batch_statuses(batch), batch, wanted)]
+        return [s for batch, wanted in by_batch.items()
+                for s in _select(self.batch_statuses(batch, _wanted_ids(wanted)), batch, wanted)]
 
     async def aget_statuses(self, refs: Sequence[MessageRef],
                             since: dt.datetime | None = None) -> list[MessageStatus]:
-        by_batch = _refs_by_batch(refs, self.gateway)
+        by_batch = await off_loop(len(refs), _refs_by_batch, refs, self.gateway)
         found: list[MessageStatus] = []
         for batch, wanted in by_batch.items():
-            found.extend(_select(await self.abatch_statuses(batch), batch, wanted))
+            statuses = await self.abatch_statuses(batch, _wanted_ids(wanted))
+            found.extend(await off_loop(len(statuses) + len(wanted), _select, statuses, batch, wanted))
         return found
 
     # -- reports ----------------------------------------------------------------------------------
@@ -214,9 +211,7 @@ class BulkSmsHook(SmsHook):
         for batch_id in batch_ids:
             request = api.report_request(batch_id, optional_fields=fields)
             with self.transport.stream_lines(request, self._check_http, charset="iso-8859-1") as lines:
-                for row in api.iter_report_lines(lines, batch_id, fields):
-                    yield [batch_id, row.msisdn, str(row.status_code), row.status.value,
-                           *(row.fields.get(f, "") for f in fields)]
+                yield from api.iter_report_values(lines, batch_id, fields)
 
     def _json_delivery_rows(self, batch_ids: Sequence[str]) -> Iterator[Sequence[str]]:
         for batch_id in batch_ids:
@@ -269,6 +264,42 @@ class BulkSmsHook(SmsHook):
     def _check_http(self, response: HttpResponse) -> None:
         if response.status != 200:
             raise SmsTransientError(f"HTTP {response.status} from report", gateway=self.gateway, code=response.status)
+
+
+class _StatusPager:
+    """The pages of one batch's status listing: which request comes next, and when to stop.
+
+    With ``wanted_ids`` (all numeric, JSON API) the listing, newest first, starts at the highest
+    wanted id and ends at the page that reaches the lowest; otherwise it ends as the API asks, on
+    an empty page (it warns that a short page does not prove there are no more).
+    """
+
+    def __init__(self, api: BulkSmsEapi | BulkSmsJsonApi, batch_id: str, wanted_ids: Sequence[str]) -> None:
+        self.api = api
+        self.batch_id = batch_id
+        ids = [int(i) for i in wanted_ids if i.isascii() and i.isdigit()]
+        ranged = isinstance(api, BulkSmsJsonApi) and bool(ids) and len(ids) == len(wanted_ids)
+        self.lowest = min(ids) if ranged else None
+        self.cursor: str | None = str(max(ids) + 1) if ranged else None
+        self.statuses: list[MessageStatus] = []
+        self.done = False
+
+    def next_request(self) -> HttpRequest | None:
+        return None if self.done else self.api.status_request(self.batch_id, self.cursor)
+
+    def parse(self, response: HttpResponse) -> StatusPage:
+        return self.api.parse_status(response, batch_id=self.batch_id)
+
+    def add(self, page: StatusPage) -> None:
+        self.statuses.extend(page.statuses)
+        self.cursor = page.next_cursor
+        self.done = self.cursor is None or (self.lowest is not None and int(self.cursor) <= self.lowest)
+
+
+def _wanted_ids(wanted: Sequence[MessageRef]) -> list[str]:
+    """The message ids asked about, when every ref of the batch names one (else the whole batch is read)."""
+    ids = [r.message_id for r in wanted if r.message_id]
+    return ids if len(ids) == len(wanted) else []
 
 
 def _refs_by_batch(refs: Sequence[MessageRef], gateway: str) -> dict[str, list[MessageRef]]:

@@ -69,7 +69,10 @@ class NetMessengerHook(SmsHook):
         Capability.ADDRESS_BOOK, Capability.BACKGROUND_SEND, Capability.CANCEL, Capability.SUB_ACCOUNTS,
         Capability.SENT_LOOKUP, Capability.VALIDITY,
     })
-    max_recipients_limit = NetMessengerApi.max_recipients_per_request
+    # The vendor states no limit for numbers per Send: 200 by default, raised by the connection's
+    # extra max_recipients_per_request up to the protocol's ceiling.
+    max_recipients_limit = NetMessengerApi.recipients_ceiling
+    default_recipients_per_request = NetMessengerApi.max_recipients_per_request
     max_groups_per_request = 1  # DestinationAddress=Group|List names one group or list
 
     @cached_property
@@ -82,6 +85,7 @@ class NetMessengerHook(SmsHook):
             time_zone=str(settings.extra.get("time_zone") or DEFAULT_TIME_ZONE),
             cancel_action=str(settings.extra.get("cancel_action") or DEFAULT_CANCEL_ACTION),
             allow_unicode=settings.flag("allow_unicode"),
+            max_recipients_per_request=self.max_recipients_per_request,
         )
 
     def base_url(self) -> str:
@@ -180,9 +184,9 @@ class NetMessengerHook(SmsHook):
         return self.transport.call(request, parse)
 
     async def abackground_send(self, background_send_id: str) -> BackgroundSendMessages:
-        """Async twin of :meth:`background_send`."""
+        """Async twin of :meth:`background_send` (on the hook's :meth:`async_session` client when open)."""
         request = self.api.background_messages_request(background_send_id)
-        return await self.async_transport().call(
+        return await self.session_transport().call(
             request, partial(self.api.parse_background_messages, background_send_id=background_send_id))
 
     def message_status(self, message_id: str) -> MessageStatus:
@@ -191,13 +195,12 @@ class NetMessengerHook(SmsHook):
             self.api.status_request(message_id), partial(self.api.parse_status, message_id=message_id))
 
     def get_statuses(self, refs: Sequence[MessageRef], since: dt.datetime | None = None) -> list[MessageStatus]:
-        """Background sends via ``GetBGMessages``; single messages one by one when few (or no
-        ``since`` is known), otherwise from one Messages report covering ``since`` until now."""
-        found: list[MessageStatus] = []
-        for ref in refs:
-            if ref.message_id is None and ref.batch_id:
-                found.extend(_background_statuses(self.background_send(ref.batch_id)))
-        singles = [r.message_id for r in refs if r.message_id]
+        """Background sends via ``GetBGMessages`` (one call each, however many of its messages are
+        asked about); single messages one by one when few (or no ``since`` is known), otherwise
+        from one Messages report covering ``since`` until now."""
+        backgrounds, singles = _status_plan(refs)
+        found = [s for bg, wanted in backgrounds.items()
+                 for s in _background_statuses(self.background_send(bg), wanted)]
         if len(singles) <= _SINGLE_STATUS_LIMIT or since is None:
             found.extend(self.message_status(m) for m in singles)
         else:
@@ -212,17 +215,16 @@ class NetMessengerHook(SmsHook):
         Many single messages with a known ``since`` are read from one streamed Messages report, in a
         worker thread so the triggerer's event loop never waits on it.
         """
-        singles = [r for r in refs if r.message_id]
+        backgrounds, singles = _status_plan(refs)
         if since is not None and len(singles) > _SINGLE_STATUS_LIMIT:
             return await asyncio.to_thread(self.get_statuses, refs, since)
-        transport = self.async_transport()
+        transport = self.session_transport()
         found: list[MessageStatus] = []
-        for ref in refs:
-            if ref.message_id is None and ref.batch_id:
-                found.extend(_background_statuses(await self.abackground_send(ref.batch_id)))
-            elif ref.message_id:
-                found.append(await transport.call(self.api.status_request(ref.message_id),
-                                                  partial(self.api.parse_status, message_id=ref.message_id)))
+        for bg, wanted in backgrounds.items():
+            found.extend(_background_statuses(await self.abackground_send(bg), wanted))
+        for message_id in singles:
+            found.append(await transport.call(self.api.status_request(message_id),
+                                              partial(self.api.parse_status, message_id=message_id)))
         return found
 
     # -- reports ----------------------------------------------------------------------------------
@@ -352,15 +354,35 @@ def _inbound_columns(header: Sequence[str], gateway: str) -> dict[str, int]:
     return found
 
 
-def _background_statuses(answer: BackgroundSendMessages) -> list[MessageStatus]:
+def _status_plan(refs: Sequence[MessageRef]) -> tuple[dict[str, list[str]], list[str]]:
+    """Background sends to read, each with the message ids wanted from it (empty: all of them),
+    and the single message ids to look up."""
+    backgrounds: dict[str, list[MessageRef]] = {}
+    singles: list[str] = []
+    for ref in refs:
+        if ref.batch_id:
+            backgrounds.setdefault(ref.batch_id, []).append(ref)
+        elif ref.message_id:
+            singles.append(ref.message_id)
+    wanted = {bg: [r.message_id for r in rs if r.message_id] for bg, rs in backgrounds.items()}
+    return {bg: ids if len(ids) == len(backgrounds[bg]) else [] for bg, ids in wanted.items()}, singles
+
+
+def _background_statuses(answer: BackgroundSendMessages, wanted: Sequence[str] = ()) -> list[MessageStatus]:
+    """The statuses of a background send: all of them, or those of ``wanted`` message ids."""
     if not answer.finished:
         running = "background send still running"
+        if wanted:
+            return [MessageStatus(DeliveryStatus.PENDING, message_id=m, batch_id=answer.background_send_id,
+                                  text=running) for m in wanted]
         return [MessageStatus(DeliveryStatus.PENDING, batch_id=answer.background_send_id, text=running)]
+    if wanted:
+        return _pick(answer.statuses(), wanted, answer.background_send_id)
     return answer.statuses()
 
 
-def _pick(statuses: Iterable[MessageStatus], wanted: Sequence[str]) -> list[MessageStatus]:
+def _pick(statuses: Iterable[MessageStatus], wanted: Sequence[str], batch_id: str | None = None) -> list[MessageStatus]:
     """The statuses of ``wanted`` ids from a report; an id not listed yet counts as pending."""
     want = set(wanted)
     by_id = {s.message_id: s for s in statuses if s.message_id in want}
-    return [by_id.get(m) or MessageStatus(DeliveryStatus.PENDING, message_id=m) for m in wanted]
+    return [by_id.get(m) or MessageStatus(DeliveryStatus.PENDING, message_id=m, batch_id=batch_id) for m in wanted]

@@ -11,6 +11,7 @@ name, invalid number) are not refused here: the operator reports them as rejects
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,35 @@ def _decoded(lines: Iterable[bytes]) -> Iterator[str]:
         if "\x00" in text:  # UTF-16 text decodes as "valid" UTF-8 full of NULs
             raise _fail(f"line {number} holds a NUL byte (is the file UTF-16?); save the file as UTF-8")
         yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+class _NulFound(Exception):
+    """A NUL byte in the file: the line-by-line read names its line."""
+
+
+class _NulGuard(io.BufferedIOBase):
+    """A binary file as the ``io`` module reads it, refusing NUL bytes (UTF-16 files are full of
+    them, and they decode as "valid" UTF-8); the file itself is closed by its owner."""
+
+    def __init__(self, handle: Any) -> None:
+        super().__init__()
+        self._handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._checked(self._handle.read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        reader = getattr(self._handle, "read1", None)
+        return self._checked(reader(size) if reader is not None else self._handle.read(size if size > 0 else 65536))
+
+    @staticmethod
+    def _checked(data: bytes) -> bytes:
+        if b"\x00" in data:
+            raise _NulFound
+        return data
 
 
 class ContactSource:
@@ -70,11 +100,35 @@ class ContactSource:
     def _column(self, field: str) -> str:
         return self.columns.get(field, field)
 
+    def _open(self) -> Any:
+        return open(self.source, "rb") if isinstance(self.source, str) else self.source.open("rb")
+
     def _records(self) -> Iterator[list[str]]:
-        """Header then rows of the CSV file, as lists of strings, read line by line."""
+        """Header then rows of the CSV file, as lists of strings.
+
+        Read by the ``io`` and ``csv`` modules in C (a million-row file twice, once to check and
+        once to upload); at the first undecodable byte, NUL or unreadable line the file is read
+        again line by line, which names the line and the reason.
+        """
+        delivered = 0
+        try:
+            guarded: Any = _NulGuard  # a BufferedIOBase, which typeshed's TextIOWrapper does not list
+            with self._open() as handle, io.TextIOWrapper(guarded(handle), encoding="utf-8-sig", newline="") as text:
+                for record in csv.reader(text):
+                    delivered += 1
+                    yield record
+            return
+        except (UnicodeDecodeError, csv.Error, _NulFound):
+            pass
+        for seen, record in enumerate(self._records_line_by_line(), start=1):
+            if seen > delivered:  # not reached for a bad file: the line-by-line read fails first
+                yield record
+        raise _fail("cannot be read as UTF-8 CSV")
+
+    def _records_line_by_line(self) -> Iterator[list[str]]:
+        """:meth:`_records` the slow way, with an error naming the line."""
         # Closed by the with below, once the generator is exhausted or closed.
-        handle = open(self.source, "rb") if isinstance(self.source, str) else self.source.open("rb")  # noqa: SIM115
-        with handle:
+        with self._open() as handle:
             reader = csv.reader(_decoded(handle))
             try:
                 yield from reader

@@ -110,11 +110,15 @@ class SmsContactImportOperator(BaseOperator):
         self.rejects_path = rejects_path
         self.max_rejects = max_rejects
 
-    def _contact(self, row: Mapping[str, Any], settings: GatewaySettings) -> tuple[dict[str, str], str | None]:
-        """The row as contact fields with a normalised number, or the reason it cannot be imported."""
+    def _contact(self, row: Mapping[str, Any], settings: GatewaySettings,
+                 keys: Sequence[tuple[str, str]]) -> tuple[dict[str, str], str | None]:
+        """The row as contact fields with a normalised number, or the reason it cannot be imported.
+
+        :param keys: ``(contact field, row key)`` of every field (worked out once per run).
+        """
         from airflow_provider_sms.core.recipients import NumberProblem, normalise_number
 
-        contact = {f: str(row.get(self.columns.get(f, f)) or "").strip() for f in _FIELDS}
+        contact = {f: str(row.get(key) or "").strip() for f, key in keys}
         if not contact["name"]:
             return contact, "no name"
         try:
@@ -146,9 +150,10 @@ class SmsContactImportOperator(BaseOperator):
                 expected = source.check()  # the whole file, before the first upload
                 self.log.info("contact source checked: %d rows", expected)
                 chunk: list[tuple[int, dict[str, str]]] = []
+                keys = [(f, self.columns.get(f, f)) for f in _FIELDS]
                 for index, row in enumerate(source.rows(), start=1):
                     totals["rows"] += 1
-                    contact, problem = self._contact(row, settings)
+                    contact, problem = self._contact(row, settings, keys)
                     if problem is not None:
                         totals["invalid"] += 1
                         rejects.add(index, contact["name"], contact["number"], "validation", "invalid", problem)

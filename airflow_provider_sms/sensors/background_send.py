@@ -25,8 +25,10 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
     :param background_send_id: the id returned by a group/list send, or that send's return value
         (``group_send.output``), whose first background send is watched. Templated.
     :param deferrable: wait in the triggerer instead of a worker slot.
-    :return: ``{"background_send_id", "total", "messages": [{"message_id", "destination",
-        "status_word", "status", "final"}, ...]}``.
+    :return: ``{"background_send_id", "total", "counts": {status: n}, "messages": [{"message_id",
+        "destination", "status_word", "status", "final"}, ...], "messages_complete": bool}``:
+        every message up to 10,000, above that only those that failed (``messages_complete``
+        false; the counts stay exact).
 
     A group or list small enough for the gateway to send in the foreground (NetMessenger: at most
     200 members) may come back without a background-send id: its messages went out with the
@@ -59,15 +61,14 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
 
     def _result(self, answer: BackgroundSend) -> dict[str, Any]:
         from airflow_provider_sms.core.status_policy import failure_summary, progress
+        from airflow_provider_sms.core.status_wait import background_summary
 
         statuses = answer.statuses()
         self.log.info("background send %s finished: %s", answer.background_send_id, progress(statuses))
         summary = failure_summary(statuses)
         if summary:
             self.log.warning("%s", summary)
-        data = answer.to_dict()
-        return {"background_send_id": data["background_send_id"], "total": len(data["messages"]),
-                "messages": data["messages"]}
+        return background_summary(answer)
 
     def _foreground_groups(self) -> list[str] | None:
         """The groups of a send result that ran in the foreground (accepted, no background id), else None."""
@@ -104,6 +105,22 @@ class SmsBackgroundSendSensor(SmsDeferrableSensor):
                                         poll_interval=float(self.poke_interval))
 
     def conclude_event(self, context: Context, event: dict[str, Any]) -> Any:
-        from airflow_provider_sms.core.results import BackgroundSend
+        from airflow_provider_sms.core.results import BackgroundSend, DeliveryStatus, MessageStatus
+        from airflow_provider_sms.core.status_policy import failure_summary_line, progress_line
+        from airflow_provider_sms.core.status_wait import unpack
 
-        return self._result(BackgroundSend.from_dict(event["background_send"]))
+        if "background_send" in event:  # an event of a trigger from before issue 13
+            return self._result(BackgroundSend.from_dict(event["background_send"]))
+        result: dict[str, Any] = unpack(event["background_summary"])
+        counts = {DeliveryStatus(s): int(n) for s, n in result.get("counts", {}).items()}
+        failed = [MessageStatus(DeliveryStatus(m["status"]), recipient=m["destination"], message_id=m["message_id"],
+                                code=m["status_word"]) for m in result.get("messages", [])]
+        failed = [s for s in failed if s.status.is_failure]
+        self.log.info("background send %s finished: %s", result.get("background_send_id"), progress_line(
+            int(result.get("total", 0)), sum(n for s, n in counts.items() if not s.is_final),
+            counts.get(DeliveryStatus.DELIVERED, 0), sum(n for s, n in counts.items() if s.is_failure), failed))
+        summary = failure_summary_line(int(result.get("total", 0)),
+                                       sum(n for s, n in counts.items() if s.is_failure), failed)
+        if summary:
+            self.log.warning("%s", summary)
+        return result

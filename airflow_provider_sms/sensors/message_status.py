@@ -14,7 +14,7 @@ from airflow_provider_sms.sensors.base import SmsDeferrableSensor, load_xcom
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_sms.core.results import MessageStatus
+    from airflow_provider_sms.core.status_wait import StatusTally
     from airflow_provider_sms.hooks.base import MessageRef, SmsHook
     from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
 
@@ -36,7 +36,13 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         failed), ``skip`` (mark the task skipped), or ``continue`` (wait for all and succeed, reporting failures).
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param failure_log_limit: the final summary in the task log names at most this many failed recipients.
-    :return: ``{"statuses": [...], "delivered": n, "failed": n, "total": n}``.
+    :return: ``{"total": n, "delivered": n, "failed": n, "pending": n, "counts": {status: n},
+        "statuses": [...], "statuses_complete": bool}``. ``statuses`` lists every message while the
+        wait holds at most 10,000 (``statuses_complete`` true); above that, only the messages that
+        did not succeed (at most 10,000 of them; the counts stay exact), so XCom stays small.
+
+    Each poke after the first (and each trigger poll) asks the gateway only about the messages
+    that are not final yet; a deferred wait hands what the first poke found to the trigger.
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "messages", "batch_ids", "message_ids")
@@ -90,39 +96,43 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
             raise AirflowFailException("no messages to watch: give messages, batch_ids or message_ids")
         return refs
 
-    def _conclude(self, statuses: Sequence[MessageStatus]) -> PokeReturnValue:
-        from airflow_provider_sms.core.status_policy import failure_summary, judge, progress
-
-        verdict = judge(statuses, self.success_when, self.on_failed_delivery)
-        self.log.info("%s", progress(statuses))
+    def _conclude(self, tally: StatusTally) -> PokeReturnValue:
+        verdict = tally.judge(self.success_when, self.on_failed_delivery)
+        self.log.info("%s", tally.progress())
         if not verdict.done:
             return PokeReturnValue(is_done=False)
-        summary = failure_summary(statuses, self.failure_log_limit)
+        summary = tally.failure_summary(self.failure_log_limit)
         if summary:
             self.log.warning("%s", summary)
         if verdict.failed and self.on_failed_delivery != "continue":
             sample = ", ".join(f"{s.recipient or s.message_id}: {s.status.value} ({s.code})"
                                for s in verdict.failed[:10])
-            text = f"{len(verdict.failed)} messages were not delivered: {sample}"
+            text = f"{tally.failed} messages were not delivered: {sample}"
             if self.on_failed_delivery == "skip":
                 raise AirflowSkipException(text)
             raise AirflowFailException(text)
-        delivered = sum(1 for s in statuses if s.status.is_success)
-        return PokeReturnValue(is_done=True, xcom_value={
-            "statuses": [s.to_dict() for s in statuses],
-            "total": len(statuses),
-            "delivered": delivered,
-            "failed": sum(1 for s in statuses if s.status.is_failure),
-        })
+        return PokeReturnValue(is_done=True, xcom_value=tally.summary())
 
     def poke(self, context: Context) -> PokeReturnValue:
+        """One look: the first asks about every message, later ones (same sensor run) only about
+        those not final yet."""
         from airflow_provider_sms._airflow_errors import airflow_errors
-        from airflow_provider_sms.hooks.base import get_sms_hook
+        from airflow_provider_sms._gc import gc_held
+        from airflow_provider_sms.core.status_wait import StatusTally
+        from airflow_provider_sms.hooks.base import MessageRef, get_sms_hook
 
-        with airflow_errors():
+        with airflow_errors(), gc_held():
             hook = functools.cache(lambda: get_sms_hook(self.sms_conn_id))
-            refs = self._refs(hook)
-            return self._conclude(hook().read_statuses(refs, self._since()))
+            tally: StatusTally | None = getattr(self, "_tally", None)
+            if tally is None:
+                refs = self._refs(hook)
+                tally = StatusTally()
+            else:
+                refs = [MessageRef(*ref) for ref in tally.to_ask()]
+            statuses = hook().read_statuses(refs, self._since())
+            tally.record([(r.batch_id, r.message_id, r.recipient) for r in refs], statuses)
+            self._tally = tally
+            return self._conclude(tally)
 
     def _since(self) -> dt.datetime | None:
         from airflow_provider_sms.operators.inputs import as_datetime
@@ -135,12 +145,17 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
 
     def trigger(self, context: Context) -> SmsMessageStatusTrigger:
         from airflow_provider_sms.hooks.base import get_sms_hook
-        from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
+        from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger, pack_refs
 
         since = self._since()
+        tally: StatusTally | None = getattr(self, "_tally", None)
+        hook = functools.cache(lambda: get_sms_hook(self.sms_conn_id))
         return SmsMessageStatusTrigger(
             sms_conn_id=self.sms_conn_id,
-            refs=[r.to_dict() for r in self._refs(lambda: get_sms_hook(self.sms_conn_id))],
+            # What the first poke found travels packed: the trigger asks only about pending messages.
+            refs="" if tally is not None else pack_refs([(r.batch_id, r.message_id, r.recipient)
+                                                          for r in self._refs(hook)]),
+            tally=tally.pack() if tally is not None else None,
             poll_interval=float(self.poke_interval),
             success_when=self.success_when,
             on_failed_delivery=self.on_failed_delivery,
@@ -149,8 +164,14 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
 
     def conclude_event(self, context: Context, event: dict[str, Any]) -> Any:
         from airflow_provider_sms.core.results import MessageStatus
+        from airflow_provider_sms.core.status_wait import StatusTally
 
-        result = self._conclude([MessageStatus.from_dict(s) for s in event["statuses"]])
+        if "tally" in event:
+            tally = StatusTally.unpack(event["tally"])
+        else:  # an event of a trigger from before issue 13: every status listed
+            tally = StatusTally()
+            tally.record([], [MessageStatus.from_dict(s) for s in event["statuses"]])
+        result = self._conclude(tally)
         if not result.is_done:
             raise AirflowFailException("trigger ended before the messages were final")
         return result.xcom_value

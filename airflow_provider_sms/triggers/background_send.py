@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 class SmsBackgroundSendTrigger(GatewayPollingTrigger):
     """Yield one event with the background send's messages once the gateway says it has finished.
 
+    The event is ``{"status": "done", "background_summary": <packed background_summary()>}``.
+
     :param sms_conn_id: SMS connection.
     :param background_send_id: the id a group/list send returned.
     :param poll_interval: seconds between polls.
@@ -34,10 +36,12 @@ class SmsBackgroundSendTrigger(GatewayPollingTrigger):
 
     async def poll(self, hook: SmsHook) -> dict[str, Any] | None:
         from airflow_provider_sms.core.status_policy import progress
+        from airflow_provider_sms.core.status_wait import background_summary, pack
 
         answer = await hook.abackground_send(self.background_send_id)
         if not answer.finished:
             log.info("background send %s is still running", self.background_send_id)
             return None
         log.info("background send %s finished: %s", self.background_send_id, progress(answer.statuses()))
-        return {"background_send": answer.to_dict()}
+        # Packed counts and failures (every message up to 10,000): the event stays small.
+        return {"background_summary": pack(background_summary(answer))}

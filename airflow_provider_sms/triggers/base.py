@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_sms._gc import gc_held
+
 if TYPE_CHECKING:
     from airflow_provider_sms.hooks.base import SmsHook
 
@@ -112,6 +114,12 @@ class GatewayPollingTrigger(BaseTrigger):
         """One look at the gateway: the event payload when done, else None."""
         raise NotImplementedError
 
+    async def poll_once(self, hook: SmsHook) -> dict[str, Any] | None:
+        """:meth:`poll` with the garbage collector held: a big poll's objects would otherwise trigger
+        full collections that stall the triggerer's event loop (see :mod:`.._gc`)."""
+        with gc_held():
+            return await self.poll(hook)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_sms.exceptions import SmsError
 
@@ -120,22 +128,29 @@ class GatewayPollingTrigger(BaseTrigger):
         except SmsError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
             return
+        # The event is yielded after the session's client is closed: a triggerer that stops
+        # iterating after the event must not leave a connection (or a pending close) behind.
+        yield await self._poll_until_event(hook)
+
+    async def _poll_until_event(self, hook: SmsHook) -> TriggerEvent:
+        """Poll on one pooled client until :meth:`poll` has a payload or polling keeps failing."""
+        from airflow_provider_sms.exceptions import SmsError
+
         errors = 0
-        while True:
-            try:
-                payload = await self.poll(hook)
-            except SmsError as error:
-                errors += 1
-                log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
-                if not error.retryable or errors >= self.max_consecutive_errors:
-                    yield TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
-                    return
-                # Back off while the gateway fails, so a short poll interval does not spend the
-                # whole error budget within seconds of a brief outage.
-                await _pause(error_backoff(self.poll_interval, errors))
-                continue
-            errors = 0
-            if payload is not None:
-                yield TriggerEvent({"status": "done", **payload})
-                return
-            await _pause(self.poll_interval)
+        async with hook.async_session():  # one pooled client for every poll of this run
+            while True:
+                try:
+                    payload = await self.poll_once(hook)
+                except SmsError as error:
+                    errors += 1
+                    log.warning("poll failed (%d/%d): %s", errors, self.max_consecutive_errors, error)
+                    if not error.retryable or errors >= self.max_consecutive_errors:
+                        return TriggerEvent({"status": "error", "message": str(error), "retryable": error.retryable})
+                    # Back off while the gateway fails, so a short poll interval does not spend the
+                    # whole error budget within seconds of a brief outage.
+                    await _pause(error_backoff(self.poll_interval, errors))
+                    continue
+                errors = 0
+                if payload is not None:
+                    return TriggerEvent({"status": "done", **payload})
+                await _pause(self.poll_interval)

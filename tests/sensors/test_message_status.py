@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException, TaskDeferred
 
+from airflow_provider_sms.core.status_wait import StatusTally
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
 from airflow_provider_sms.simulator import SimulatorServer
@@ -38,8 +39,11 @@ def test_poke_waits_then_returns_statuses(bulksms_conn: str, sms_simulator: Simu
     assert value["delivered"] == 2 and value["total"] == 2
     assert {s["recipient"]: s["status"] for s in value["statuses"]} == {A: "delivered", B: "delivered"}
     status_calls = [p for m, p in sms_simulator.bulksms.requests if "status_reports" in p or m == "GET"]
-    # One status call per batch and poke (JSON pages end on an empty page), not one per message.
-    assert len(status_calls) == (2 if api == "eapi" else 4)
+    # One status call per batch and poke, not one per message. JSON: the first poke's listing ends
+    # on an empty page; the second asks for the pending messages' id range only, no empty page.
+    assert len(status_calls) == (2 if api == "eapi" else 3)
+    assert value["statuses_complete"] is True and value["pending"] == 0
+    assert value["counts"] == {"delivered": 2}
 
 
 def test_one_status_call_per_batch(bulksms_conn: str, sms_simulator: SimulatorServer, api: str) -> None:
@@ -118,7 +122,49 @@ def test_trigger_polls_until_final(bulksms_conn: str, sms_simulator: SimulatorSe
         return await asyncio.wait_for(task, timeout=30)
 
     event = asyncio.run(scenario())
-    assert event.payload["statuses"][0]["status"] == "delivered"
+    tally = StatusTally.unpack(event.payload["tally"])
+    assert [s.status.value for s in tally.statuses()] == ["delivered"]
+
+
+def test_later_polls_ask_only_about_pending_messages(bulksms_conn: str, sms_simulator: SimulatorServer,
+                                                    api: str) -> None:
+    early = _send(bulksms_conn, [A])
+    sms_simulator.clock.advance(60)  # A is final
+    late = _send(bulksms_conn, [B])
+    sensor = _sensor(bulksms_conn, {"batch_ids": [*early["batch_ids"], *late["batch_ids"]]}, deferrable=True)
+    before = len(sms_simulator.bulksms.requests)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context())
+    first = len(sms_simulator.bulksms.requests) - before
+    assert first == (2 if api == "eapi" else 4)  # both batches (JSON: a page and an empty page each)
+    _, kwargs = deferred.value.trigger.serialize()
+    trigger = SmsMessageStatusTrigger(**kwargs)
+
+    async def poll_until_done() -> Any:
+        from airflow_provider_sms.hooks.base import get_sms_hook
+
+        hook = get_sms_hook(bulksms_conn)
+        async with hook.async_session() as transport:
+            assert await trigger.poll_once(hook) is None  # B is still pending
+            sms_simulator.clock.advance(60)
+            done = await trigger.poll_once(hook)
+            return done, transport.clients_opened
+
+    before = len(sms_simulator.bulksms.requests)
+    payload, clients = asyncio.run(poll_until_done())
+    asked = sms_simulator.bulksms.requests[before:]
+    assert len(asked) == 2 and clients == 1  # one request per poll, for B's batch only, on one client
+    value = sensor.execute_complete(context(), event={"status": "done", **payload})
+    assert value["delivered"] == 2 and value["total"] == 2
+    assert {s["recipient"] for s in value["statuses"]} == {A, B}
+
+
+def test_an_event_from_an_older_trigger_is_still_read(bulksms_conn: str) -> None:
+    statuses = [{"status": "delivered", "recipient": A, "message_id": "1", "batch_id": "9", "code": "11",
+                 "text": None, "final": True}]
+    value = _sensor(bulksms_conn, {"batch_ids": ["9"]}).execute_complete(
+        context(), event={"status": "done", "statuses": statuses})
+    assert value["delivered"] == 1 and value["statuses"][0]["recipient"] == A
 
 
 def test_trigger_reports_errors(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:

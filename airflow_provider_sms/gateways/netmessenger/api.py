@@ -194,9 +194,13 @@ class NetMessengerApi:
 
     gateway: str = GATEWAY
     max_recipients_per_request: int = 200
-    """Numbers per Send request. [infer] The API states no limit ("use POST for many"); 200 is
-    the size above which the vendor moves list sends to the background, so a numbers send of this
-    size still answers promptly and a lost answer leaves at most 200 recipients in doubt."""
+    """Numbers per Send request by default. [infer] The API states no limit ("use POST for many");
+    200 is the size above which the vendor moves list sends to the background, so a numbers send
+    of this size still answers promptly and a lost answer leaves at most 200 recipients in doubt.
+    The constructor's ``max_recipients_per_request`` raises it up to :attr:`recipients_ceiling`."""
+    recipients_ceiling: int = 10_000
+    """The most numbers one Send may carry here, whatever is configured: the POST body stays
+    near 130 KB and a lost answer leaves at most this many recipients in doubt."""
     max_parts_limit: int = 3
     """``Body`` is at most 459 characters = 3 concatenated GSM-7 parts of 153 (160 unsplit)."""
     body_max_chars: int = 459
@@ -221,7 +225,16 @@ class NetMessengerApi:
         cancel_action: str = DEFAULT_CANCEL_ACTION,
         allow_unicode: bool = False,
         get_all_message_ids: bool = False,
+        max_recipients_per_request: int | None = None,
     ) -> None:
+        if max_recipients_per_request is not None:
+            if isinstance(max_recipients_per_request, bool) or not (
+                    isinstance(max_recipients_per_request, int)
+                    and 1 <= max_recipients_per_request <= self.recipients_ceiling):
+                raise SmsConfigurationError(
+                    f"max_recipients_per_request must be a whole number from 1 to {self.recipients_ceiling}, "
+                    f"got {max_recipients_per_request!r}", gateway=GATEWAY)
+            self.max_recipients_per_request = max_recipients_per_request
         if not token or not token.strip():
             raise SmsConfigurationError("the NetMessenger API token is empty", gateway=GATEWAY)
         try:
@@ -906,6 +919,7 @@ class NetMessengerApi:
         details: dict[int, list[str]] = {}
         notes: list[str] = []
         in_details = False
+        outcomes: dict[str, ImportOutcome] = {}  # result words repeat: each is looked up once
         for line in answer.lines:
             if not line:
                 in_details = in_details or bool(results)
@@ -917,7 +931,9 @@ class NetMessengerApi:
                 notes.append(self.safe_text(line))
                 continue
             number, text = int(match.group(1)), match.group(2).strip()
-            outcome = import_outcome(text)
+            outcome = outcomes.get(text)
+            if outcome is None:
+                outcome = outcomes[text] = import_outcome(text)
             if not in_details and number in seen and outcome is ImportOutcome.UNKNOWN:
                 in_details = True  # details without the blank line in between
             if in_details:
@@ -927,8 +943,10 @@ class NetMessengerApi:
                 seen.add(number)
         if not results:
             raise self._unreadable("ImportContactsCSV", "without readable per-line results")
+        safe: dict[str, str] = {}  # scrubbing is costly and "Success" comes back thousands of times
         lines = tuple(
-            ImportLine(number, outcome, self.safe_text(text), tuple(details.pop(number, ())))
+            ImportLine(number, outcome, safe.get(text) or safe.setdefault(text, self.safe_text(text)),
+                       tuple(details.pop(number, ())))
             for number, outcome, text in results
         )
         notes += [f"line {number}: {reason}" for number, reasons in details.items() for reason in reasons]

@@ -1,0 +1,220 @@
+"""FROZEN COPY of the implementation before issue 13 (reference for the equivalence test; do not edit).
+
+Phone numbers in, international digits out (no ``+``, no ``00``), with every bad one reported at once.
+
+Parsing and validity come from ``phonenumbers`` (Google's libphonenumber metadata). Numbers that are
+already in international form take a fast path that skips the string parser, because bulk sends
+validate hundreds of thousands of them before the first request goes out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+
+from airflow_provider_sms.exceptions import Problem, SmsValidationError
+from tests.core.reference.old_number_plan import is_valid_national, own_code_is_international
+
+__all__ = [
+    "ALLOWED_CHARACTERS",
+    "NumberCheck",
+    "NumberProblem",
+    "iter_recipients",
+    "normalise_number",
+    "normalise_numbers",
+    "split_recipients",
+]
+
+NumberCheck = Literal["valid", "possible"]
+
+_PUNCTUATION = re.compile(r"[\s.\-]")
+_INTERNATIONAL_DIGITS = re.compile(r"(?:\+|00)?([1-9][0-9]{6,14})")
+# What a written number may hold. phonenumbers would also read letters as keypad digits
+# ("1OOOO1" -> 166661), which texts a stranger, and strips extensions, which SMS cannot reach.
+_ALLOWED = re.compile(r"[\d\s+\-.()]+")
+_EXTENSION = re.compile(r"(?:ext(?:ension)?|xtn?|x|#)\s*[.=:]?\s*\d+\s*$", re.IGNORECASE)
+ALLOWED_CHARACTERS = "digits, spaces, '+', '-', '.', '(' and ')'"
+_POSSIBLE_REASONS = {
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country calling code",
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "wrong length for its country",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "local number only, needs an area code",
+}
+
+
+@dataclass(frozen=True)
+class NumberProblem(ValueError):
+    """Why one input is not a usable phone number."""
+
+    raw: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.raw!r}: {self.reason}"
+
+
+_CALLING_CODES = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+
+
+def _country_code_split(digits: str) -> tuple[int, str] | None:
+    # Country calling codes are prefix-free (ITU E.164), so the first 1-3 digit prefix that
+    # libphonenumber knows is the country code.
+    for size in (1, 2, 3):
+        code = _CALLING_CODES.get(digits[:size])
+        if code is not None:
+            national = digits[size:]
+            return (code, national) if national else None
+    return None
+
+
+def _own_calling_code_split(digits: str, region: str) -> tuple[int, str] | None:
+    """Bare digits that start with the default region's own calling code, read as international.
+
+    libphonenumber reads them so when the rest is a number of that country and the whole is not
+    (``447700100001`` with region GB); this takes that common case without its string parser.
+    Anything less clear-cut returns None and goes to ``phonenumbers.parse``.
+    """
+    code = phonenumbers.country_code_for_region(region)
+    prefix = str(code)
+    if not code or not digits.startswith(prefix) or digits.startswith("0"):
+        return None
+    national = digits[len(prefix):]
+    if national and own_code_is_international(region, code, digits) and is_valid_national(code, national):
+        return code, national
+    return None
+
+
+def _parse(raw: str, default_region: str | None) -> tuple[int, str]:
+    """``(calling code, national significant number)`` of ``raw``."""
+    cleaned = _PUNCTUATION.sub("", raw)
+    international = _INTERNATIONAL_DIGITS.fullmatch(cleaned)
+    explicit = cleaned.startswith(("+", "00"))
+    if international and (explicit or default_region is None):
+        split = _country_code_split(international.group(1))
+        if split is None:
+            raise NumberProblem(raw, _POSSIBLE_REASONS[ValidationResult.INVALID_COUNTRY_CODE])
+        return split
+    if international and default_region is not None:
+        own = _own_calling_code_split(international.group(1), default_region)
+        if own is not None:
+            return own
+    if _ALLOWED.fullmatch(raw) is None:  # only the slow path can hold anything else
+        raise NumberProblem(raw, _character_problem(raw))
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except NumberParseException as exc:
+        reason = {
+            NumberParseException.INVALID_COUNTRY_CODE: (
+                "no country code and no default country" if default_region is None else "unknown country calling code"
+            ),
+            NumberParseException.NOT_A_NUMBER: "not a phone number",
+            NumberParseException.TOO_SHORT_NSN: "too short",
+            NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+            NumberParseException.TOO_LONG: "too long",
+        }.get(exc.error_type, "not a phone number")
+        raise NumberProblem(raw, reason) from None
+    return int(number.country_code or 0), phonenumbers.national_significant_number(number)
+
+
+def _character_problem(raw: str) -> str:
+    if _EXTENSION.search(raw):
+        return "extensions are not accepted (an SMS cannot reach one)"
+    bad = "".join(dict.fromkeys(c for c in raw if _ALLOWED.fullmatch(c) is None))
+    return f"not a phone number: may hold only {ALLOWED_CHARACTERS}, found {bad!r}"
+
+
+def _possible_problem(code: int, national: str) -> str | None:
+    number = PhoneNumber(country_code=code, national_number=int(national))
+    zeros = len(national) - len(national.lstrip("0"))
+    if zeros:  # Italian-style leading zeros are part of the national number
+        number.italian_leading_zero = True
+        number.number_of_leading_zeros = zeros
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == ValidationResult.IS_POSSIBLE:
+        return None
+    return _POSSIBLE_REASONS.get(possible, "not a possible number")
+
+
+def normalise_number(raw: str, default_region: str | None = None, check: NumberCheck = "valid") -> str:
+    """Return ``raw`` as international digits (``447700900123``) or raise :class:`NumberProblem`.
+
+    A number may hold only digits, spaces, ``+``, ``-``, ``.``, ``(`` and ``)``: letters are never
+    read as keypad digits, and an extension (``x123``, ``ext. 123``) is refused.
+
+    :param default_region: ISO 3166 country (``"GB"``) for numbers written in national form;
+        without it, only ``+``/``00``-prefixed or bare international numbers are accepted.
+    :param check: ``"valid"`` checks the number against its country's number plan;
+        ``"possible"`` only checks its length (accepts new ranges the metadata does not know yet).
+    """
+    text = str(raw).strip()
+    if not text:
+        raise NumberProblem(str(raw), "empty")
+    code, national = _parse(text, default_region.upper() if default_region else None)
+    if check == "valid" and is_valid_national(code, national):
+        return f"{code}{national}"
+    problem = _possible_problem(code, national)
+    if problem is not None:
+        raise NumberProblem(text, problem)
+    if check == "valid":
+        raise NumberProblem(text, "not a valid number in its country's numbering plan")
+    return f"{code}{national}"
+
+
+def split_recipients(value: str | Iterable[str] | None) -> Iterator[str]:
+    """Yield each recipient of a list, or of a comma/semicolon/newline separated string. Blank items are dropped."""
+    if value is None:
+        return
+    items: Iterable[str] = re.split(r"[,;\n]", value) if isinstance(value, str) else value
+    for item in items:
+        text = str(item).strip()
+        if text:
+            yield text
+
+
+def iter_recipients(
+    value: str | Iterable[str] | None,
+    default_region: str | None = None,
+    check: NumberCheck = "valid",
+    *,
+    field: str = "to",
+) -> Iterator[str | Problem]:
+    """Yield each normalised number, or a :class:`Problem` in its place; never raises for a bad number."""
+    for index, raw in enumerate(split_recipients(value)):
+        try:
+            yield normalise_number(raw, default_region, check)
+        except NumberProblem as problem:
+            yield Problem(field=field, reason=problem.reason, value=problem.raw, index=index)
+
+
+def normalise_numbers(
+    value: str | Iterable[str] | None,
+    default_region: str | None = None,
+    check: NumberCheck = "valid",
+    *,
+    field: str = "to",
+    gateway: str | None = None,
+) -> list[str]:
+    """Normalise every recipient; raise one :class:`SmsValidationError` listing all bad ones.
+
+    An empty list of recipients is an error too: a send to nobody is almost always a bug upstream.
+    """
+    numbers: list[str] = []
+    problems: list[Problem] = []
+    region = default_region.upper() if default_region else None
+    append = numbers.append  # a plain loop: this runs once per recipient of a bulk send
+    for index, raw in enumerate(split_recipients(value)):
+        try:
+            append(normalise_number(raw, region, check))
+        except NumberProblem as problem:
+            problems.append(Problem(field=field, reason=problem.reason, value=problem.raw, index=index))
+    if not numbers and not problems:
+        problems.append(Problem(field=field, reason="no recipients given"))
+    if problems:
+        raise SmsValidationError(problems, gateway=gateway)
+    return numbers
