@@ -130,6 +130,16 @@ DAG_TEST_PASSES_EXCEPTION = _dag_test_passes_exception()
 
 
 @pytest.fixture(autouse=True)
+def no_resume_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Triggers built by deferred sensors poll at once in tests: the guard against Airflow's
+    resume race (``sensors.base.RESUME_GUARD_SECONDS``) matters in deployments, where make e2e
+    covers it, and is tested on its own in tests/sensors."""
+    from airflow_provider_sms.sensors import base
+
+    monkeypatch.setattr(base, "RESUME_GUARD_SECONDS", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def sms_journal(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh send journal per test (tests reuse run ids, which a shared journal would remember)."""
     path = tmp_path_factory.mktemp("journal") / "sms_journal.db"

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
-__all__ = ["SmsDeferrableSensor", "load_xcom"]
+__all__ = ["RESUME_GUARD_SECONDS", "SmsDeferrableSensor", "load_xcom"]
+
+#: The trigger of a deferred sensor polls first after this long (then every ``poke_interval``). The
+#: sensor has just looked; and a trigger that fires within a second or two of the deferral races
+#: Airflow's own bookkeeping: the executor's "the task process ended" report arrives while the task
+#: is already queued to resume, and the scheduler fails the try ("executor reported success, but the
+#: task instance is queued"; seen in real deployments on 3.1 and 3.3).
+RESUME_GUARD_SECONDS = 10.0
 
 
 def load_xcom(value: Any, field: str = "input") -> Any:
@@ -71,8 +78,13 @@ class SmsDeferrableSensor(BaseSensorOperator):
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
+        trigger = self.trigger(context)
+        from airflow_provider_sms.triggers.base import GatewayPollingTrigger
+
+        if isinstance(trigger, GatewayPollingTrigger):
+            trigger.first_poll_after = RESUME_GUARD_SECONDS
         self.defer(
-            trigger=self.trigger(context),
+            trigger=trigger,
             method_name="execute_complete",
             timeout=dt.timedelta(seconds=float(self.timeout)) if self.timeout else None,
         )

@@ -26,9 +26,10 @@ class SmsBackgroundSendTrigger(GatewayPollingTrigger):
     """
 
     def __init__(self, *, sms_conn_id: str, background_send_id: str, poll_interval: float = 30.0,
-                 max_consecutive_errors: int = 5) -> None:
+                 max_consecutive_errors: int = 5, first_poll_after: float = 0.0) -> None:
         super().__init__(sms_conn_id=sms_conn_id, poll_interval=poll_interval,
-                         max_consecutive_errors=max_consecutive_errors)
+                         max_consecutive_errors=max_consecutive_errors,
+                         first_poll_after=first_poll_after)
         self.background_send_id = background_send_id
 
     def _kwargs(self) -> dict[str, Any]:

@@ -56,13 +56,18 @@ class GatewayPollingTrigger(BaseTrigger):
     ``error`` with a message after a non-retryable error or ``max_consecutive_errors`` failed polls
     in a row (the wait doubles after each failed poll, see :func:`error_backoff`).
     Subclasses add their own kwargs to :meth:`serialize` via :meth:`_kwargs`.
+
+    :param first_poll_after: seconds to wait before the first poll (a sensor that has just looked
+        sets it, see ``SmsDeferrableSensor``).
     """
 
-    def __init__(self, *, sms_conn_id: str, poll_interval: float = 30.0, max_consecutive_errors: int = 5) -> None:
+    def __init__(self, *, sms_conn_id: str, poll_interval: float = 30.0, max_consecutive_errors: int = 5,
+                 first_poll_after: float = 0.0) -> None:
         super().__init__()
         self.sms_conn_id = sms_conn_id
         self.poll_interval = poll_interval
         self.max_consecutive_errors = max_consecutive_errors
+        self.first_poll_after = first_poll_after
 
     def _kwargs(self) -> dict[str, Any]:
         return {}
@@ -71,7 +76,8 @@ class GatewayPollingTrigger(BaseTrigger):
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {"sms_conn_id": self.sms_conn_id, "poll_interval": self.poll_interval,
-             "max_consecutive_errors": self.max_consecutive_errors, **self._kwargs()},
+             "max_consecutive_errors": self.max_consecutive_errors, "first_poll_after": self.first_poll_after,
+             **self._kwargs()},
         )
 
     async def _open_hook(self) -> SmsHook:
@@ -137,6 +143,8 @@ class GatewayPollingTrigger(BaseTrigger):
         from airflow_provider_sms.exceptions import SmsError
 
         errors = 0
+        if self.first_poll_after > 0:
+            await _pause(self.first_poll_after)
         async with hook.async_session():  # one pooled client for every poll of this run
             while True:
                 try:

@@ -52,9 +52,10 @@ class SmsMessageStatusTrigger(GatewayPollingTrigger):
 
     def __init__(self, *, sms_conn_id: str, refs: Sequence[dict[str, Any]] | str = (), poll_interval: float = 30.0,
                  success_when: str = "all_delivered", on_failed_delivery: str = "fail", since: str | None = None,
-                 max_consecutive_errors: int = 5, tally: str | None = None) -> None:
+                 max_consecutive_errors: int = 5, tally: str | None = None, first_poll_after: float = 0.0) -> None:
         super().__init__(sms_conn_id=sms_conn_id, poll_interval=poll_interval,
-                         max_consecutive_errors=max_consecutive_errors)
+                         max_consecutive_errors=max_consecutive_errors,
+                         first_poll_after=first_poll_after)
         self.refs = refs if isinstance(refs, str) else [dict(r) for r in refs]
         self.success_when = success_when
         self.on_failed_delivery = on_failed_delivery

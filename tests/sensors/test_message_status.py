@@ -283,6 +283,42 @@ def test_trigger_rides_out_a_gateway_outage_and_gives_up_on_a_lasting_one(
 
     waits.clear()
     sms_simulator.faults.http_error(status=503, count=1000)
+    trigger = SmsMessageStatusTrigger(sms_conn_id=bulksms_conn, refs=[{"batch_id": sent["batch_ids"][0]}],
+                                      poll_interval=1, max_consecutive_errors=5)
     event = asyncio.run(trigger.run().__anext__())
     assert event.payload["status"] == "error" and event.payload["retryable"] is True
     assert waits == [1, 2, 4, 8]
+
+
+def test_a_deferred_sensor_s_trigger_first_polls_after_the_resume_guard(
+        bulksms_conn: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trigger that fires within a second or two of the deferral races Airflow's bookkeeping (the
+    executor reports the deferring process's end while the task is queued to resume, and the try
+    fails): the trigger a sensor defers to waits RESUME_GUARD_SECONDS before its first poll."""
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    from airflow_provider_sms.sensors import base as sensor_base
+    from airflow_provider_sms.triggers import base as trigger_base
+
+    monkeypatch.setattr(sensor_base, "RESUME_GUARD_SECONDS", 10.0)
+    sent = _send(bulksms_conn, [A])
+    with pytest.raises(TaskDeferred) as deferred:
+        _sensor(bulksms_conn, sent, deferrable=True).execute(context())
+    _classpath, kwargs = deferred.value.trigger.serialize()
+    assert kwargs["first_poll_after"] == 10.0
+    rebuilt = SmsMessageStatusTrigger(**kwargs)  # what the triggerer does
+    polls_before_first_wait: list[int] = []
+    waits: list[float] = []
+
+    async def recorded_pause(seconds: float) -> None:
+        if not waits:
+            polls_before_first_wait.append(len(sms_simulator.bulksms.requests))
+        waits.append(seconds)
+        sms_simulator.clock.advance(60)  # the messages are final by the first poll
+
+    monkeypatch.setattr(trigger_base, "_pause", recorded_pause)
+    requests_at_deferral = len(sms_simulator.bulksms.requests)
+    event = asyncio.run(rebuilt.run().__anext__())
+    assert waits[0] == 10.0
+    assert polls_before_first_wait == [requests_at_deferral]  # nothing asked before the guard passed
+    assert event.payload["status"] == "done"
