@@ -129,14 +129,16 @@ class Deployment:
             raise RuntimeError(f"airflow {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
         return done
 
-    def start(self, name: str, *args: str) -> None:
-        """Start ``airflow <args>`` as the process ``name`` (output appended to ``process-logs/<name>.log``)."""
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        """Start ``airflow <args>`` as the process ``name`` (output appended to ``process-logs/<name>.log``),
+        with ``env`` added to the deployment's environment (e.g. what differs between two workers)."""
         self.logs.mkdir(parents=True, exist_ok=True)
         self.starts[name] = self.starts.get(name, 0) + 1
         with (self.logs / f"{name}.log").open("ab") as out:
             out.write(f"\n===== start {self.starts[name]} of {name}: airflow {' '.join(args)}\n".encode())
             out.flush()
-            self.processes[name] = subprocess.Popen([str(self.venv / "bin" / "airflow"), *args], env=self.env(),
+            self.processes[name] = subprocess.Popen([str(self.venv / "bin" / "airflow"), *args],
+                                                    env={**self.env(), **(env or {})},
                                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 20) -> None:
