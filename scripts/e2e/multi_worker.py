@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -59,7 +61,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 BIG_SEND = "e2e_celery_big_send"
 BIG_TASK = "text_everyone"
-RECIPIENTS = [f"4477009{i:05d}" for i in range(2400)]  # as in celery_dags/e2e_celery_big_send.py
+RECIPIENTS = [f"447712{300000 + i}" for i in range(2400)]  # as in celery_dags/e2e_celery_big_send.py
 CHUNK = 100
 KILL_AFTER = 300  # texts the simulator has received before the first try's worker is killed
 WORKERS = ("worker-a", "worker-b")
@@ -133,10 +135,47 @@ def start_worker(deployment: Deployment, name: str) -> None:
     wait_for(f"Celery worker {name}", ready, 180, 1)
 
 
+def kill_worker(deployment: Deployment, name: str) -> int:
+    """SIGKILL a worker and every process under it, as when its machine dies; returns how many died.
+
+    Killing the worker's process group is not enough: Airflow's task supervisor puts each task
+    process in a process group of its own, so the task would go on sending without its worker."""
+    import psutil
+
+    process = deployment.processes[name]
+    tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    for member in tree:
+        with suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(tree, timeout=20)
+    deployment.kill(name)
+    return len(tree)
+
+
+def journal_resume(log: str) -> dict[str, int] | None:
+    """What a retry's log says it found in the send journal: recipients accepted by the earlier try,
+    chunks left in doubt (to settle under their dedupe ids), recipients never sent."""
+    found = re.search(r"(\d+) recipients already accepted by an earlier try .*?, (\d+) chunks to settle, "
+                      r"(\d+) recipients to send", log)
+    return {"accepted_earlier": int(found[1]), "chunks_in_doubt": int(found[2]),
+            "never_sent": int(found[3])} if found else None
+
+
 def tries(api: Api, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
     """Every try of a task instance (try number, state, hostname), oldest first."""
     found = api.call("GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/tries")
     return sorted(found["task_instances"], key=lambda t: int(t["try_number"]))
+
+
+def send_requests(sim: Simulator) -> list[dict[str, str]]:
+    """The BulkSMS JSON send requests the simulator has answered."""
+    return [r for r in sim.get("bulksms/requests") if r["method"] == "POST" and r["path"] == "/v1/messages"]
+
+
+def _task_log_of_try(deployment: Deployment, run_id: str, try_number: int) -> str:
+    folder = deployment.home / "logs" / f"dag_id={BIG_SEND}" / f"run_id={run_id}" / f"task_id={BIG_TASK}"
+    path = folder / f"attempt={try_number}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
 
 
 def texts_per_number(sim: Simulator, gateway: str, key: str, text: str) -> Counter[str]:
@@ -152,7 +191,11 @@ def big_send(api: Api, deployment: Deployment, sim: Simulator, checks: Checks) -
     def first_try_mid_send() -> str | None:
         deployment.check_alive()
         sent = len(sim.get("bulksms/received"))
-        running = [t for t in tries(api, BIG_SEND, run_id, BIG_TASK) if t["state"] == "running"]
+        found = tries(api, BIG_SEND, run_id, BIG_TASK)
+        if any(t["state"] in ("success", "failed", "up_for_retry") for t in found):
+            raise RuntimeError(f"the big send's first try ended before it could be killed: {found[0]['state']}; "
+                               "see its task log")
+        running = [t for t in found if t["state"] == "running"]
         if sent >= KILL_AFTER and running and running[0]["hostname"] in WORKERS:
             return str(running[0]["hostname"])
         if sent >= len(RECIPIENTS):
@@ -160,18 +203,23 @@ def big_send(api: Api, deployment: Deployment, sim: Simulator, checks: Checks) -
         return None
 
     victim = wait_for("the big send's first try to be mid-send", first_try_mid_send, 300, 0.3)
-    deployment.kill(victim)
+    killed = kill_worker(deployment, victim)
     sent_at_kill = len(sim.get("bulksms/received"))
-    _log(f"SIGKILLed {victim} (and its task) with {sent_at_kill} of {len(RECIPIENTS)} recipients texted")
-    checks.check(sent_at_kill < len(RECIPIENTS),
-                 f"the first try was killed mid-send: {sent_at_kill} of {len(RECIPIENTS)} texted")
+    requests_at_kill = len(send_requests(sim))
+    _log(f"SIGKILLed {victim} and its {killed - 1} child processes with {sent_at_kill} of {len(RECIPIENTS)} "
+         f"recipients texted")
 
     def retry_started() -> str | None:
         deployment.check_alive()
         later = [t for t in tries(api, BIG_SEND, run_id, BIG_TASK) if int(t["try_number"]) > 1]
-        return str(later[0]["hostname"]) if later and later[0]["hostname"] in WORKERS else None
+        return str(later[0]["hostname"]) if later and later[0]["state"] == "running" else None
 
+    # Nothing reaches the gateway between the kill and the retry: the first try is really dead.
+    sent_before_retry = len(sim.get("bulksms/received"))
     retried_on = wait_for("the big send's retry to start", retry_started, 300, 1)
+    checks.check(sent_at_kill == sent_before_retry < len(RECIPIENTS),
+                 f"the first try died mid-send: {sent_at_kill} of {len(RECIPIENTS)} texted when it was killed, "
+                 f"{sent_before_retry} before the retry started")
     _log(f"retry running on {retried_on}; starting {victim} again")
     start_worker(deployment, victim)
 
@@ -185,13 +233,14 @@ def big_send(api: Api, deployment: Deployment, sim: Simulator, checks: Checks) -
     summary = api.xcom(BIG_SEND, run_id, BIG_TASK) if state == "success" else None
     per_number = texts_per_number(sim, "bulksms", "msisdn", "Polling stations are open until 22:00 today.")
     histogram = Counter(per_number.get(n, 0) for n in RECIPIENTS)
-    requests_ = [r for r in sim.get("bulksms/requests") if r["method"] == "POST" and r["path"] == "/v1/messages"]
+    resumed = journal_resume(_task_log_of_try(deployment, run_id, 2))
     figures = {"run_id": run_id, "state": state, "recipients": len(RECIPIENTS),
                "texted_when_killed": sent_at_kill, "killed_worker": victim,
                "tries": [{"try": t["try_number"], "worker": t["hostname"], "state": t["state"]} for t in all_tries],
                "texts_per_recipient": {str(k): v for k, v in sorted(histogram.items())},
                "texts_to_other_numbers": sum(c for n, c in per_number.items() if n not in set(RECIPIENTS)),
-               "send_requests": len(requests_), "summary": summary}
+               "send_requests_before_kill": requests_at_kill, "send_requests": len(send_requests(sim)),
+               "retry_found_in_journal": resumed, "summary": summary}
     first, *rest = all_tries
     checks.check(state == "success", f"{BIG_SEND}: the run succeeded ({state})")
     checks.check(first["hostname"] == victim and first["state"] == "failed",
@@ -199,6 +248,10 @@ def big_send(api: Api, deployment: Deployment, sim: Simulator, checks: Checks) -
     checks.check(len(rest) == 1 and rest[0]["hostname"] not in (victim, None) and rest[0]["state"] == "success",
                  f"{BIG_SEND}: the retry ran on the other worker and succeeded "
                  f"{[(t['try_number'], t['hostname'], t['state']) for t in rest]}")
+    checks.check(resumed is not None and 0 < resumed["accepted_earlier"] < len(RECIPIENTS) and len(RECIPIENTS) ==
+                 resumed["accepted_earlier"] + CHUNK * resumed["chunks_in_doubt"] + resumed["never_sent"],
+                 f"{BIG_SEND}: the retry read the first try's chunks from the journal in PostgreSQL and sent only "
+                 f"the rest {resumed}")
     checks.check(histogram == Counter({1: len(RECIPIENTS)}) and not figures["texts_to_other_numbers"],
                  f"{BIG_SEND}: each of the {len(RECIPIENTS)} recipients texted exactly once across both workers "
                  f"(texts per recipient: {figures['texts_per_recipient']})")
@@ -258,8 +311,10 @@ def print_figures(figures: dict[str, Any]) -> None:
 
 
 def _print_big_send(big: dict[str, Any]) -> None:
-    print(f"  big send: {big['recipients']} recipients; {big['texted_when_killed']} texted when "
-          f"{big['killed_worker']} was SIGKILLed; {big['send_requests']} send requests in all")
+    print(f"  big send: {big['recipients']} recipients; {big['texted_when_killed']} texted "
+          f"({big['send_requests_before_kill']} send requests) when {big['killed_worker']} was SIGKILLed; "
+          f"the retry found in the journal: {big['retry_found_in_journal']}; "
+          f"{big['send_requests']} send requests in all")
     for t in big["tries"]:
         print(f"    try {t['try']}: {t['worker']}, {t['state']}")
     print(f"    texts delivered per recipient (texts: recipients): {big['texts_per_recipient']}")

@@ -14,7 +14,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_sms.operators.send import SmsSendOperator
 
-RECIPIENTS = [f"4477009{i:05d}" for i in range(2400)]
+RECIPIENTS = [f"447712{300000 + i}" for i in range(2400)]
 
 with DAG(
     dag_id="e2e_celery_big_send",
