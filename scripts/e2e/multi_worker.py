@@ -30,12 +30,12 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -135,23 +135,6 @@ def start_worker(deployment: Deployment, name: str) -> None:
     wait_for(f"Celery worker {name}", ready, 180, 1)
 
 
-def kill_worker(deployment: Deployment, name: str) -> int:
-    """SIGKILL a worker and every process under it, as when its machine dies; returns how many died.
-
-    Killing the worker's process group is not enough: Airflow's task supervisor puts each task
-    process in a process group of its own, so the task would go on sending without its worker."""
-    import psutil
-
-    process = deployment.processes[name]
-    tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-    for member in tree:
-        with suppress(psutil.NoSuchProcess):
-            member.kill()
-    psutil.wait_procs(tree, timeout=20)
-    deployment.kill(name)
-    return len(tree)
-
-
 def journal_resume(log: str) -> dict[str, int] | None:
     """What a retry's log says it found in the send journal: recipients accepted by the earlier try,
     chunks left in doubt (to settle under their dedupe ids), recipients never sent."""
@@ -203,7 +186,8 @@ def big_send(api: Api, deployment: Deployment, sim: Simulator, checks: Checks) -
         return None
 
     victim = wait_for("the big send's first try to be mid-send", first_try_mid_send, 300, 0.3)
-    killed = kill_worker(deployment, victim)
+    # The whole tree, as when the worker's machine dies (the task runs in a process group of its own).
+    killed = deployment.kill(victim)
     sent_at_kill = len(sim.get("bulksms/received"))
     requests_at_kill = len(send_requests(sim))
     _log(f"SIGKILLed {victim} and its {killed - 1} child processes with {sent_at_kill} of {len(RECIPIENTS)} "
@@ -321,6 +305,7 @@ def _print_big_send(big: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still stops what it started
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=REPO / ".venv", help="virtualenv with Airflow, the provider "
                         "and its celery extra")
