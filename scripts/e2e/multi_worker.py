@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -51,8 +50,8 @@ from run import (
     _connections,
     _log,
     _wait_runs_final,
+    fresh_secrets,
     scan_for_secrets,
-    secret_forms,
 )
 
 from tests.journal.postgres import PostgresServer
@@ -316,10 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True)
     started = time.monotonic()
     checks = Checks()
-    secrets_ = {"bulksms": "e2e-bulk-" + secrets.token_hex(10), "netmessenger": "e2e-nm-" + secrets.token_hex(10),
-                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10)}
-    forms = {**{f"bulksms {k}": v for k, v in secret_forms("demo", secrets_["bulksms"]).items()},
-             **{f"netmessenger {k}": v for k, v in secret_forms("demo", secrets_["netmessenger"]).items()}}
+    secrets_, forms = fresh_secrets(out)
     home = out / "airflow"
     dags = home / "dags"
     copy_tree(HERE / "celery_dags", dags)
@@ -363,15 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     if figures:
         (out / "figures.json").write_text(json.dumps(figures, indent=2))
         print_figures(figures)
-    minutes = (time.monotonic() - started) / 60
     print(f"\nlogs: task logs {home / 'logs'}, Airflow processes {home / 'process-logs'}, "
           f"simulator {out / 'simulator.log'}")
-    print(f"e2e celery ({venv.name}): {checks.passed} checks passed, {len(checks.failures)} failed, {minutes:.1f} min")
-    for failure in checks.failures:
-        print(f"  FAILED: {failure}")
-    if error is not None and not isinstance(error, Exception):
-        raise error
-    return 1 if checks.failures else 0
+    return checks.finish(f"e2e celery ({venv.name})", started, error)
 
 
 if __name__ == "__main__":
