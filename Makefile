@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (Python 3.11 on PATH):
 #   make demo   build the environment, run the example DAGs against the local gateway simulator
 #   make test   build the environments, lint, type-check and test on Airflow 3.3 and 3.1
-#   make e2e    real Airflow deployments (3.3 and 3.1) on loopback, and the connection forms in Chromium
+#   make e2e    real Airflow deployments (3.3 and 3.1) on loopback, the connection forms in Chromium,
+#               and a CeleryExecutor deployment with two workers (3.3)
 # Everything is installed from this repository's own pinned constraints files.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
