@@ -154,6 +154,18 @@ def send_requests(sim: Simulator) -> list[dict[str, str]]:
     return [r for r in sim.get("bulksms/requests") if r["method"] == "POST" and r["path"] == "/v1/messages"]
 
 
+def tries_in_worker_logs(deployment: Deployment, dag_id: str, task_id: str) -> dict[int, list[str]]:
+    """Which worker's own log says it executed each try of a task (Celery's side of the story)."""
+    found: dict[int, list[str]] = {}
+    for name in WORKERS:
+        for line in (deployment.logs / f"{name}.log").read_text(errors="replace").splitlines():
+            if "Executing workload in Celery" in line and f"task_id='{task_id}', dag_id='{dag_id}'" in line:
+                number = re.search(r"try_number=(\d+)", line)
+                if number:
+                    found.setdefault(int(number[1]), []).append(name)
+    return found
+
+
 def _task_log_of_try(deployment: Deployment, run_id: str, try_number: int) -> str:
     folder = deployment.home / "logs" / f"dag_id={BIG_SEND}" / f"run_id={run_id}" / f"task_id={BIG_TASK}"
     path = folder / f"attempt={try_number}.log"
@@ -224,7 +236,11 @@ def big_send(api: Api, deployment: Deployment, sim: Simulator, checks: Checks) -
                "texts_to_other_numbers": sum(c for n, c in per_number.items() if n not in set(RECIPIENTS)),
                "send_requests_before_kill": requests_at_kill, "send_requests": len(send_requests(sim)),
                "retry_found_in_journal": resumed, "summary": summary}
+    figures["tries_in_worker_logs"] = tries_in_worker_logs(deployment, BIG_SEND, BIG_TASK)
     first, *rest = all_tries
+    checks.check(figures["tries_in_worker_logs"] == {int(t["try_number"]): [t["hostname"]] for t in all_tries},
+                 f"{BIG_SEND}: the Celery workers' own logs agree on who ran each try "
+                 f"{figures['tries_in_worker_logs']}")
     checks.check(state == "success", f"{BIG_SEND}: the run succeeded ({state})")
     checks.check(first["hostname"] == victim and first["state"] == "failed",
                  f"{BIG_SEND}: try 1 ran on {first['hostname']} (killed: {victim}) and failed ({first['state']})")
