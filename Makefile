@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (Python 3.11 on PATH):
 #   make demo   build the environment, run the example DAGs against the local gateway simulator
 #   make test   build the environments, lint, type-check and test on Airflow 3.3 and 3.1
-#   make e2e    real Airflow deployments (3.3 and 3.1) on loopback, and the connection forms in Chromium
+#   make e2e    real Airflow deployments (3.3 and 3.1) on loopback, the connection forms in Chromium,
+#               and a CeleryExecutor deployment with two workers (3.3)
 # Everything is installed from this repository's own pinned constraints files.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -22,7 +23,7 @@ $(VENV31)/.installed: pyproject.toml constraints/airflow-3.1.txt
 	touch $@
 
 $(VENV)/.e2e-installed: $(VENV)/.installed
-	$(VENV)/bin/pip install $(PIP_FLAGS) -c constraints/airflow-3.3.txt -e ".[test,e2e]"
+	$(VENV)/bin/pip install $(PIP_FLAGS) -c constraints/airflow-3.3.txt -e ".[test,e2e,celery]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -43,12 +44,15 @@ unit-af31: $(VENV31)/.installed
 test: lint typecheck unit unit-af31
 
 # Each run starts the simulator and Airflow's API server, scheduler, DAG processor and triggerer,
-# then the browser test starts each version's API server; every process is stopped at the end.
+# then the browser test starts each version's API server, then the Celery deployment (PostgreSQL, Redis,
+# two workers) runs on 3.3; every process is stopped at the end.
 e2e: $(VENV)/.e2e-installed $(VENV31)/.installed
 	scripts/install-chromium.sh
+	scripts/install-redis.sh
 	$(VENV)/bin/python scripts/e2e/run.py --venv $(VENV)
 	$(VENV)/bin/python scripts/e2e/run.py --venv $(VENV31)
 	$(VENV)/bin/python scripts/e2e/browser.py --venv $(VENV) --venv $(VENV31)
+	$(VENV)/bin/python scripts/e2e/multi_worker.py --venv $(VENV)
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run_all.py

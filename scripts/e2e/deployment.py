@@ -129,21 +129,33 @@ class Deployment:
             raise RuntimeError(f"airflow {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
         return done
 
-    def start(self, name: str, *args: str) -> None:
-        """Start ``airflow <args>`` as the process ``name`` (output appended to ``process-logs/<name>.log``)."""
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        """Start ``airflow <args>`` as the process ``name`` (output appended to ``process-logs/<name>.log``),
+        with ``env`` added to the deployment's environment (e.g. what differs between two workers)."""
         self.logs.mkdir(parents=True, exist_ok=True)
         self.starts[name] = self.starts.get(name, 0) + 1
         with (self.logs / f"{name}.log").open("ab") as out:
             out.write(f"\n===== start {self.starts[name]} of {name}: airflow {' '.join(args)}\n".encode())
             out.flush()
-            self.processes[name] = subprocess.Popen([str(self.venv / "bin" / "airflow"), *args], env=self.env(),
+            self.processes[name] = subprocess.Popen([str(self.venv / "bin" / "airflow"), *args],
+                                                    env={**self.env(), **(env or {})},
                                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
-    def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 20) -> None:
-        """Send ``sig`` to the process group of ``name`` and wait for it; SIGKILL if it outlives ``timeout``."""
+    def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 20) -> int:
+        """Send ``sig`` to the process group of ``name`` and wait for it; SIGKILL if it outlives ``timeout``.
+        Processes under it in groups of their own (Airflow's task supervisor gives each task one) are
+        SIGKILLed after it. Returns how many processes there were."""
+        import psutil
+
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
-            return
+            return 0
+        try:
+            descendants = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            descendants = []
+        if sig == signal.SIGKILL:  # all at once, so no process outlives the others (a task its supervisor)
+            _kill_all(descendants)
         try:
             os.killpg(process.pid, sig)
             process.wait(timeout=timeout)
@@ -155,6 +167,9 @@ class Deployment:
         if sig != signal.SIGKILL:  # children the leader left behind
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+        _kill_all(descendants)
+        psutil.wait_procs(descendants, timeout=timeout)
+        return 1 + len(descendants)
 
     def stop_all(self) -> None:
         """Stop every process this deployment started (SIGTERM, then SIGKILL)."""
@@ -185,6 +200,15 @@ class Deployment:
             yield api
         finally:
             self.stop_all()
+
+
+def _kill_all(processes: list[Any]) -> None:
+    """SIGKILL each of ``processes`` (``psutil.Process``) still alive."""
+    import psutil
+
+    for process in processes:
+        with suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 class Api:

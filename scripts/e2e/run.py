@@ -103,6 +103,16 @@ class Checks:
             print(f"  FAIL {what}", flush=True)
         return ok
 
+    def finish(self, title: str, started: float, error: BaseException | None) -> int:
+        """Print the tally and every failure, re-raise an interrupt; the exit status."""
+        minutes = (time.monotonic() - started) / 60
+        print(f"{title}: {self.passed} checks passed, {len(self.failures)} failed, {minutes:.1f} min")
+        for failure in self.failures:
+            print(f"  FAILED: {failure}")
+        if error is not None and not isinstance(error, Exception):
+            raise error
+        return 1 if self.failures else 0
+
 
 def _log(text: str) -> None:
     print(f"[e2e {time.strftime('%H:%M:%S')}] {text}", flush=True)
@@ -174,6 +184,23 @@ def scan_for_secrets(files: Iterable[Path], forms: dict[str, str]) -> list[str]:
         text = path.read_text(errors="replace")
         found += [f"{path}: {name}" for name, value in forms.items() if value in text]
     return found
+
+
+def fresh_secrets(out: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """New random credentials for the four gateways and the callback URLs, and every form of them the log scan looks for
+    (checked first: the scan finds a planted Basic header of each)."""
+    secrets_ = {"bulksms": "e2e-bulk-" + secrets.token_hex(10), "netmessenger": "e2e-nm-" + secrets.token_hex(10),
+                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10),
+                "callback": "e2e-cb-" + secrets.token_hex(12)}
+    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": "", "callback": ""}
+    forms = {f"{gateway} {k}": v for gateway, secret in secrets_.items()
+             for k, v in secret_forms(logins[gateway], secret).items()}
+    probe = out / "scan-probe.txt"
+    for gateway, secret in secrets_.items():
+        probe.write_text("Authorization: Basic " + secret_forms(logins[gateway], secret)["basic-auth"])
+        assert scan_for_secrets([probe], forms), f"the secret scan misses a Basic header of {gateway}"
+    probe.unlink()
+    return secrets_, forms
 
 
 # -- the scenario ---------------------------------------------------------------------------------
@@ -624,18 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True)
     started = time.monotonic()
     checks = Checks()
-    secrets_ = {"bulksms": "e2e-bulk-" + secrets.token_hex(10), "netmessenger": "e2e-nm-" + secrets.token_hex(10),
-                "bulletin_messenger": "e2e-bm-" + secrets.token_hex(10), "skycore": "e2e-sky-" + secrets.token_hex(10),
-                "callback": "e2e-cb-" + secrets.token_hex(12)}
-    logins = {"bulksms": "demo", "netmessenger": "demo", "bulletin_messenger": "demo", "skycore": "", "callback": ""}
-    forms = {f"{gateway} {k}": v for gateway, secret in secrets_.items()
-             for k, v in secret_forms(logins[gateway], secret).items()}
-    # The scan must be able to fail: a file holding a secret is found.
-    probe = out / "scan-probe.txt"
-    for gateway, secret in secrets_.items():
-        probe.write_text("Authorization: Basic " + secret_forms(logins[gateway], secret)["basic-auth"])
-        assert scan_for_secrets([probe], forms), f"the secret scan misses a Basic header of {gateway}"
-    probe.unlink()
+    secrets_, forms = fresh_secrets(out)
 
     home = out / "airflow"
     dags = home / "dags"
@@ -661,14 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         deployment.stop_all()
         sim.stop()
-    minutes = (time.monotonic() - started) / 60
     print(f"\nlogs: task logs {home / 'logs'}, Airflow processes {deployment.logs}, simulator {sim.log}")
-    print(f"e2e ({venv.name}): {checks.passed} checks passed, {len(checks.failures)} failed, {minutes:.1f} min")
-    for failure in checks.failures:
-        print(f"  FAILED: {failure}")
-    if error is not None and not isinstance(error, Exception):
-        raise error
-    return 1 if checks.failures else 0
+    return checks.finish(f"e2e ({venv.name})", started, error)
 
 
 if __name__ == "__main__":

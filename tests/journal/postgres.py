@@ -36,7 +36,8 @@ def _free_port() -> int:
 class PostgresServer:
     """``start()`` a server; ``url(database)`` for SQLAlchemy; ``create_database(name)``; ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_connections: int = 50) -> None:
+        self.max_connections = max_connections
         self.bin = _bin_dir()
         self.folder = Path(tempfile.mkdtemp(prefix="sms-journal-pg-"))
         self.data = self.folder / "data"
@@ -52,7 +53,7 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-sync")
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.folder} -F -c max_connections=50"
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.folder} -F -c max_connections={self.max_connections}"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-o", options, "start")
         return self
 
