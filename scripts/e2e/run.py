@@ -130,7 +130,9 @@ class Simulator:
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [str(venv / "bin" / "python"), "-m", "airflow_provider_sms.simulator", "--port", "0",
-                 "--delivery-delay", "20", "--background-delay", "8", "--credits", "100000",
+                 # Long enough that, on a loaded CI machine, the sensors still find messages pending
+                 # and defer (the triggerer is killed while one is deferred).
+                 "--delivery-delay", "40", "--background-delay", "8", "--credits", "100000",
                  "--password", secrets_["bulksms"], "--netmessenger-token", secrets_["netmessenger"],
                  "--bulletin-password", secrets_["bulletin_messenger"],
                  "--skycore-api-key", secrets_["skycore"], "--account-settings", json.dumps(settings or {})],
