@@ -78,7 +78,9 @@ def test_a_silent_gateway_costs_the_time_budget_not_the_task(monkeypatch: pytest
         else:
             asyncio.run(notifier.async_notify({}))
         took = time.monotonic() - started
-    assert took < 1.5  # a 30 s read timeout, retried 3 times, held a callback for minutes before
+    # The 0.5 s budget plus start-up on a loaded machine; before it, a 30 s read timeout retried
+    # 3 times held the callback for minutes.
+    assert took < 5.0
     logged = _logged(caplog, capsys)
     assert "SMS alert" in logged and A in logged and "silent_sms" in logged
 
