@@ -246,6 +246,19 @@ class Api:
             raise RuntimeError(f"{method} {path}: HTTP {answer.status_code}: {answer.text[:500]}")
         return answer.json() if answer.content else None
 
+    def upstream_asset_events(self, dag_id: str, run_id: str) -> list[dict[str, Any]] | None:
+        """The asset events a run consumed; None while Airflow cannot say yet: it answers 500 while a
+        run created by one of the events has not started (its response model requires a start date)."""
+        from urllib.parse import quote
+
+        try:
+            answer = self.call("GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
+        except RuntimeError as error:
+            if "HTTP 500" not in str(error):
+                raise
+            return None
+        return list(answer["asset_events"])
+
     def dag_ids(self) -> set[str]:
         return {d["dag_id"] for d in self.call("GET", "dags", params={"limit": 100})["dags"]}
 

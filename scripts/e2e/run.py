@@ -312,20 +312,11 @@ def _asset_triggered_runs(api: Api, events: int, dag_id: str = PIPELINE) -> list
     """A DAG's asset-triggered runs, once they have consumed ``events`` asset events."""
 
     def find() -> list[str] | None:
-        triggered = [r for r in api.runs(dag_id) if r["run_type"] == "asset_triggered"]
-        # Airflow answers 500 for the upstream events of a run while any run an event created has
-        # not started yet (its response model requires a start date): ask once they all have.
-        if any(not r.get("start_date") for r in triggered):
-            return None
-        runs = [str(r["dag_run_id"]) for r in triggered]
-        try:
-            consumed = sum(api.call("GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/upstreamAssetEvents")
-                           ["total_entries"] for run_id in runs)
-        except RuntimeError as error:
-            if "HTTP 500" not in str(error):
-                raise
-            _log(f"{dag_id}: upstream asset events not readable yet ({error}); asking again")
-            return None
+        runs = [str(r["dag_run_id"]) for r in api.runs(dag_id) if r["run_type"] == "asset_triggered"]
+        consumed_by_run = [api.upstream_asset_events(dag_id, run_id) for run_id in runs]
+        if any(events_ is None for events_ in consumed_by_run):
+            return None  # a run created by an event has not started yet: ask again
+        consumed = sum(len(events_ or []) for events_ in consumed_by_run)
         if consumed > events:
             raise RuntimeError(f"{dag_id}: {consumed} asset events consumed, only {events} expected")
         return runs if consumed == events else None
