@@ -12,6 +12,8 @@ Kinds:
   nothing is processed.
 * ``drop_after_accept``: process the request fully, then close the connection in the middle of
   the answer, so the client cannot know whether it was accepted.
+* ``error_after_accept``: process the request fully, then answer an HTTP error status instead of
+  the gateway's answer (a proxy or a failing back end after the message went out).
 
 Faults that need to know what a request asks for (one action of an API that has a single path,
 or the rows of a report) are kept by the gateway itself in a :class:`CountedSwitch`: e.g. the
@@ -25,8 +27,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["latency", "http_error", "throttle", "drop_after_accept"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("latency", "http_error", "throttle", "drop_after_accept")
+FaultKind = Literal["latency", "http_error", "throttle", "drop_after_accept", "error_after_accept"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("latency", "http_error", "throttle", "drop_after_accept", "error_after_accept")
 
 
 @dataclass
@@ -62,6 +64,8 @@ class FaultDecision:
     http_error: int | None = None
     throttle: bool = False
     drop_after_accept: bool = False
+    #: Process the request, then answer this HTTP status instead (None: answer normally).
+    error_after_accept: int | None = None
 
 
 class FaultSwitches:
@@ -90,6 +94,12 @@ class FaultSwitches:
     def drop_after_accept(self, count: int = 1, only: str | None = None) -> None:
         """Process the next ``count`` matching requests, then cut their answers off mid-way."""
         self._arm(Fault("drop_after_accept", self._count(count), only))
+
+    def error_after_accept(self, status: int = 503, count: int = 1, only: str | None = None) -> None:
+        """Process the next ``count`` matching requests, then answer HTTP ``status`` instead."""
+        if not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        self._arm(Fault("error_after_accept", self._count(count), only, status=status))
 
     def clear(self) -> None:
         """Disarm every fault."""
@@ -122,6 +132,8 @@ class FaultSwitches:
             self.throttle(int(spec.get("count", 1)), only)
         elif kind == "drop_after_accept":
             self.drop_after_accept(int(spec.get("count", 1)), only)
+        elif kind == "error_after_accept":
+            self.error_after_accept(int(spec.get("status", 503)), int(spec.get("count", 1)), only)
         else:
             raise ValueError(f"unknown fault {kind!r}; expected one of {[*FAULT_KINDS, 'clear']}")
 
@@ -130,18 +142,20 @@ class FaultSwitches:
 
         At most one fault of each role fires per request, so counts mean "requests": one
         latency, then one rejection (HTTP error or throttle, whichever was armed first); a
-        drop is consumed only by a request that is not rejected (it must be processed).
+        fault after processing (drop or error, whichever was armed first) is consumed only by a
+        request that is not rejected (it must be processed).
         """
         with self._lock:
             delay = self._take(path, ("latency",))
             rejection = self._take(path, ("http_error", "throttle"))
-            drop = None if rejection is not None else self._take(path, ("drop_after_accept",))
+            after = None if rejection is not None else self._take(path, ("drop_after_accept", "error_after_accept"))
             self._faults = [f for f in self._faults if f.remaining is None or f.remaining > 0]
         return FaultDecision(
             latency=delay.seconds if delay is not None else 0.0,
             http_error=rejection.status if rejection is not None and rejection.kind == "http_error" else None,
             throttle=rejection is not None and rejection.kind == "throttle",
-            drop_after_accept=drop is not None,
+            drop_after_accept=after is not None and after.kind == "drop_after_accept",
+            error_after_accept=after.status if after is not None and after.kind == "error_after_accept" else None,
         )
 
     def _take(self, path: str, kinds: tuple[FaultKind, ...]) -> Fault | None:

@@ -58,7 +58,17 @@ class GatewayMiddleware:
             await self.app(scope, receive, _truncating_send(send))
             log.info("simulator dropped the answer to %s after processing it", path)
             return
+        if decision.error_after_accept is not None:
+            await self.app(scope, receive, _swallowing_send)
+            log.info("simulator answered HTTP %d to %s after processing it", decision.error_after_accept, path)
+            await PlainTextResponse("Simulated gateway error", status_code=decision.error_after_accept)(
+                scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+
+async def _swallowing_send(message: Message) -> None:
+    """A ``send`` that keeps the gateway's own answer from the client (another one goes instead)."""
 
 
 def _truncating_send(send: Send) -> Send:

@@ -115,7 +115,7 @@ def test_unreadable_answer_to_a_read_is_transient() -> None:
 
 
 @pytest.mark.parametrize(("status", "kind"), [
-    (429, SmsRateLimitedError), (503, SmsTransientError), (500, SmsAmbiguousError), (502, SmsAmbiguousError),
+    (429, SmsRateLimitedError), (503, SmsAmbiguousError), (500, SmsAmbiguousError), (502, SmsAmbiguousError),
     (401, SmsAuthenticationError), (403, SmsAuthenticationError), (404, SmsGatewayError),
 ])
 def test_http_errors_on_a_send(status: int, kind: type[SmsError]) -> None:
@@ -123,9 +123,10 @@ def test_http_errors_on_a_send(status: int, kind: type[SmsError]) -> None:
         API.parse_send(HttpResponse(status, b"", {"Retry-After": "3"}), SMS)
 
 
-def test_500_on_a_read_is_transient() -> None:
+@pytest.mark.parametrize("status", [500, 503])
+def test_5xx_on_a_read_is_transient(status: int) -> None:
     with pytest.raises(SmsTransientError):
-        API.parse_mms_ids(HttpResponse(500, b""))
+        API.parse_mms_ids(HttpResponse(status, b""))
 
 
 def test_save_mms_and_mms_ids() -> None:

@@ -99,6 +99,20 @@ def test_drop_after_accept_then_stop_dup_id_retry_is_safe(eapi: EapiClient, sms_
     assert sms_simulator.bulksms.received_count(NUMBER) == 1
 
 
+def test_error_after_accept_records_the_send_then_answers_the_error(eapi: EapiClient,
+                                                                   sms_simulator: SimulatorServer) -> None:
+    sms_simulator.faults.error_after_accept(status=503)
+    assert eapi.post(SEND_SMS, message="x", msisdn=NUMBER).status_code == 503
+    assert sms_simulator.bulksms.received_count(NUMBER) == 1
+    requests.post(sms_simulator.url + "/_sim/faults", json={"fault": "error_after_accept", "status": 500},
+                  timeout=10).raise_for_status()
+    assert eapi.post(SEND_SMS, message="x", msisdn=NUMBER).status_code == 500
+    assert sms_simulator.bulksms.received_count(NUMBER) == 2
+    assert eapi.send(msisdn=NUMBER).startswith("0|")  # disarmed after its count
+    with pytest.raises(ValueError):
+        sms_simulator.faults.error_after_accept(status=200)
+
+
 def test_faults_over_http(eapi: EapiClient, sms_simulator: SimulatorServer) -> None:
     url = sms_simulator.url + "/_sim/faults"
     armed = requests.post(

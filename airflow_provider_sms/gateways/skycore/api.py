@@ -173,8 +173,9 @@ class SkycoreApi:
     def check_response(self, response: HttpResponse, action: str, recipients: Sequence[str] = ()) -> None:
         """Raise for an HTTP status that is not 2xx (the API itself answers 200, failures included).
 
-        429 is rate limiting and 503 unavailable (nothing done); other 5xx, 408 and 425 are
-        ambiguous for sends and transient otherwise; 401/403 are credential or allow-list problems.
+        429 is rate limiting. Every 5xx (503 too: the vendor does not say that nothing was done,
+        and Skycore has no dedupe id to make a repeat safe), 408 and 425 are ambiguous for sends
+        and transient otherwise; 401/403 are credential or allow-list problems.
         """
         status = response.status
         if 200 <= status < 300:
@@ -183,13 +184,11 @@ class SkycoreApi:
         text = f"{action} answered HTTP {status}"
         if status == 429:
             raise SmsRateLimitedError(text, gateway=self.gateway, code=status, retry_after=retry_after)
-        if status == 503:
-            raise SmsTransientError(text, gateway=self.gateway, code=status, retry_after=retry_after)
         if status >= 500 or status in (408, 425):
             if action in _NOT_REPLAY_SAFE:
                 raise SmsAmbiguousError(f"{text}; the gateway may have acted on it", gateway=self.gateway,
                                         recipients_in_doubt=recipients)
-            raise SmsTransientError(text, gateway=self.gateway, code=status)
+            raise SmsTransientError(text, gateway=self.gateway, code=status, retry_after=retry_after)
         if status in (401, 403):
             raise SmsAuthenticationError(f"{text} (API key or IP allow-list)", gateway=self.gateway, code=status)
         raise SmsGatewayError(text, gateway=self.gateway, code=status)
