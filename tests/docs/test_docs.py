@@ -106,6 +106,19 @@ def test_gateway_howto_page_has_every_section(page: Path) -> None:
     assert positions == sorted(positions)
 
 
+@pytest.mark.parametrize("page", sorted(p for p in (DOCS / "gateways").glob("*.md")
+                                        if not p.stem.endswith("-reference") and p.stem != "TEMPLATE"),
+                         ids=lambda p: p.stem)
+def test_gateway_retry_section_describes_the_send_journal(page: Path) -> None:
+    """What a retry, a clear or a re-run does is the send journal's doing on every gateway (issue 6):
+    a page that explains retries without it describes behaviour the code no longer has."""
+    text = page.read_text()
+    section = text[text.index("## Retry and duplicate guarantees"):text.index("## Limits and encodings")]
+    assert "send journal" in section
+    assert "README.md#retries-clears-and-re-runs-the-send-journal" in section
+    assert "## Retries, clears and re-runs: the send journal" in (REPO / "README.md").read_text()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
 def test_relative_links_resolve(page: Path) -> None:
     for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
