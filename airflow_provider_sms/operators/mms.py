@@ -190,6 +190,8 @@ class MmsSendOperator(BaseOperator):
             ti.xcom_push(key="send_result", value=result.to_dict())
 
     def _finish(self, result: SendResult, mms_id: str, context: Context) -> dict[str, Any]:
+        from airflow_provider_sms.operators.send import rejection_text
+
         data = {**result.to_dict(), "mms_id": mms_id}
         rejected = result.rejected
         self.log.info("MMS %s: %d accepted, %d rejected, %d suppressed (opted out)", mms_id, data["accepted_count"],
@@ -198,6 +200,5 @@ class MmsSendOperator(BaseOperator):
             self._push(context, result)
             sample = ", ".join(f"{r.recipient} ({r.text})" for r in rejected[:10])
             total = len(result.results) - data["suppressed_count"]
-            raise AirflowFailException(f"{len(rejected)} of {total} recipients were rejected (the "
-                                       f"others were sent): {sample}. Set allow_partial_failure=True to accept this.")
+            raise AirflowFailException(rejection_text(len(rejected), total, sample))
         return data

@@ -254,17 +254,21 @@ class _SmsSendBase(BaseOperator):
             self._push(context, result)
             sample = ", ".join(f"{r.recipient} ({r.text})" for r in result.rejected[:10])
             total = result.recipient_count - data["suppressed_count"]  # the suppressed were never sent
-            if rejected == total:
-                text = f"all {total} recipients were rejected, nothing was sent: {sample}."
-            else:
-                text = (f"{rejected} of {total} recipients were rejected ({total - rejected} were sent): {sample}. "
-                        "Set allow_partial_failure=True to accept partial sends.")
+            text = rejection_text(rejected, total, sample)
             if getattr(self, "_retry_may_help", False):
                 # Temporary refusals: a task retry re-sends every chunk under its dedupe key, so the
                 # accepted ones are not sent twice and the refused ones get another chance.
                 raise AirflowException(text)
             raise AirflowFailException(text)
         return data
+
+
+def rejection_text(rejected: int, total: int, sample: str) -> str:
+    """Why a send with rejected recipients failed, saying how many were sent (none, or the rest)."""
+    if rejected == total:
+        return f"all {total} recipients were rejected, nothing was sent: {sample}."
+    return (f"{rejected} of {total} recipients were rejected ({total - rejected} were sent): {sample}. "
+            "Set allow_partial_failure=True to accept partial sends.")
 
 
 def _run_began(context: Context) -> dt.datetime:

@@ -183,3 +183,18 @@ def test_create_sub_account_returns_no_key(sky_conn: str, sms_simulator: Simulat
     assert result == {"username": "child", "created": True}
     assert sms_simulator.skycore.users() == ["child"]
     assert "child-Pass-4711" not in caplog.text and SKY_KEY not in caplog.text
+
+
+def test_mms_failure_says_how_many_were_sent(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    """Issue 14: "10000 of 10000 recipients were rejected (the others were sent)" when none were sent."""
+    sms_simulator.reset(SimulatorConfig(skycore_accounts=[SkycoreAccount(blacklist=tuple(NUMBERS))]))
+    with pytest.raises(AirflowFailException) as nobody:
+        MmsSendOperator(task_id="m", sms_conn_id=sky_conn, to=NUMBERS, slides=SLIDES[:1], subject="S").execute(
+            context())
+    assert str(nobody.value).startswith(f"all 3 recipients were rejected, nothing was sent: {A} (")
+    assert "others" not in str(nobody.value)
+    sms_simulator.reset(SimulatorConfig(skycore_accounts=[SkycoreAccount(blacklist=(B,))]))
+    with pytest.raises(AirflowFailException, match=r"^1 of 3 recipients were rejected \(2 were sent\)"):
+        MmsSendOperator(task_id="m", sms_conn_id=sky_conn, to=NUMBERS, slides=SLIDES[:1], subject="S").execute(
+            context())
+    assert _counts(sms_simulator, "mms") == [1, 0, 1]
