@@ -156,6 +156,50 @@ def test_group_send_to_1000_members_completes_deferred(nm_conn: str, sms_simulat
     assert {m["destination"] for m in value["messages"]} == {m["number"] for m in members}
 
 
+@pytest.mark.parametrize("deferrable", [True, False], ids=["trigger", "poke"])
+def test_background_send_progress_is_logged_while_running_and_the_end_names_failures(
+        nm_conn: str, sms_simulator: SimulatorServer, deferrable: bool, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 14: the background-send trigger logged nothing between start and finish."""
+    import logging
+
+    members = [f"447700{500000 + i}" for i in range(300)]
+    sms_simulator.netmessenger.add_list("Members", members)
+    for number in members[:2]:
+        sms_simulator.netmessenger.set_outcome(number, "Undeliverable")
+    sent = SmsGroupSendOperator(task_id="g", sms_conn_id=nm_conn, group="list:Members", message="Meeting at 6",
+                                sender="Club").execute(context())
+    sensor = SmsBackgroundSendSensor(task_id="w", sms_conn_id=nm_conn, background_send_id=sent,
+                                     deferrable=deferrable, poke_interval=0.01, timeout=60)
+    caplog.set_level(logging.INFO)
+    if deferrable:
+        with pytest.raises(TaskDeferred) as deferred:
+            sensor.execute(context())
+        trigger = type(deferred.value.trigger)(**deferred.value.trigger.serialize()[1])
+
+        async def scenario() -> Any:
+            pending = asyncio.ensure_future(trigger.run().__anext__())
+            while "still running" not in caplog.text:  # the trigger's own poll, logged
+                await asyncio.sleep(0.01)
+            sms_simulator.clock.advance(3600)
+            return await asyncio.wait_for(pending, timeout=30)
+
+        event = asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+        assert "finished: 300 messages: 0 pending, 298 delivered, 2 failed" in caplog.text  # the trigger's
+        capsys.readouterr()
+        caplog.clear()
+        value = sensor.execute_complete(context(), event=event.payload)  # the sensor resumes
+    else:
+        assert not sensor.poke(context()).is_done
+        assert "still running" in capsys.readouterr().out + caplog.text
+        sms_simulator.clock.advance(3600)
+        value = sensor.poke(context()).xcom_value
+    logged = capsys.readouterr().out + caplog.text
+    assert value["total"] == 300
+    assert "finished: 300 messages: 0 pending, 298 delivered, 2 failed (first: 447700500000: " in logged
+    assert "2 of 300 messages failed: 447700500000: failed" in logged and "447700500001: failed" in logged
+
+
 def test_report_window_defaults_to_the_data_interval(nm_conn: str, sms_simulator: SimulatorServer,
                                                      tmp_path: Path) -> None:
     SmsSendOperator(task_id="s", sms_conn_id=nm_conn, to=NUMBERS[:2], message="Hi", sender="Airflow").execute(

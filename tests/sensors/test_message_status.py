@@ -197,6 +197,39 @@ def test_each_poke_logs_progress_and_the_end_names_failed_recipients(
     assert "1 of 2 messages failed: 447700100002: failed" in last
 
 
+def test_each_trigger_poll_logs_progress_and_the_resumed_sensor_names_failed_recipients(
+        bulksms_conn: str, sms_simulator: SimulatorServer, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 14: after a sensor resumed, nothing in its log said how many were delivered or failed."""
+    import logging
+
+    sms_simulator.bulksms.set_outcome(B, 51)
+    sensor = _sensor(bulksms_conn, _send(bulksms_conn, [A, B]), success_when="all_final", deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context())
+    trigger = SmsMessageStatusTrigger(**deferred.value.trigger.serialize()[1])  # what the triggerer does
+
+    async def scenario() -> Any:
+        task = asyncio.ensure_future(trigger.run().__anext__())
+        while "pending" not in caplog.text:  # the trigger's own poll, logged
+            await asyncio.sleep(0.01)
+        sms_simulator.clock.advance(60)
+        return await asyncio.wait_for(task, timeout=30)
+
+    with caplog.at_level(logging.INFO, logger="airflow_provider_sms.triggers.message_status"):
+        event = asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+    polls = caplog.text
+    assert "2 messages: 2 pending, 0 delivered, 0 failed" in polls
+    assert "2 messages: 0 pending, 1 delivered, 1 failed (first: 447700100002: failed" in polls
+    capsys.readouterr()
+    caplog.clear()
+    value = getattr(sensor, deferred.value.method_name)(context(), event=event.payload)  # the sensor resumes
+    assert (value["delivered"], value["failed"]) == (1, 1)
+    resumed = capsys.readouterr().out + caplog.text
+    assert "2 messages: 0 pending, 1 delivered, 1 failed" in resumed
+    assert "1 of 2 messages failed: 447700100002: failed" in resumed
+
+
 def test_trigger_survives_a_failing_connection_lookup_after_a_triggerer_restart(
         bulksms_conn: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Airflow 3.1's triggerer can fail overlapping connection requests ("Response read out of order")
