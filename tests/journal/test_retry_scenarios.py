@@ -2,12 +2,16 @@
 
 Each test ends with every recipient texted exactly once, or with a loud failure naming who is in
 doubt and nobody texted twice; the simulated handsets are counted. The NetMessenger simulator
-answers only the report types the vendor documents (MessagesWithBodies gets -601).
+answers only the report types the vendor documents (MessagesWithBodies gets -601). Every test runs
+twice: with the default journal (no connection: the SQLite file in ``$AIRFLOW_HOME``) and with the
+journal in PostgreSQL (a real server the suite starts); ``test_shared_journal`` has the retry on
+another worker process.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -25,12 +29,29 @@ from tests.journal.dagruns import (
     task_outcome,
     xcom,
 )
+from tests.journal.postgres import PostgresServer
 
 NUMBERS = [f"447700{300000 + i}" for i in range(1000)]
 TEXT = "Maintenance tonight from 22:00."
 STRICT = SimulatorConfig(netmessenger_report_types=DOCUMENTED_REPORT_TYPES, delivery_delay=1.0,
                          netmessenger_background_delay=5.0, netmessenger_accounts=[NetMessengerAccount(credits=10**6)],
                          bulksms_accounts=[BulkSmsAccount("demo", PASSWORD, credits=10**6)])
+
+
+@pytest.fixture(autouse=True, params=["sqlite-default", "postgres"])
+def journal_database(request: pytest.FixtureRequest, sms_journal: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The journal every try of the test's task uses: the default, or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        name = f"journal_{uuid.uuid4().hex[:12]}"
+        server.create_database(name)
+        monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", json.dumps({
+            "conn_type": "postgres", "host": "127.0.0.1", "port": server.port, "login": "postgres", "schema": name}))
+    else:
+        # No connection: the default file, $AIRFLOW_HOME/sms_journal.db (this session's). Tests do not
+        # share run ids (each dag.test() run is a new one), so they do not see each other's records.
+        monkeypatch.delenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT")
+    return str(request.param)
 
 
 @pytest.fixture
