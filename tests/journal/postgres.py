@@ -66,6 +66,16 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def journal_connection(self) -> str:
+        """An ``AIRFLOW_CONN_*`` value (type ``postgres``) naming a new empty database for the journal."""
+        import json
+        import uuid
+
+        name = f"journal_{uuid.uuid4().hex[:12]}"
+        self.create_database(name)
+        return json.dumps({"conn_type": "postgres", "host": "127.0.0.1", "port": self.port, "login": "postgres",
+                           "schema": name})
+
     def create_database(self, name: str) -> str:
         """A new empty database; returns its URL."""
         from sqlalchemy import create_engine, text

@@ -11,7 +11,6 @@ another worker process.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import pytest
@@ -43,10 +42,7 @@ def journal_database(request: pytest.FixtureRequest, sms_journal: str, monkeypat
     """The journal every try of the test's task uses: the default, or a fresh PostgreSQL database."""
     if request.param == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres")
-        name = f"journal_{uuid.uuid4().hex[:12]}"
-        server.create_database(name)
-        monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", json.dumps({
-            "conn_type": "postgres", "host": "127.0.0.1", "port": server.port, "login": "postgres", "schema": name}))
+        monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", server.journal_connection())
     else:
         # No connection: the default file, $AIRFLOW_HOME/sms_journal.db (this session's). Tests do not
         # share run ids (each dag.test() run is a new one), so they do not see each other's records.

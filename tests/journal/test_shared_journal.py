@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 from typing import Any
 
 import pytest
@@ -25,13 +24,6 @@ from tests.operators.helpers import FakeTaskInstance, context
 NUMBERS = [f"447700{300000 + i}" for i in range(1000)]
 
 
-def _journal_connection(postgres: PostgresServer) -> str:
-    database = f"journal_{uuid.uuid4().hex[:12]}"
-    postgres.create_database(database)
-    return json.dumps({"conn_type": "postgres", "host": "127.0.0.1", "port": postgres.port, "login": "postgres",
-                       "schema": database})
-
-
 def _worker(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "tests.journal.worker", json.dumps(spec)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
@@ -47,7 +39,7 @@ def test_a_run_cleared_on_another_worker_texts_nobody_twice(airflow_db: None, po
     sms_simulator.reset(SimulatorConfig(netmessenger_report_types=DOCUMENTED_REPORT_TYPES,
                                         netmessenger_accounts=[NetMessengerAccount(credits=10**6)]))
     env = {**os.environ, "AIRFLOW_CONN_NETMESSENGER_DEFAULT": netmessenger_connection(sms_simulator),
-           "AIRFLOW_CONN_SMS_JOURNAL_DEFAULT": _journal_connection(postgres)}
+           "AIRFLOW_CONN_SMS_JOURNAL_DEFAULT": postgres.journal_connection()}
     spec = {"conn_id": "netmessenger_default", "numbers": NUMBERS, "message": "Doors close at 18:00."}
     sms_simulator.faults.drop_after_accept(count=5, only="/api")
 
@@ -68,7 +60,7 @@ def test_two_tries_running_at_once_text_nobody_twice(postgres: PostgresServer, s
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A try thought dead still running beside its retry, on two workers: each chunk is sent by one of them."""
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
-    monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", _journal_connection(postgres))
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT", postgres.journal_connection())
     sms_simulator.reset(SimulatorConfig(netmessenger_accounts=[NetMessengerAccount(credits=10**6)]))
     sms_simulator.faults.latency(0.3, only="/api")  # both tries are mid-send at the same time
     numbers = NUMBERS[:600]
