@@ -19,7 +19,7 @@ from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOpe
 from airflow_provider_sms.sensors.background_send import SmsBackgroundSendSensor
 from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
 from airflow_provider_sms.simulator import SimulatorServer
-from tests.operators.helpers import FakeTaskInstance, context
+from tests.operators.helpers import FakeTaskInstance, context, first_event_once_logged
 
 NUMBERS = [f"4477001000{i:02d}" for i in range(1, 8)]
 
@@ -176,15 +176,8 @@ def test_background_send_progress_is_logged_while_running_and_the_end_names_fail
         with pytest.raises(TaskDeferred) as deferred:
             sensor.execute(context())
         trigger = type(deferred.value.trigger)(**deferred.value.trigger.serialize()[1])
-
-        async def scenario() -> Any:
-            pending = asyncio.ensure_future(trigger.run().__anext__())
-            while "still running" not in caplog.text:  # the trigger's own poll, logged
-                await asyncio.sleep(0.01)
-            sms_simulator.clock.advance(3600)
-            return await asyncio.wait_for(pending, timeout=30)
-
-        event = asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+        event = first_event_once_logged(trigger, lambda: caplog.text, "still running",
+                                        lambda: sms_simulator.clock.advance(3600))
         assert "finished: 300 messages: 0 pending, 298 delivered, 2 failed" in caplog.text  # the trigger's
         capsys.readouterr()
         caplog.clear()

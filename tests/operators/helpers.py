@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,3 +22,17 @@ class FakeTaskInstance:
 def context(ti: FakeTaskInstance | None = None) -> dict[str, Any]:
     ti = ti or FakeTaskInstance()
     return {"ti": ti, "run_id": ti.run_id}
+
+
+def first_event_once_logged(trigger: Any, logged: Callable[[], str], marker: str, then: Callable[[], None]) -> Any:
+    """Run ``trigger`` as the triggerer does until ``logged()`` shows ``marker`` (its own poll said
+    so), then call ``then`` (e.g. move the simulator's clock on) and return the trigger's first event."""
+
+    async def scenario() -> Any:
+        first = asyncio.ensure_future(trigger.run().__anext__())
+        while marker not in logged():
+            await asyncio.sleep(0.01)
+        then()
+        return await asyncio.wait_for(first, timeout=30)
+
+    return asyncio.run(asyncio.wait_for(scenario(), timeout=60))

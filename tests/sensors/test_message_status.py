@@ -13,7 +13,7 @@ from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
 from airflow_provider_sms.simulator import SimulatorServer
 from airflow_provider_sms.triggers.message_status import SmsMessageStatusTrigger
-from tests.operators.helpers import context
+from tests.operators.helpers import context, first_event_once_logged
 
 A, B = "447700100001", "447700100002"
 
@@ -208,16 +208,9 @@ def test_each_trigger_poll_logs_progress_and_the_resumed_sensor_names_failed_rec
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute(context())
     trigger = SmsMessageStatusTrigger(**deferred.value.trigger.serialize()[1])  # what the triggerer does
-
-    async def scenario() -> Any:
-        task = asyncio.ensure_future(trigger.run().__anext__())
-        while "pending" not in caplog.text:  # the trigger's own poll, logged
-            await asyncio.sleep(0.01)
-        sms_simulator.clock.advance(60)
-        return await asyncio.wait_for(task, timeout=30)
-
     with caplog.at_level(logging.INFO, logger="airflow_provider_sms.triggers.message_status"):
-        event = asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+        event = first_event_once_logged(trigger, lambda: caplog.text, "pending",
+                                        lambda: sms_simulator.clock.advance(60))
     polls = caplog.text
     assert "2 messages: 2 pending, 0 delivered, 0 failed" in polls
     assert "2 messages: 0 pending, 1 delivered, 1 failed (first: 447700100002: failed" in polls
