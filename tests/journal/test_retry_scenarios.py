@@ -139,6 +139,19 @@ def test_netmessenger_scheduled_send_answer_lost_then_retried(netmessenger: str,
     assert sum(r["code"] == "already_sent" for r in result["results"]) == 400  # settled by the Outbox look-up
 
 
+def test_bulksms_scheduled_send_answer_lost_then_retried(bulksms: str, sms_simulator: SimulatorServer) -> None:
+    """Scheduled sends get the same protection as number sends: the chunk in doubt goes again under its dedupe id."""
+    dag = load_dag()
+    _numbers_task(dag, bulksms, "text_later")  # the example's send scheduled two hours after the run
+    sms_simulator.faults.drop_after_accept(count=4)  # every attempt of the first chunk loses its answer
+
+    run = run_task(dag, "text_later")
+
+    assert task_outcome(run, "text_later") == ("success", 2)
+    _every_number_once(bulksms_handsets(sms_simulator))
+    assert xcom(run, "text_later")["accepted_count"] == 1000
+
+
 # -- BulkSMS: order of the recipients ------------------------------------------------------------------
 
 

@@ -102,6 +102,28 @@ def test_group_send_by_subscriber_reference(sky_conn: str, sms_simulator: Simula
     assert _counts(sms_simulator) == [1, 1, 0]
 
 
+IN_DOUBT_VIP = r"may or may not have been texted.*: vip; they cannot be settled"
+
+
+def test_group_send_in_doubt_is_named_and_a_cleared_task_texts_nobody_twice(sky_conn: str,
+                                                                            sms_simulator: SimulatorServer) -> None:
+    """Group sends get the journal's protection too (issue 6): the lost answer cannot be looked up."""
+    for number in (A, B):
+        sms_simulator.skycore.add_subscriber("1116", number, ref="vip")
+    sms_simulator.faults.drop_after_accept(count=1)
+    ti = FakeTaskInstance()
+    op = SmsGroupSendOperator(task_id="g", sms_conn_id=sky_conn, group="vip", message="VIP sale",
+                              extras={"campaign_ref": "1116"})
+    with pytest.raises(AirflowFailException, match=IN_DOUBT_VIP):
+        op.execute(context(ti))
+    assert ti.xcom["send_result"]["in_doubt"] == ["vip"]
+    ti.try_number = 2  # cleared: the journal has the group in doubt, and nothing can settle it
+    with pytest.raises(AirflowFailException, match=IN_DOUBT_VIP):
+        op.execute(context(ti))
+    assert _counts(sms_simulator) == [1, 1, 0]
+    assert sms_simulator.skycore.requests.count("sendMessageBySubscriberRef") == 1
+
+
 def test_mms_with_three_slides_saved_and_sent_to_a_campaign(sky_conn: str, sms_simulator: SimulatorServer) -> None:
     for number in NUMBERS:
         sms_simulator.skycore.add_subscriber("1116", number)
