@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,22 @@ def test_retry_after_a_lost_answer_texts_nobody_twice(bm_conn: str, sms_simulato
     assert codes == {**dict.fromkeys(NUMBERS, "already_sent"), BLOCKED: "rejected_earlier",
                      "group:salesteam": "already_sent"}
     assert result["rejected_count"] == 1
+
+
+def test_a_cleared_task_sends_again_only_to_the_recipient_refused_in_the_answer(
+        bm_conn: str, sms_simulator: SimulatorServer, address_book: None) -> None:
+    """The README's guarantee: accepted recipients come from the journal; a refused one (nobody was
+    texted) is tried again and refused again while its cause stays."""
+    ti = FakeTaskInstance()
+    op = SmsSendOperator(task_id="s", sms_conn_id=bm_conn, to=[*NUMBERS, BLOCKED], message="Cleared")
+    with pytest.raises(AirflowFailException, match="1 of 4 recipients were rejected"):
+        op.execute(context(ti))
+    ti.try_number = 2
+    with pytest.raises(AirflowFailException, match=r"1 of 4 recipients were rejected \(3 were sent\)"):
+        op.execute(_retry_context(ti))
+    assert [sms_simulator.bulletin.received_count(n) for n in [*NUMBERS, BLOCKED]] == [1, 1, 1, 0]
+    _, again = sms_simulator.bulletin.messages()
+    assert BLOCKED in json.dumps(again) and not any(n in json.dumps(again) for n in NUMBERS)
 
 
 def test_retry_sends_what_the_first_try_never_got_through(bm_conn: str, sms_simulator: SimulatorServer,
