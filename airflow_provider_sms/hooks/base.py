@@ -101,6 +101,23 @@ MAX_IN_FLIGHT = 64
 MAX_RATE = 100_000.0
 
 
+def _with_port(url: str, port: int | None) -> str:
+    """``url`` with the connection's Port field in its address (after the host, before any path),
+    unless the URL names a port itself. The forms always show the Port field (Airflow 3.3.2's Test
+    button needs it saved), and a host may be a full API URL with a path (Skycore's must be)."""
+    if not port or not url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    try:
+        if parts.port is not None or not parts.hostname:
+            return url
+    except ValueError:  # not a port number: the URL is the user's to fix, and the request says so
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{int(port)}"))
+
+
 def _region(read: ExtrasReader, value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -199,8 +216,7 @@ class SmsHook(BaseHook):
         host = (conn.host or self.default_host).strip()
         if host and "://" not in host:
             host = f"https://{host}"
-        if conn.port and host.count(":") < 2:
-            host = f"{host}:{conn.port}"
+        host = _with_port(host, conn.port)
         check = read.choice("number_check", self._extra_or(extra, "number_check", "valid"), ("valid", "possible"))
         chunk = self._extra_or(extra, "max_recipients_per_request", None)
         region = _region(read, _extra_value(extra, self.conn_type, "default_region"))
