@@ -95,12 +95,21 @@ class ConnectionForm:
         }
 
 
-_COMMON_FIELDS = (
-    FormField("default_region", "Default country", "string",
-              "ISO country code (e.g. GB) for numbers written without a country code"),
-    FormField("number_check", "Number check", "string",
-              "'valid': against the country's numbering plan; 'possible': length only", "valid", ("valid", "possible")),
-    FormField("timeout", "Timeout (s)", "number", "Read timeout of one HTTP request", 30),
+def _common_fields(timeout: float = 30, why: str = "") -> tuple[FormField, ...]:
+    """The extras every type has; ``timeout`` is the hook's ``default_timeout`` (the form pre-fills it,
+    and a saved value overrides the hook's own default)."""
+    return (
+        FormField("default_region", "Default country", "string",
+                  "ISO country code (e.g. GB) for numbers written without a country code"),
+        FormField("number_check", "Number check", "string",
+                  "'valid': against the country's numbering plan; 'possible': length only", "valid",
+                  ("valid", "possible")),
+        FormField("timeout", "Timeout (s)", "number", "Read timeout of one HTTP request" + why, timeout),
+        *_OTHER_COMMON_FIELDS,
+    )
+
+
+_OTHER_COMMON_FIELDS = (
     FormField("max_recipients_per_request", "Recipients per request", "integer",
               "Chunk size for big sends (the gateway's limit applies)"),
     FormField("retries", "HTTP retries", "integer", "Retries of one HTTP call on transient errors", 3),
@@ -145,7 +154,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
             FormField("api", "API", "string",
                       "'json' (JSON API v1, the vendor's recommendation) or 'eapi' (legacy HTTP API)",
                       "json", ("json", "eapi")),
-            *_COMMON_FIELDS,
+            *_common_fields(),
             _in_flight(1, "BulkSMS asks for one concurrent connection"),
             FormField("eapi_unicode_concat", "EAPI: allow long Unicode", "boolean",
                       "Let EAPI concatenate UCS-2 messages (the vendor documents it as unsupported)", False),
@@ -164,7 +173,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
             "default_region": "GB",
         },
         fields=(
-            *_COMMON_FIELDS,
+            *_common_fields(),
             _in_flight(2, "no guidance published, a conservative 2"),
             FormField("time_zone", "Account time zone", "string",
                       "Schedule dates and report windows are sent in this zone (vendor SDKs: Europe/London)",
@@ -191,7 +200,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
             "default_region": "US",
         },
         fields=(
-            *_COMMON_FIELDS,
+            *_common_fields(),
             _in_flight(8, "no number published; paced by messages_per_second, and E113 holds every request"),
             FormField("short_code", "Short code (FROM)", "string",
                       "Default FROM code; a numeric sender overrides it, an alphanumeric one masks it"),
@@ -220,7 +229,7 @@ CONNECTION_FORMS: dict[str, ConnectionForm] = {
             "default_region": "NZ",
         },
         fields=(
-            *_COMMON_FIELDS,
+            *_common_fields(45, " (45: the status and reply polls hold a call up to 30 s)"),
             _in_flight(2, "no guidance published, a conservative 2"),
             FormField("auth_in_form", "Credentials as form fields", "boolean",
                       "Send userId/password in the form instead of the Basic Authorization header", False),

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from airflow_provider_sms.connection_forms import CONNECTION_FORMS
 from airflow_provider_sms.exceptions import SmsConfigurationError
 from airflow_provider_sms.hooks.base import get_sms_hook, hook_class_for
 from airflow_provider_sms.hooks.bulksms import BulkSmsHook
@@ -86,3 +87,27 @@ def test_a_bad_deadline_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch
     hook = get_sms_hook(_conn(monkeypatch, f"bulksms://u:pw@example.test?deadline={value}"))
     with pytest.raises(SmsConfigurationError, match="extra deadline must be a positive number"):
         hook.prepare()
+
+
+@pytest.mark.parametrize("conn_type", sorted(CONNECTION_FORMS))
+def test_extras_the_form_saves_empty_typed_or_as_text_read_as_the_hook_defaults(conn_type: str,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow 3.1's form saves an empty extra as null, and a field without a typed stand-in as text;
+    both versions pre-fill the form's defaults, which must be the hook's own (a saved value wins)."""
+    from dataclasses import replace
+
+    form = CONNECTION_FORMS[conn_type]
+    base = {"conn_type": conn_type, "host": "https://example.test", "login": "user", "password": "secret-pw-1"}
+    plain = get_sms_hook(_conn(monkeypatch, base, "plain"))
+    empty = get_sms_hook(_conn(monkeypatch, {**base, "extra": {f.name: None for f in form.fields}}, "empty"))
+    # What the form pre-fills and saves: its defaults, typed (3.3, 3.1's typed fields) or as text.
+    typed = get_sms_hook(_conn(monkeypatch, {**base, "extra": {
+        f.name: f.default for f in form.fields if f.default is not None}}, "typed"))
+    as_text = get_sms_hook(_conn(monkeypatch, {**base, "extra": {
+        f.name: str(f.default).lower() if isinstance(f.default, bool) else str(f.default)
+        for f in form.fields if f.default is not None}}, "as_text"))
+    for hook in (plain, empty, typed, as_text):
+        hook.prepare()  # every gateway-specific extra is read too
+    expected = replace(plain.settings, extra={}, conn_id="")
+    for hook in (empty, typed, as_text):
+        assert replace(hook.settings, extra={}, conn_id="") == expected, hook.settings.conn_id
