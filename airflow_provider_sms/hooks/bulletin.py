@@ -149,6 +149,11 @@ class BulletinMessengerHook(SmsHook):
                                              message_id=item.message_id or None)
         return [found[r] for r in recipients if r in found]
 
+    def rejection_is_final(self, result: RecipientResult) -> bool:
+        """Always: a recipient refused inside a 200 answer (a blocked number, a name not in the address
+        book) is refused again until someone changes the account, so a later try does not re-send it."""
+        return True
+
     def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
         """Recipients among ``numbers`` that an earlier send of ``text`` since ``since`` reached."""
         return {r.recipient for r in self._outcomes(numbers, text, since) if r.accepted}

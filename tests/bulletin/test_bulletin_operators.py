@@ -61,6 +61,25 @@ def test_a_rejected_recipient_fails_the_task_after_the_others_were_sent(bm_conn:
     assert rejected[0]["recipient"] == "contact:salestem"
 
 
+def test_recipients_rejected_in_a_200_are_not_sent_again_by_a_retry(bm_conn: str, sms_simulator: SimulatorServer,
+                                                                    address_book: None) -> None:
+    # The first try's answer arrives: one number texted, a blocked number and an unknown contact
+    # rejected inside the 200, so the task fails. A retry (or a clear) reports them from the
+    # journal as they were answered and sends nothing: the gateway would only refuse them again.
+    ti = FakeTaskInstance()
+    op = SmsSendOperator(task_id="s", sms_conn_id=bm_conn, to=[NUMBERS[0], BLOCKED, "contact:salestem"],
+                         message="Rejected once")
+    with pytest.raises(AirflowFailException, match="2 of 3 recipients were rejected"):
+        op.execute(context(ti))
+    ti.try_number = 2
+    with pytest.raises(AirflowFailException, match="2 of 3 recipients were rejected"):
+        op.execute(_retry_context(ti))
+    assert len(sms_simulator.bulletin.messages()) == 1  # the retry sent no request at all
+    assert sms_simulator.bulletin.received_count(NUMBERS[0]) == 1
+    results = {r["recipient"]: (r["accepted"], r["code"]) for r in ti.xcom["send_result"]["results"]}
+    assert results == {NUMBERS[0]: (True, None), BLOCKED: (False, "403"), "contact:salestem": (False, "403")}
+
+
 def test_retry_after_a_lost_answer_texts_nobody_twice(bm_conn: str, sms_simulator: SimulatorServer,
                                                       address_book: None) -> None:
     sms_simulator.faults.drop_after_accept(count=1, only="/api/3/sms/out")
