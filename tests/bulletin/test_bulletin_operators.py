@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_sms.exceptions import SmsValidationError
+from airflow_provider_sms.hooks.base import get_sms_hook
 from airflow_provider_sms.operators.reports import SmsReportOperator
 from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOperator
 from airflow_provider_sms.simulator import SimulatorServer
@@ -172,6 +174,27 @@ def test_report_operator_streams_the_sent_list(bm_conn: str, sms_simulator: Simu
         rows = list(csv.DictReader(handle))
     assert {r["recipient"]: r["error"] for r in rows}[BLOCKED].endswith("(Number in Blocked List)")
     assert {r["body"] for r in rows} == {"Report me"}
+
+
+def test_report_window_keeps_the_messages_it_covers(bm_conn: str, sms_simulator: SimulatorServer,
+                                                   tmp_path: Path) -> None:
+    # The sent list is the account's recent messages; a report for a window (a scheduled run's
+    # "yesterday") lists only the messages dated in it.
+    SmsSendOperator(task_id="a", sms_conn_id=bm_conn, to=NUMBERS[:1], message="Day one").execute(context())
+    sms_simulator.clock.advance(86_400)
+    day_two = dt.datetime.fromtimestamp(sms_simulator.clock.now(), dt.UTC)
+    SmsSendOperator(task_id="b", sms_conn_id=bm_conn, to=NUMBERS[1:3], message="Day two").execute(context())
+    sms_simulator.clock.advance(86_400)
+    SmsSendOperator(task_id="c", sms_conn_id=bm_conn, to=NUMBERS[:1], message="Day three").execute(context())
+    target = tmp_path / "day-two.csv"
+    out = SmsReportOperator(task_id="r", sms_conn_id=bm_conn, report="sent", output_path=str(target),
+                            start=day_two - dt.timedelta(minutes=1), end=day_two + dt.timedelta(hours=23)
+                            ).execute(context())
+    with target.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert out["rows"] == 2 and {(r["recipient"], r["body"]) for r in rows} == {(n, "Day two") for n in NUMBERS[1:3]}
+    with pytest.raises(SmsValidationError, match="timezone-aware"):
+        get_sms_hook(bm_conn).iter_report("sent", start=day_two.replace(tzinfo=None))
 
 
 def test_retried_group_send_texts_the_group_once(bm_conn: str, sms_simulator: SimulatorServer,
