@@ -50,6 +50,7 @@ def test_numbers_blocked_number_and_group_each_get_an_outcome(bm_conn: str, sms_
     # The group went on the wire without its prefix; messageId is derived from the chunk's dedupe key.
     assert [r["to"] for r in message["recipients"]] == [*NUMBERS, BLOCKED, "salesteam"]
     assert message["message_id"].startswith("airflow-") and len(message["message_id"]) <= 36
+    assert {r["sender"] for r in sms_simulator.bulletin.received()} == {"Airflow"}  # `from` is the operator's sender
 
 
 def test_a_rejected_recipient_fails_the_task_after_the_others_were_sent(bm_conn: str, sms_simulator: SimulatorServer,
