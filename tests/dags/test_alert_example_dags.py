@@ -69,21 +69,12 @@ def _seed_yesterday(server: SimulatorServer, sent: int) -> None:
 def test_reports_from_every_gateway_with_asset_events(
         target: str, airflow_db: None, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
-    from airflow_provider_sms.core.message import OutgoingMessage
-    from airflow_provider_sms.hooks.base import get_sms_hook
-    from tests.bulletin.conftest import bulletin_connection
-    from tests.conftest import netmessenger_connection, skycore_connection
+    from tests.conftest import netmessenger_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_BULKSMS_DEFAULT", bulksms_connection(sms_simulator, "eapi"))
     monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator))
-    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(sms_simulator))
-    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator))
-    monkeypatch.setenv("SMS_REPORT_CONN_IDS", "bulksms_default,netmessenger_default,bulletin_messenger_default,"
-                                              "skycore_default")
     monkeypatch.setenv("SMS_REPORT_DIR", str(tmp_path) if target == "local path" else f"file://{tmp_path}")
     _seed_yesterday(sms_simulator, 30)
-    # Sent today: Bulletin's sent list holds it, but yesterday's report must not.
-    get_sms_hook("bulletin_messenger_default").send(OutgoingMessage("Today", numbers=["64211000001"]))
     dag = load_example_dag(EXAMPLES / "example_sms_reports_all_gateways.py")
 
     run = dag.test(logical_date=None)
@@ -96,13 +87,8 @@ def test_reports_from_every_gateway_with_asset_events(
         assert len(list(csv.DictReader(handle))) == 30
     # BulkSMS EAPI: the inbox needs no window; delivery reports need batch ids, so they are skipped.
     assert {p.name for p in (tmp_path / "bulksms_default" / day).glob("*.csv")} == {"inbox.csv"}
-    with (tmp_path / "bulletin_messenger_default" / day / "sent.csv").open(newline="") as handle:
-        assert list(csv.DictReader(handle)) == []
     events = _asset_events(run.run_id)
-    assert {e["conn_id"] for e in events} == {"bulksms_default", "netmessenger_default", "bulletin_messenger_default",
-                                              "skycore_default"}
-    [skycore] = [e for e in events if e["conn_id"] == "skycore_default"]
-    assert len(skycore["files"]) + len(skycore["skipped"]) == 1  # its one report, sending statistics
+    assert {e["conn_id"] for e in events} == {"bulksms_default", "netmessenger_default"}
     [bulksms] = [e for e in events if e["conn_id"] == "bulksms_default"]
     assert bulksms["day"] == day and list(bulksms["skipped"]) == ["delivery"]
 
