@@ -98,7 +98,9 @@ def code_tables(module: Any) -> Iterator[tuple[str, list[tuple[str, str, str, st
             meaning = getattr(entry, "meaning", "")
             status = entry if isinstance(entry, DeliveryStatus) else getattr(entry, "status", None)
             if isinstance(status, DeliveryStatus):
-                rows.append((str(code), meaning, f"status `{status.value}`", STATUS_ADVICE[status]))
+                # An entry may say better than its status what to do (e.g. "top up the account").
+                advice = getattr(entry, "advice", "") or STATUS_ADVICE[status]
+                rows.append((str(code), meaning, f"status `{status.value}`", advice))
             elif hasattr(entry, "error") and hasattr(entry, "meaning"):
                 error = entry.error
                 reading = f"`{error.__name__}`" if error else "accepted"

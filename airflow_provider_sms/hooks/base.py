@@ -559,6 +559,15 @@ class SmsHook(BaseHook):
         return [RecipientResult(r, accepted=True, code="already_sent", text="found sent by the gateway's records")
                 for r in [*message.numbers, *message.groups] if r in done]
 
+    def rejection_is_final(self, result: RecipientResult) -> bool:
+        """Would the gateway only refuse ``result``'s recipient again (refused inside an answered request)?
+
+        When True, a later try of the task (a retry, a clear, a re-run of the run) reports the
+        rejection from the send journal and does not send to that recipient again. The default,
+        False, sends again: a rejection may pass (a number the gateway could not route today).
+        """
+        return False
+
     def lookup_tells_texts_apart(self) -> bool:
         """Does :meth:`already_sent` match the text, not only the number? A look-up that cannot tell
         two texts apart must not be used to decide that a *different* message was already sent."""

@@ -149,6 +149,11 @@ class BulletinMessengerHook(SmsHook):
                                              message_id=item.message_id or None)
         return [found[r] for r in recipients if r in found]
 
+    def rejection_is_final(self, result: RecipientResult) -> bool:
+        """Always: a recipient refused inside a 200 answer (a blocked number, a name not in the address
+        book) is refused again until someone changes the account, so a later try does not re-send it."""
+        return True
+
     def already_sent(self, numbers: Sequence[str], text: str, since: dt.datetime) -> set[str]:
         """Recipients among ``numbers`` that an earlier send of ``text`` since ``since`` reached."""
         return {r.recipient for r in self._outcomes(numbers, text, since) if r.accepted}
@@ -219,11 +224,21 @@ class BulletinMessengerHook(SmsHook):
         return [SENT_REPORT]
 
     def iter_report(self, kind: str, **params: Any) -> tuple[Sequence[str], Iterator[Sequence[str]]]:
-        """``sent``: the sent-messages list, one row per recipient (streamed)."""
+        """``sent``: the sent-messages list, one row per recipient (streamed).
+
+        The list is the account's recent messages and takes no window, so ``start``/``end`` (the
+        report operator's window) are applied here: a message dated outside ``[start, end)`` is
+        left out. A message the list does not date is kept (nothing says it is outside).
+        """
         if kind.lower() not in (SENT_REPORT, "delivery"):
             raise SmsValidationError([Problem("report", f"unknown report; one of {SENT_REPORT}", kind)],
                                      gateway=self.gateway)
-        rows = (item.row() for item in self.iter_sent())
+        start, end = params.get("start"), params.get("end")
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None):
+                raise SmsValidationError([Problem(name, "a timezone-aware datetime", str(value))],
+                                         gateway=self.gateway)
+        rows = (item.row() for item in self.iter_sent() if _in_window(item.date, start, end))
         return SENT_REPORT_HEADER, rows
 
     def test_connection(self) -> tuple[bool, str]:
@@ -238,13 +253,24 @@ class BulletinMessengerHook(SmsHook):
         return True, f"Connected to {self.hook_name} (read the sent-messages list; nothing was sent)"
 
 
-def _before(date: str, cutoff: dt.datetime) -> bool:
+def _when(date: str) -> dt.datetime | None:
+    """A sent-list date (ISO 8601, ``Z`` or an offset; UTC when it has neither), or None when unreadable."""
     if not date:
-        return False
+        return None
     try:
         when = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
     except ValueError:
-        return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when < cutoff
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _before(date: str, cutoff: dt.datetime) -> bool:
+    when = _when(date)
+    return when is not None and when < cutoff
+
+
+def _in_window(date: str, start: dt.datetime | None, end: dt.datetime | None) -> bool:
+    when = _when(date)
+    if when is None:
+        return True
+    return (start is None or when >= start) and (end is None or when < end)

@@ -6,7 +6,7 @@ tries (or arrives in another order) still never texts an accepted recipient agai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from airflow_provider_sms.core.results import RecipientResult, SendResult
@@ -22,10 +22,12 @@ _UNSETTLED = (ChunkState.SENDING, ChunkState.IN_DOUBT)
 class RetryPlan:
     """The three groups a later try splits the recipients into.
 
-    :param done: recipients an earlier try had accepted, with the gateway's answer as recorded.
+    :param done: recipients an earlier try had accepted, with the gateway's answer as recorded, and
+        those it had rejected for good (see ``final_rejection`` of :func:`plan_retry`).
     :param unsettled: chunks whose fate is unknown (in doubt, or intent without outcome); they are
         settled with the gateway as recorded -- same recipients, same dedupe key -- before anything else.
-    :param to_send: recipients no earlier try texted (never sent, refused, or rejected), canonical order.
+    :param to_send: recipients no earlier try texted (never sent, refused, or rejected not for good),
+        canonical order.
     :param changed_content: recipients an earlier try texted with other content (text, sender, time).
     """
 
@@ -35,9 +37,16 @@ class RetryPlan:
     changed_content: list[str] = field(default_factory=list)
 
 
-def plan_retry(gateway: str, recipients: Sequence[str], records: Sequence[ChunkRecord], content: str) -> RetryPlan:
-    """Split ``recipients`` (canonical order) by what ``records`` say earlier tries did with them."""
+def plan_retry(gateway: str, recipients: Sequence[str], records: Sequence[ChunkRecord], content: str,
+               final_rejection: Callable[[RecipientResult], bool] | None = None) -> RetryPlan:
+    """Split ``recipients`` (canonical order) by what ``records`` say earlier tries did with them.
+
+    :param final_rejection: says which recipients rejected inside an answered chunk the gateway
+        would only reject again (the hook's ``rejection_is_final``): those are reported as recorded,
+        not sent again, when the content is the same. Without it every rejected recipient is sent again.
+    """
     accepted: dict[str, tuple[RecipientResult, ChunkRecord]] = {}
+    rejected: dict[str, tuple[RecipientResult, ChunkRecord]] = {}
     answers: dict[int, SendResult] = {}
     for record in records:
         if record.state is ChunkState.ANSWERED:
@@ -45,17 +54,19 @@ def plan_retry(gateway: str, recipients: Sequence[str], records: Sequence[ChunkR
             for row in result.results:
                 if row.accepted:
                     accepted.setdefault(row.recipient, (row, record))
+                elif final_rejection is not None and record.content == content and final_rejection(row):
+                    rejected.setdefault(row.recipient, (row, record))
     unsettled = [r for r in records if r.state in _UNSETTLED]
     pending = {recipient for record in unsettled for recipient in record.recipients}
     plan = RetryPlan(SendResult(gateway), unsettled)
     used: dict[int, None] = {}
     for recipient in recipients:
-        found = accepted.get(recipient)
+        found = accepted.get(recipient) or (rejected.get(recipient) if recipient not in pending else None)
         if found is not None:
             row, record = found
             plan.done.results.append(row)
             used[record.id] = None
-            if record.content != content:
+            if row.accepted and record.content != content:
                 plan.changed_content.append(recipient)
         elif recipient not in pending:
             plan.to_send.append(recipient)

@@ -159,11 +159,12 @@ class ChunkSender:
     def _resume(self, ordered: list[str], records: Sequence[ChunkRecord]) -> list[str]:
         from airflow_provider_sms.journal.plan import plan_retry
 
-        plan = plan_retry(self.hook.gateway, ordered, records, self.content)
+        plan = plan_retry(self.hook.gateway, ordered, records, self.content, self.hook.rejection_is_final)
         self.outcome.result.extend(plan.done)
+        refused = sum(1 for r in plan.done.results if not r.accepted)
         log.info("journal %s: %d recipients already accepted by an earlier try (reported from the journal), "
-                 "%d chunks to settle, %d recipients to send", self._where(), len(plan.done.results),
-                 len(plan.unsettled), len(plan.to_send))
+                 "%d rejected for good (reported, not sent again), %d chunks to settle, %d recipients to send",
+                 self._where(), len(plan.done.results) - refused, refused, len(plan.unsettled), len(plan.to_send))
         if plan.changed_content:
             log.warning("%d recipients got a different message (text, sender or time) from an earlier try of this "
                         "task; they are not texted again: %s", len(plan.changed_content),

@@ -21,6 +21,38 @@ if TYPE_CHECKING:
 __all__ = ["SmsMessageStatusSensor"]
 
 
+def _handset_refs(results: Sequence[dict[str, Any]], log: Any) -> list[MessageRef]:
+    """One ref per accepted recipient that is a phone number.
+
+    Receipts name handsets. A group or address-book name (``group:Name``, a Bulletin group, a
+    Skycore subscriber reference) names none, and which handsets it reached is not in the send's
+    result, so it cannot be followed: it is left out and named in the log, rather than waited for
+    until the sensor times out.
+    """
+    from airflow_provider_sms.hooks.base import MessageRef
+
+    refs: list[MessageRef] = []
+    names: list[str] = []
+    for row in results:
+        if not row.get("accepted") or not (row.get("message_id") or row.get("batch_id")):
+            continue
+        recipient = _text(row.get("recipient"))
+        if recipient is not None and not recipient.lstrip("+").isdigit():
+            names.append(recipient)
+            continue
+        refs.append(MessageRef(batch_id=_text(row.get("batch_id")), message_id=_text(row.get("message_id")),
+                               recipient=recipient))
+    if names:
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        if not refs:
+            raise AirflowFailException(
+                f"nothing to wait for: {shown} names no handset, and delivery receipts report per handset "
+                "(the send's result does not list the members); send to the numbers to follow their delivery")
+        log.warning("%d recipients not followed (delivery receipts report per handset, and these name no "
+                    "handset): %s", len(names), shown)
+    return refs
+
+
 class SmsMessageStatusSensor(SmsDeferrableSensor):
     """Wait for messages to be delivered (or at least final), reading many statuses per call.
 
@@ -80,9 +112,7 @@ class SmsMessageStatusSensor(SmsDeferrableSensor):
         messages = load_xcom(self.messages, "messages")
         if isinstance(messages, dict) and messages.get("results") and hook().status_source() == "receipts":
             # Receipts report per handset: follow each accepted recipient, not the batch.
-            refs += [MessageRef(batch_id=_text(r.get("batch_id")), message_id=_text(r.get("message_id")),
-                                recipient=_text(r.get("recipient"))) for r in messages["results"]
-                     if r.get("accepted") and (r.get("message_id") or r.get("batch_id"))]
+            refs += _handset_refs(messages["results"], self.log)
         elif isinstance(messages, dict):
             batches = [*messages.get("batch_ids", []), *messages.get("background_send_ids", [])]
             refs += [MessageRef(batch_id=str(b)) for b in batches]

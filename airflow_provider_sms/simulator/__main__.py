@@ -134,8 +134,9 @@ def main(
           f"{args.background_delay:g} virtual s", file=out)
     if account.push_url:
         print(f"  delivery reports pushed to {account.push_url}", file=out)
-    print(f"  Bulletin Messenger: {url} (user id {args.bulletin_user_id})", file=out)
-    print(f"  Skycore API:      {url}/API/wxml/1.3/", file=out)
+    print(f"  Bulletin Messenger: {url} (user id {args.bulletin_user_id}, password {args.bulletin_password})",
+          file=out)
+    print(f"  Skycore API:      {url}/API/wxml/1.3/ (API key {args.skycore_api_key})", file=out)
     print(f"  control: {url}/_sim/health (advance the clock: POST {url}/_sim/advance?seconds=5)", file=out)
     print("Press Ctrl-C to stop.", file=out, flush=True)
     try:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_sms.exceptions import SmsValidationError
+from airflow_provider_sms.hooks.base import get_sms_hook
 from airflow_provider_sms.operators.reports import SmsReportOperator
 from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOperator
 from airflow_provider_sms.simulator import SimulatorServer
@@ -49,6 +50,7 @@ def test_numbers_blocked_number_and_group_each_get_an_outcome(bm_conn: str, sms_
     # The group went on the wire without its prefix; messageId is derived from the chunk's dedupe key.
     assert [r["to"] for r in message["recipients"]] == [*NUMBERS, BLOCKED, "salesteam"]
     assert message["message_id"].startswith("airflow-") and len(message["message_id"]) <= 36
+    assert {r["sender"] for r in sms_simulator.bulletin.received()} == {"Airflow"}  # `from` is the operator's sender
 
 
 def test_a_rejected_recipient_fails_the_task_after_the_others_were_sent(bm_conn: str, sms_simulator: SimulatorServer,
@@ -60,6 +62,25 @@ def test_a_rejected_recipient_fails_the_task_after_the_others_were_sent(bm_conn:
     assert sms_simulator.bulletin.received_count(NUMBERS[0]) == 1
     rejected = [r for r in ti.xcom["send_result"]["results"] if not r["accepted"]]
     assert rejected[0]["recipient"] == "contact:salestem"
+
+
+def test_recipients_rejected_in_a_200_are_not_sent_again_by_a_retry(bm_conn: str, sms_simulator: SimulatorServer,
+                                                                    address_book: None) -> None:
+    # The first try's answer arrives: one number texted, a blocked number and an unknown contact
+    # rejected inside the 200, so the task fails. A retry (or a clear) reports them from the
+    # journal as they were answered and sends nothing: the gateway would only refuse them again.
+    ti = FakeTaskInstance()
+    op = SmsSendOperator(task_id="s", sms_conn_id=bm_conn, to=[NUMBERS[0], BLOCKED, "contact:salestem"],
+                         message="Rejected once")
+    with pytest.raises(AirflowFailException, match="2 of 3 recipients were rejected"):
+        op.execute(context(ti))
+    ti.try_number = 2
+    with pytest.raises(AirflowFailException, match="2 of 3 recipients were rejected"):
+        op.execute(_retry_context(ti))
+    assert len(sms_simulator.bulletin.messages()) == 1  # the retry sent no request at all
+    assert sms_simulator.bulletin.received_count(NUMBERS[0]) == 1
+    results = {r["recipient"]: (r["accepted"], r["code"]) for r in ti.xcom["send_result"]["results"]}
+    assert results == {NUMBERS[0]: (True, None), BLOCKED: (False, "403"), "contact:salestem": (False, "403")}
 
 
 def test_retry_after_a_lost_answer_texts_nobody_twice(bm_conn: str, sms_simulator: SimulatorServer,
@@ -83,22 +104,6 @@ def test_retry_after_a_lost_answer_texts_nobody_twice(bm_conn: str, sms_simulato
     assert codes == {**dict.fromkeys(NUMBERS, "already_sent"), BLOCKED: "rejected_earlier",
                      "group:salesteam": "already_sent"}
     assert result["rejected_count"] == 1
-
-
-def test_a_cleared_task_sends_again_only_to_the_recipient_refused_in_the_answer(
-        bm_conn: str, sms_simulator: SimulatorServer, address_book: None) -> None:
-    """The README's guarantee: accepted recipients come from the journal; a refused one (nobody was
-    texted) is tried again and refused again while its cause stays."""
-    ti = FakeTaskInstance()
-    op = SmsSendOperator(task_id="s", sms_conn_id=bm_conn, to=[*NUMBERS, BLOCKED], message="Cleared")
-    with pytest.raises(AirflowFailException, match="1 of 4 recipients were rejected"):
-        op.execute(context(ti))
-    ti.try_number = 2
-    with pytest.raises(AirflowFailException, match=r"1 of 4 recipients were rejected \(3 were sent\)"):
-        op.execute(_retry_context(ti))
-    assert [sms_simulator.bulletin.received_count(n) for n in [*NUMBERS, BLOCKED]] == [1, 1, 1, 0]
-    _, again = sms_simulator.bulletin.messages()
-    assert BLOCKED in json.dumps(again) and not any(n in json.dumps(again) for n in NUMBERS)
 
 
 def test_retry_sends_what_the_first_try_never_got_through(bm_conn: str, sms_simulator: SimulatorServer,
@@ -170,6 +175,27 @@ def test_report_operator_streams_the_sent_list(bm_conn: str, sms_simulator: Simu
         rows = list(csv.DictReader(handle))
     assert {r["recipient"]: r["error"] for r in rows}[BLOCKED].endswith("(Number in Blocked List)")
     assert {r["body"] for r in rows} == {"Report me"}
+
+
+def test_report_window_keeps_the_messages_it_covers(bm_conn: str, sms_simulator: SimulatorServer,
+                                                   tmp_path: Path) -> None:
+    # The sent list is the account's recent messages; a report for a window (a scheduled run's
+    # "yesterday") lists only the messages dated in it.
+    SmsSendOperator(task_id="a", sms_conn_id=bm_conn, to=NUMBERS[:1], message="Day one").execute(context())
+    sms_simulator.clock.advance(86_400)
+    day_two = dt.datetime.fromtimestamp(sms_simulator.clock.now(), dt.UTC)
+    SmsSendOperator(task_id="b", sms_conn_id=bm_conn, to=NUMBERS[1:3], message="Day two").execute(context())
+    sms_simulator.clock.advance(86_400)
+    SmsSendOperator(task_id="c", sms_conn_id=bm_conn, to=NUMBERS[:1], message="Day three").execute(context())
+    target = tmp_path / "day-two.csv"
+    out = SmsReportOperator(task_id="r", sms_conn_id=bm_conn, report="sent", output_path=str(target),
+                            start=day_two - dt.timedelta(minutes=1), end=day_two + dt.timedelta(hours=23)
+                            ).execute(context())
+    with target.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert out["rows"] == 2 and {(r["recipient"], r["body"]) for r in rows} == {(n, "Day two") for n in NUMBERS[1:3]}
+    with pytest.raises(SmsValidationError, match="timezone-aware"):
+        get_sms_hook(bm_conn).iter_report("sent", start=day_two.replace(tzinfo=None))
 
 
 def test_retried_group_send_texts_the_group_once(bm_conn: str, sms_simulator: SimulatorServer,

@@ -152,6 +152,20 @@ def test_plan_reports_accepted_settles_doubt_and_sends_the_rest(journal: SendJou
     assert plan.changed_content == []
 
 
+def test_plan_reports_rejections_the_gateway_calls_final_instead_of_resending(journal: SendJournal) -> None:
+    numbers = [f"44770010000{i}" for i in range(1, 4)]
+    _answered(journal, numbers, accepted={numbers[0]})  # numbers[1] and [2] rejected inside the answer
+
+    def final(row: RecipientResult) -> bool:
+        return row.recipient == numbers[1]
+
+    plan = plan_retry("gw", numbers, journal.records(TASK), "c1", final_rejection=final)
+    assert [(r.recipient, r.accepted) for r in plan.done.results] == [(numbers[0], True), (numbers[1], False)]
+    assert plan.to_send == [numbers[2]]
+    # Other content: a final rejection of another message says nothing about this one.
+    assert plan_retry("gw", numbers, journal.records(TASK), "c2", final_rejection=final).to_send == numbers[1:]
+
+
 def test_plan_never_re_texts_a_recipient_whose_message_changed(journal: SendJournal) -> None:
     _answered(journal, ["447700100001"], accepted={"447700100001"}, content="old text")
     plan = plan_retry("gw", ["447700100001", "447700100002"], journal.records(TASK), "new text")

@@ -14,7 +14,8 @@ import pytest
 from airflow_provider_sms.notifications import sms
 from airflow_provider_sms.notifications.sms import SmsNotifier
 from airflow_provider_sms.simulator import SimulatorServer
-from tests.conftest import PASSWORD, bulksms_connection, netmessenger_connection
+from tests.bulletin.conftest import bulletin_connection
+from tests.conftest import PASSWORD, bulksms_connection, netmessenger_connection, skycore_connection
 
 A = "447700100001"
 
@@ -25,27 +26,53 @@ def _context(try_number: int = 2) -> dict[str, Any]:
     return {"ti": ti, "exception": ValueError("bad row 17")}
 
 
-@pytest.mark.parametrize("kind", ["bulksms-json", "bulksms-eapi", "netmessenger"])
+@pytest.mark.parametrize("kind", ["bulksms-json", "bulksms-eapi", "netmessenger", "bulletin"])
 def test_second_process_does_not_text_again(kind: str, sms_simulator: SimulatorServer,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # NetMessenger's documented reports carry no text, so only a look-up in a report with bodies
     # can tell this alert from another one (see the test below for the documented reports).
-    conn = (netmessenger_connection(sms_simulator, sent_lookup_reports="MessagesWithBodies")
-            if kind == "netmessenger" else bulksms_connection(sms_simulator, kind.split("-")[1]))
+    # Bulletin's sent list carries the text: the look-up needs no setting.
+    conn = {"netmessenger": lambda: netmessenger_connection(sms_simulator, sent_lookup_reports="MessagesWithBodies"),
+            "bulletin": lambda: bulletin_connection(sms_simulator)}.get(
+        kind, lambda: bulksms_connection(sms_simulator, kind.split("-")[1]))()
     monkeypatch.setenv("AIRFLOW_CONN_ALERTS", conn)
-    notifier = SmsNotifier(sms_conn_id="alerts", to=[A], sender="Alerts")
+    gateway = getattr(sms_simulator, kind.split("-")[0])
+    notifier = SmsNotifier(sms_conn_id="alerts", to=[f"+{A}"], sender="Alerts")
     notifier(_context())
     sms._REPEATS.clear()  # as if the second firing ran in another process (worker, then DAG processor)
     sms_simulator.clock.advance(5)
     notifier(_context())
-    received = (sms_simulator.netmessenger.received_count(A) if kind == "netmessenger"
-                else sms_simulator.bulksms.received_count(A))
-    assert received == 1
+    assert gateway.received_count(A) == 1
     notifier(_context(try_number=3))  # a new failure (re-run) is a new alert
     sms_simulator.clock.advance(5)
-    received = (sms_simulator.netmessenger.received_count(A) if kind == "netmessenger"
-                else sms_simulator.bulksms.received_count(A))
-    assert received == 2
+    assert gateway.received_count(A) == 2
+
+
+@pytest.mark.parametrize("broken", ["skycore", "bulletin"])
+def test_fallback_between_skycore_and_bulletin(broken: str, sms_simulator: SimulatorServer,
+                                               monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # The other two gateways in either order: Skycore refusing a wrong API key (fatal), Bulletin down.
+    monkeypatch.setenv("AIRFLOW_CONN_SKY", skycore_connection(sms_simulator))
+    monkeypatch.setenv("AIRFLOW_CONN_BM", bulletin_connection(sms_simulator))
+    if broken == "skycore":
+        bad = json.loads(skycore_connection(sms_simulator))
+        bad["password"] = "wrong-key-0000"
+        monkeypatch.setenv("AIRFLOW_CONN_SKY", json.dumps(bad))
+        first, second = "sky", "bm"
+    else:
+        sms_simulator.faults.http_error(status=503, count=20, only="/api/3/sms/out")
+        first, second = "bm", "sky"
+    caplog.set_level(logging.INFO)
+    SmsNotifier(sms_conn_id=first, fallback_conn_ids=[second], to=[f"+{A}"], sender="Alerts")(_context())
+    delivered_by = sms_simulator.bulletin if second == "bm" else sms_simulator.skycore
+    assert delivered_by.received_count(A) == 1
+    assert sms_simulator.bulletin.received_count(A) + sms_simulator.skycore.received_count(A) == 1
+    logged = caplog.text + capsys.readouterr().out
+    gateway = "bulletin" if second == "bm" else "skycore"
+    assert f"SMS alert delivered through {second} ({gateway})" in logged
+    assert f"SMS alert needed a fallback: {first} ({broken}, code " in logged
+    assert "wrong-key-0000" not in logged
 
 
 def test_number_only_lookup_never_swallows_a_new_alert(sms_simulator: SimulatorServer,

@@ -120,3 +120,27 @@ def test_a_batch_without_its_recipients_cannot_be_followed_from_receipts(
         sky_conn: str, sms_simulator: SimulatorServer) -> None:
     with pytest.raises(AirflowFailException, match="per-recipient results"):
         _sensor(sky_conn, None, batch_ids=["b1"]).poke(context())
+
+
+def test_bulletin_address_book_names_are_not_waited_for_forever(sms_simulator: SimulatorServer,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from airflow_provider_sms.operators.receipts_poll import SmsReceiptPollOperator
+
+    conn = "bulletin_messenger_default"
+    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(sms_simulator))
+    sms_simulator.bulletin.add_contact("Ann", NZ_B)
+    sms_simulator.bulletin.add_group("oncall", ["Ann"])
+    sent = _send(conn, [NZ_A, "group:oncall"])
+    sms_simulator.clock.advance(600)  # both handsets delivered; the statuses are polled into the store
+    assert SmsReceiptPollOperator(task_id="poll", sms_conn_id=conn).execute(context())["statuses"] == 4
+    # Receipts name handsets; a group names none, so it is left out (and said so) rather than
+    # waited for until the sensor times out.
+    done = _sensor(conn, sent).poke(context())
+    assert done.is_done and (done.xcom_value["total"], done.xcom_value["delivered"]) == (1, 1)
+    logged = caplog.text + capsys.readouterr().out  # the task logger writes through structlog
+    assert "1 recipients not followed" in logged and "group:oncall" in logged
+    group_only = _send(conn, ["group:oncall"])
+    with pytest.raises(AirflowFailException, match=r"group:oncall.*no handset"):
+        _sensor(conn, group_only).poke(context())

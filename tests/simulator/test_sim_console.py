@@ -22,16 +22,21 @@ def test_main_in_a_thread_serves_until_stopped() -> None:
     result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(main(["--port", "0"], stop=stop, out=out)))
     thread.start()
-    deadline = time.monotonic() + 10
-    while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    first_line = out.getvalue().splitlines()[0]
-    url = first_line.rsplit(" ", 1)[1]
-    assert url.startswith("http://127.0.0.1:")
-    assert "demo / demo-secret-pass" in out.getvalue()
-    assert requests.get(url + "/_sim/health", timeout=10).json()["status"] == "ok"
-    stop.set()
-    thread.join(10)
+    try:
+        deadline = time.monotonic() + 10
+        while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first_line = out.getvalue().splitlines()[0]
+        url = first_line.rsplit(" ", 1)[1]
+        assert url.startswith("http://127.0.0.1:")
+        assert "demo / demo-secret-pass" in out.getvalue()
+        # Every gateway's demo credentials, so a connection can be made from the banner alone.
+        assert "user id demo, password bm-demo-pass" in out.getvalue()
+        assert "API key sky-demo-key-0001" in out.getvalue()
+        assert requests.get(url + "/_sim/health", timeout=10).json()["status"] == "ok"
+    finally:  # a failed check must not leave the server thread holding up the test run
+        stop.set()
+        thread.join(10)
     assert result == [0]
 
 

@@ -16,6 +16,7 @@ class StatusCode:
     code: str
     meaning: str
     status: DeliveryStatus
+    advice: str = ""  # what to do, where the status's general advice would mislead
 
 
 STATUS_CODES: dict[str, StatusCode] = {
@@ -27,8 +28,12 @@ STATUS_CODES: dict[str, StatusCode] = {
         StatusCode("NRCV", "Not received", DeliveryStatus.FAILED),
         StatusCode("NRC", "Not received", DeliveryStatus.FAILED),
         StatusCode("EXP", "Not delivered within the allowed time", DeliveryStatus.EXPIRED),
-        StatusCode("ERR", "Internal error (may be recoverable: resend after a few minutes)", DeliveryStatus.FAILED),
-        StatusCode("INF", "Insufficient funds (credit limit reached)", DeliveryStatus.FAILED),
+        StatusCode("ERR", "Internal error (may be recoverable: resend after a few minutes)", DeliveryStatus.FAILED,
+                   "Final: not delivered, an error at Bulletin, not the number's fault. Send to that number again "
+                   "in a new run after a few minutes (a retry of the same task does not re-send it)."),
+        StatusCode("INF", "Insufficient funds (credit limit reached)", DeliveryStatus.FAILED,
+                   "Final: not delivered, the account ran out of credit. Top up (or ask Bulletin to raise the "
+                   "credit limit), then send to the failed numbers in a new run."),
     )
 }
 
