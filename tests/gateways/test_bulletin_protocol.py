@@ -216,7 +216,8 @@ def test_json_array_reader_handles_any_split(pieces: list[str]) -> None:
     assert list(iter_json_array(pieces)) == joined
 
 
-@pytest.mark.parametrize("pieces", [["{}"], ['[{"a": 1}'], ["[1,,]"], ["[1 2]"], ["nope"], [], ["[", "{"]])
+@pytest.mark.parametrize("pieces", [["{}"], ['[{"a": 1}'], ["[1,,]"], ["[1 2]"], ["nope"], [], ["[", "{"],
+                                    ["[" * 100_000 + "]" * 100_000]])  # deeper than the decoder's recursion
 def test_json_array_reader_refuses_broken_lists(pieces: list[str]) -> None:
     with pytest.raises(SmsTransientError):
         list(iter_json_array(pieces))

@@ -536,6 +536,8 @@ def iter_json_array(lines: Iterable[str], gateway: str = GATEWAY, *, item_limit:
                 item, end = decoder.raw_decode(buffer)
             except ValueError:
                 item, end = None, -1
+            except RecursionError:
+                raise broken("an item nested too deeply") from None
             if end >= 0 and (end < len(buffer) or exhausted):
                 yield item
                 buffer, state = buffer[end:], "after"
