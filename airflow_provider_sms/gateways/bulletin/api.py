@@ -31,7 +31,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub, secret_forms
 from airflow_provider_sms.gateways.bulletin.models import InboundReply, SentItem, SentMessage, StatusUpdate
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import BasicAuth, HttpRequest, HttpResponse
@@ -120,6 +120,8 @@ class BulletinApi:
                  status_callback_param: str = DEFAULT_STATUS_CALLBACK_PARAM) -> None:
         self._user_id = user_id
         self._password = password
+        # Every form the password takes on the wire (Basic header, form field), for echoing gateways.
+        self._secret_forms = secret_forms([password], basic_auth=(user_id, password))
         self.auth_in_form = auth_in_form
         self.reply_callback_url = reply_callback_url or None
         self.status_callback_url = status_callback_url or None
@@ -132,7 +134,7 @@ class BulletinApi:
     # ================================================================ plumbing
 
     def _safe(self, text: str) -> str:
-        return scrub(text, [self._password])
+        return scrub(text, self._secret_forms)
 
     def _request(self, method: str, path: str, fields: Sequence[tuple[str, str]] = (), *,
                  sends_message: bool = False, recipients: Sequence[str] = ()) -> HttpRequest:

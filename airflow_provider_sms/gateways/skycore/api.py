@@ -58,7 +58,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.answers import header, parse_retry_after, scrub, secret_forms
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.skycore.codes import error_code
@@ -131,6 +131,7 @@ class SkycoreApi:
         except (ZoneInfoNotFoundError, ValueError):
             raise SmsConfigurationError(f"unknown time zone {time_zone!r}", gateway=GATEWAY) from None
         self._key = api_key
+        self._secret_forms = secret_forms([api_key])  # how an echo of the request may show the key
         self.path = path or "/"
         self.short_code = short_code or None
         self.operator_id = operator_id or None
@@ -153,7 +154,8 @@ class SkycoreApi:
 
     def safe_text(self, text: str, *secrets: str | None) -> str:
         """Gateway text fit for an error message: the key (and ``secrets``) replaced by ``***``, shortened."""
-        return scrub(text, (*secrets, self._key))
+        forms = secret_forms(secrets) if secrets else ()
+        return scrub(text, sorted({*forms, *self._secret_forms}, key=len, reverse=True))
 
     def code_error(self, code: str, info: str, action: str, *secrets: str | None) -> SmsError:
         """The exception for E-code ``code`` answered to ``action`` (vendor text kept when it adds something)."""
