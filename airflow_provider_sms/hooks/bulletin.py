@@ -232,9 +232,9 @@ class BulletinMessengerHook(SmsHook):
             with self.transport.stream_lines(self.api.list_request(), self.api.check_list):
                 pass
         except SmsError as exc:
-            return False, str(exc)
+            return False, self._scrubbed(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._scrubbed(f"{type(exc).__name__}: {exc}")
         return True, f"Connected to {self.hook_name} (read the sent-messages list; nothing was sent)"
 
 

@@ -267,9 +267,9 @@ class SkycoreHook(SmsHook):
         try:
             ids = self.transport.call(self.api.mms_ids_request(), self.api.parse_mms_ids)
         except SmsError as exc:
-            return False, str(exc)
+            return False, self._scrubbed(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._scrubbed(f"{type(exc).__name__}: {exc}")
         return True, f"Connected to {self.hook_name}: API key and IP allow-list accepted; {len(ids)} saved MMS"
 
 
