@@ -31,6 +31,7 @@ __all__ = [
     "as_number",
     "check_send_options",
     "fit_to_alphabet",
+    "mms_option_problems",
     "send_option_problems",
 ]
 
@@ -215,6 +216,47 @@ def send_option_problems(op: Any) -> list[Problem]:
     if op.xcom_results not in XCOM_RESULTS:
         problems.append(Problem("xcom_results", f"must be one of {', '.join(XCOM_RESULTS)}", str(op.xcom_results)))
     return problems
+
+
+def _id_problem(field: str, value: Any) -> list[Problem]:
+    """Gateway ids (saved content, campaigns) are text or a whole number; None when not given."""
+    if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return []
+    return [Problem(field, f"must be an id (text or a whole number), got a {_type(value)}", str(value)[:80])]
+
+
+def _mapping_problems(field: str, value: Any, *, keys: str) -> list[Problem]:
+    """``value`` must be a mapping (or None) whose keys are slide numbers (``keys="slide"``) or
+    names (``keys="name"``) and whose values are text or numbers."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [Problem(field, f"must be a mapping (a dict), got a {_type(value)}")]
+    problems = []
+    for key, item in value.items():
+        if keys == "slide" and not ((isinstance(key, int) and not isinstance(key, bool))
+                                    or (isinstance(key, str) and key.strip().isdigit())):
+            problems.append(Problem(field, "keys must be slide numbers (1, 2, ...)", str(key)[:40]))
+        elif keys == "name" and not isinstance(key, str):
+            problems.append(Problem(field, f"keys must be field names (text), got a {_type(key)}", str(key)[:40]))
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            problems.append(Problem(f"{field}.{key}", f"must be text or a number, got a {_type(item)}"))
+    return problems
+
+
+def mms_option_problems(op: Any) -> list[Problem]:
+    """What is wrong with :class:`~..operators.mms.MmsSendOperator`'s options (types; recipients,
+    slides and the gateway's limits have their own checks)."""
+    return [
+        *(p for name in ("name", "subject", "fallback_text", "custom_subject")
+          for p in _optional_text_problem(name, getattr(op, name))),
+        *_optional_text_problem("sender", op.sender, "; write a numeric sender as a string"),
+        *(p for name in ("mms_id", "campaign", "campaign_ref") for p in _id_problem(name, getattr(op, name))),
+        *_mapping_problems("custom_texts", op.custom_texts, keys="slide"),
+        *_mapping_problems("merge_data", op.merge_data, keys="name"),
+        *_bool_problem("allow_partial_failure", op.allow_partial_failure),
+        *_bool_problem("honour_opt_outs", op.honour_opt_outs),
+    ]
 
 
 def check_send_options(op: Any) -> None:

@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.mms import MmsMessage
 from airflow_provider_sms.exceptions import SmsError, SmsTransientError
 from airflow_provider_sms.gateways import answers, xml
 from airflow_provider_sms.gateways.bulksms.common import BulkSmsCredentials
 from airflow_provider_sms.gateways.bulksms.eapi import BulkSmsEapi
 from airflow_provider_sms.gateways.bulksms.json_api import BulkSmsJsonApi
-from airflow_provider_sms.core.mms import MmsMessage
 from airflow_provider_sms.gateways.bulletin import callbacks as bulletin_callbacks
 from airflow_provider_sms.gateways.bulletin.api import BulletinApi
 from airflow_provider_sms.gateways.callbacks import CallbackEndpoint, CallbackRequest, callback_endpoints
@@ -128,7 +128,8 @@ PARSERS: list[ParseEntry] = [
     ParseEntry("bulletin.parse_reply_callback", lambda r: bulletin_callbacks.parse_reply_callback(r.body)),
     ParseEntry("skycore.parse_postback", lambda r: parse_postback(r.body)),
     ParseEntry("skycore.parse_send", lambda r: SKY.parse_send(r, SKY_MESSAGE)),
-    ParseEntry("skycore.parse_subscriber_ref", lambda r: SKY.parse_subscriber_ref(r, "ref-1", "sendMessageBySubscriberRef")),
+    ParseEntry("skycore.parse_subscriber_ref",
+               lambda r: SKY.parse_subscriber_ref(r, "ref-1", "sendMessageBySubscriberRef")),
     ParseEntry("skycore.parse_save_mms", SKY.parse_save_mms),
     ParseEntry("skycore.parse_mms_send", lambda r: SKY.parse_mms_send(r, SKY_MMS)),
     ParseEntry("skycore.parse_subscription", lambda r: SKY.parse_subscription(r, "subscribe", 1)),

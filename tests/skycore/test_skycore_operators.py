@@ -183,3 +183,48 @@ def test_create_sub_account_returns_no_key(sky_conn: str, sms_simulator: Simulat
     assert result == {"username": "child", "created": True}
     assert sms_simulator.skycore.users() == ["child"]
     assert "child-Pass-4711" not in caplog.text and SKY_KEY not in caplog.text
+
+
+def _mms(**kwargs: object) -> MmsSendOperator:
+    args: dict[str, object] = {"task_id": "m", "sms_conn_id": "skycore_default", "to": [A], "slides": SLIDES[:1],
+                               "subject": "Spring", "fallback_text": "See our spring offer"}
+    return MmsSendOperator(**{**args, **kwargs})  # type: ignore[arg-type]
+
+
+SAVED = {"slides": None, "mms_id": "35674"}
+
+
+@pytest.mark.parametrize(("kwargs", "named"), [
+    ({"to": {A: "Ann"}}, "to: must be a string, a whole number, or a list/tuple of them, got a dict"),
+    ({"to": ["1OOOO1"]}, "to[0] '1OOOO1': not a phone number"),
+    ({"slides": [{"image": "https://example.com/a.png", "text": "Spring\x7f"}]}, "slides.text[0]: holds a control"),
+    ({"slides": [{"text": "Spring\x85sale"}]}, "U+0085"),
+    ({"fallback_text": "See\x7f"}, "fallback_text: holds a control"),
+    ({"subject": "Spring\x85"}, "subject: holds a control"),
+    ({"subject": 42}, "subject '42': must be text, got a int"),
+    ({"sender": 60856}, "sender '60856': must be text"),
+    ({"allow_partial_failure": "no"}, "allow_partial_failure 'no': must be True or False"),
+    ({"honour_opt_outs": "no"}, "honour_opt_outs 'no': must be True or False"),
+    ({"slides": "[{'image': 'https://example.com/a.png'"}, "slides"),
+    ({**SAVED, "custom_texts": {"first": "Hi"}}, "custom_texts 'first': keys must be slide numbers"),
+    ({**SAVED, "custom_texts": {1: "Hi\x7f"}}, "custom_texts: holds a control"),
+    ({**SAVED, "custom_texts": "Hi"}, "custom_texts: must be a mapping"),
+    ({**SAVED, "merge_data": {"NAME": ["Ann"]}}, "merge_data.NAME: must be text or a number, got a list"),
+    ({**SAVED, "merge_data": {"NAME": "Ann\x00"}}, "merge_data.NAME: holds a control"),
+    ({"slides": None, "mms_id": ["35674"]}, "must be an id (text or a whole number), got a list"),
+    ({"to": None, "campaign": ["1116", "1117"]}, "campaign \"['1116', '1117']\": must be an id"),
+    ({"to": None, "group": ["r1"], "campaign_ref": {"id": 1}}, "got a dict"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None)
+def test_bad_mms_input_is_a_typed_error_and_nothing_reaches_the_gateway(
+        kwargs: dict[str, object], named: str, sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    with pytest.raises(AirflowFailException) as exc:  # not retried by Airflow
+        _mms(**kwargs).execute(context(FakeTaskInstance()))
+    assert named in str(exc.value)
+    assert type(exc.value.__cause__).__name__ == "SmsValidationError"
+    assert sms_simulator.skycore.requests == [] and sms_simulator.skycore.saved_mms() == []
+
+
+def test_rendered_mms_mappings_are_read(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    # Templated fields render to text: slides and merge data written as JSON still work.
+    _mms(slides=json.dumps(SLIDES[:1]), merge_data='{"NAME": "Ann"}').execute(context(FakeTaskInstance()))
+    assert sms_simulator.skycore.requests == ["saveMMS", "sendSavedMMS"]

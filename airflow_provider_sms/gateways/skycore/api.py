@@ -131,7 +131,6 @@ class SkycoreApi:
         except (ZoneInfoNotFoundError, ValueError):
             raise SmsConfigurationError(f"unknown time zone {time_zone!r}", gateway=GATEWAY) from None
         self._key = api_key
-        self._secret_forms = secret_forms([api_key])  # how an echo of the request may show the key
         self.path = path or "/"
         self.short_code = short_code or None
         self.operator_id = operator_id or None
@@ -154,8 +153,8 @@ class SkycoreApi:
 
     def safe_text(self, text: str, *secrets: str | None) -> str:
         """Gateway text fit for an error message: the key (and ``secrets``) replaced by ``***``, shortened."""
-        forms = secret_forms(secrets) if secrets else ()
-        return scrub(text, sorted({*forms, *self._secret_forms}, key=len, reverse=True))
+        # Every form an echo of the request may show the key in (computed only when there is an error).
+        return scrub(text, secret_forms([*secrets, self._key]))
 
     def code_error(self, code: str, info: str, action: str, *secrets: str | None) -> SmsError:
         """The exception for E-code ``code`` answered to ``action`` (vendor text kept when it adds something)."""
