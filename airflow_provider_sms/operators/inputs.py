@@ -12,6 +12,7 @@ import ast
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "as_datetime",
     "as_items",
     "as_mapping",
+    "as_names",
     "as_number",
     "check_send_options",
     "fit_to_alphabet",
@@ -104,6 +106,26 @@ def as_items(value: Any, field: str = "to", *, max_items: int = MAX_RECIPIENTS) 
     if problems:
         raise SmsValidationError(problems)
     return [str(item) for item in items]
+
+
+def as_names(value: Any, field: str = "group", *, max_items: int = MAX_GROUPS) -> list[str]:
+    """Gateway-side names (groups, lists, subscriber references) from :func:`as_items`, split and
+    de-duplicated in order. A name is one line of text: control characters (tab included) are
+    refused naming the entry, as they would reach the gateway as part of the name.
+    """
+    from airflow_provider_sms.core.recipients import split_recipients
+
+    names = list(dict.fromkeys(split_recipients(as_items(value, field, max_items=max_items))))
+    problems = [Problem(field, "a name must not hold control characters: "
+                               + ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(_NAME_CONTROL.findall(name))),
+                        name[:80], index)
+                for index, name in enumerate(names) if _NAME_CONTROL.search(name)]
+    if problems:
+        raise SmsValidationError(problems)
+    return names
+
+
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def as_datetime(value: Any, field: str = "send_at") -> dt.datetime | None:

@@ -97,8 +97,8 @@ class MmsSendOperator(BaseOperator):
 
     def _messages(self, hook: SmsHook, mms_id: str) -> list[MmsMessage]:
         from airflow_provider_sms.core.mms import MmsMessage
-        from airflow_provider_sms.core.recipients import normalise_numbers, split_recipients
-        from airflow_provider_sms.operators.inputs import as_items
+        from airflow_provider_sms.core.recipients import normalise_numbers
+        from airflow_provider_sms.operators.inputs import as_items, as_names
 
         common: dict[str, Any] = {
             "mms_id": mms_id, "sender": self.sender or None, "fallback_text": self.fallback_text,
@@ -110,7 +110,7 @@ class MmsSendOperator(BaseOperator):
         if self.campaign is not None:
             return [MmsMessage(campaign=str(self.campaign), **common)]
         if self.group is not None:
-            groups = list(dict.fromkeys(split_recipients(as_items(self.group, "group"))))
+            groups = as_names(self.group, "group")
             return [MmsMessage(groups=[g], **common) for g in groups]
         settings = hook.settings
         numbers = normalise_numbers(as_items(self.to, "to"), settings.default_region, settings.number_check,

@@ -124,6 +124,9 @@ CASES: list[Case] = [
     # -- group send --
     ("group-dict", lambda t: group_send(group={"Staff": 1}), "group: must be", {}),
     ("group-nested", lambda t: group_send(group=[{"name": "Staff"}]), "group[0]", {}),
+    ("group-control-char", lambda t: group_send(group="Staff\x00"), "group[0] 'Staff\\x00': a name must not hold "
+     "control characters: U+0000", {}),
+    ("group-tab", lambda t: group_send(group=["Staff", "Sales\tTeam"]), "U+0009", {}),
     ("group-oversize", lambda t: group_send(group=[f"g{i}" for i in range(MAX_GROUPS + 1)]), "at most 1,000", {}),
     # -- contact import --
     ("contacts-type", lambda t: contacts(42), "source: must be a CSV path", {}),
