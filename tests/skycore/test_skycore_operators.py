@@ -17,7 +17,7 @@ from airflow_provider_sms.operators.mms import MmsSendOperator
 from airflow_provider_sms.operators.reports import SmsReportOperator
 from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOperator
 from airflow_provider_sms.simulator import SimulatorConfig, SimulatorServer, SkycoreAccount
-from tests.conftest import SKY_KEY, bulksms_connection
+from tests.conftest import SKY_KEY, bulksms_connection, skycore_connection
 from tests.operators.helpers import FakeTaskInstance, context
 
 A, B, C = "447700100001", "447700100002", "447700100003"
@@ -228,3 +228,13 @@ def test_rendered_mms_mappings_are_read(sky_conn: str, sms_simulator: SimulatorS
     # Templated fields render to text: slides and merge data written as JSON still work.
     _mms(slides=json.dumps(SLIDES[:1]), merge_data='{"NAME": "Ann"}').execute(context(FakeTaskInstance()))
     assert sms_simulator.skycore.requests == ["saveMMS", "sendSavedMMS"]
+
+
+@pytest.mark.parametrize("wait", ["long", -1, float("nan"), True])
+def test_a_bad_mms_encoding_wait_is_a_configuration_error_before_anything_is_saved(
+        wait: object, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator, mms_encoding_wait=wait))
+    with pytest.raises(AirflowFailException, match="extra 'mms_encoding_wait' must be a number") as exc:
+        _mms().execute(context(FakeTaskInstance()))
+    assert type(exc.value.__cause__).__name__ == "SmsConfigurationError"
+    assert sms_simulator.skycore.requests == []
