@@ -261,7 +261,8 @@ class SkycoreHook(SmsHook):
                                         gateway=self.gateway)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         transport = SyncTransport(f"{parts.scheme}://{parts.netloc}", gateway=self.gateway,
-                                  timeout=self.settings.timeout, retry=self.settings.retry)
+                                  timeout=self.settings.timeout, retry=self.settings.retry,
+                                  limits=self.settings.limits)  # the connection's deadlines and caps
         return transport, HttpRequest("GET", path)
 
     # -- accounts ---------------------------------------------------------------------------------
