@@ -220,6 +220,7 @@ def send_option_problems(op: Any) -> list[Problem]:
         *_bool_problem("want_report", op.want_report),
         *_bool_problem("allow_partial_failure", op.allow_partial_failure),
         *_bool_problem("replace_typographic", getattr(op, "replace_typographic", True)),
+        *_bool_problem("honour_opt_outs", getattr(op, "honour_opt_outs", True)),
         *_extras_problems(op.extras),
     ]
     if op.message is None:

@@ -106,6 +106,7 @@ CASES: list[Case] = [
     ("unicode-text", lambda t: send(unicode="false"), "unicode 'false': must be True, False or None", {}),
     ("want_report-text", lambda t: send(want_report="no"), "want_report", {}),
     ("allow_partial_failure-text", lambda t: send(allow_partial_failure="false"), "allow_partial_failure", {}),
+    ("honour_opt_outs-text", lambda t: send(honour_opt_outs="no"), "honour_opt_outs 'no': must be True or False", {}),
     ("replace_typographic-text", lambda t: send(replace_typographic="yes"), "replace_typographic", {}),
     ("extras-text", lambda t: send(extras="routing_group=2"), "extras: must be a mapping", {}),
     ("extras-nested", lambda t: send(extras={"routing": {"group": 2}}), "extras 'routing'", {}),
