@@ -115,3 +115,13 @@ class ExtrasReader:
         if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
             raise self.error(name, "a parameter name (letters, digits, '_', '-', '.')", value)
         return value
+
+    def text(self, name: str, value: Any) -> str | None:
+        """``value`` as one line of text (a whole number is taken as its digits); None when empty."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+            raise self.error(name, "text (one line) or a whole number", value)
+        return value.strip() or None

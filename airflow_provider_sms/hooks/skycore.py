@@ -87,10 +87,10 @@ class SkycoreHook(SmsHook):
         if not settings.password:
             raise SmsConfigurationError("connection needs the API key in its password field", gateway=self.gateway)
         extra = settings.extra
+        read = ExtrasReader(extra, conn_id=settings.conn_id, gateway=self.gateway)
 
         def text(name: str) -> str | None:
-            value = extra.get(name)
-            return str(value).strip() if value not in (None, "") else None
+            return read.text(name, extra.get(name))
 
         return SkycoreApi(
             settings.password,

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -236,5 +237,21 @@ def test_a_bad_mms_encoding_wait_is_a_configuration_error_before_anything_is_sav
     monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator, mms_encoding_wait=wait))
     with pytest.raises(AirflowFailException, match="extra 'mms_encoding_wait' must be a number") as exc:
         _mms().execute(context(FakeTaskInstance()))
+    assert type(exc.value.__cause__).__name__ == "SmsConfigurationError"
+    assert sms_simulator.skycore.requests == []
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"operator_id": {"id": 1}}, "extra 'operator_id' must be text (one line) or a whole number"),
+    ({"campaign_ref": ["1116"]}, "extra 'campaign_ref'"),
+    ({"sender_mask": "Shop\nNow"}, "extra 'sender_mask'"),
+    ({"short_code": True}, "extra 'short_code'"),
+])
+def test_bad_text_extras_are_configuration_errors_before_sending(
+        extra: dict[str, object], named: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator, **extra))
+    with pytest.raises(AirflowFailException, match=re.escape(named)) as exc:
+        SmsSendOperator(task_id="s", sms_conn_id="skycore_default", to=[A], message="Hi",
+                        sender="60856").execute(context(FakeTaskInstance()))
     assert type(exc.value.__cause__).__name__ == "SmsConfigurationError"
     assert sms_simulator.skycore.requests == []
