@@ -86,6 +86,7 @@ class BulletinMessengerHook(SmsHook):
                                                  DEFAULT_REPLY_CALLBACK_PARAM),
             status_callback_param=read.identifier("status_callback_param", extra.get("status_callback_param"),
                                                   DEFAULT_STATUS_CALLBACK_PARAM),
+            other_secrets=[str(extra.get("callback_secret") or "")],  # it travels in the callback URLs
         )
 
     def base_url(self) -> str:

@@ -147,3 +147,12 @@ def test_bad_callback_extras_are_configuration_errors_before_sending(
     with pytest.raises(SmsConfigurationError, match=re.escape(named)):
         _hook("bulletin_messenger_default").send(OutgoingMessage("Hi", numbers=["64211111111"]))
     assert sms_simulator.bulletin.requests == []
+
+
+def test_the_hook_scrubs_the_callback_secret_from_gateway_text(sms_simulator: SimulatorServer,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "cb-Secret-0123456789"
+    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(
+        sms_simulator, callback_secret=secret, status_callback_url=f"https://af.example.com/s?secret={secret}"))
+    api = _hook("bulletin_messenger_default").api
+    assert api._safe(f"bad url https://af.example.com/s?secret={secret}") == "bad url https://af.example.com/s?secret=***"

@@ -257,3 +257,17 @@ def test_an_echoed_password_is_scrubbed_in_every_encoding(form: tuple[str, str],
         except SmsError as error:
             shown = str(error)
         assert form[1] not in shown and "***" in shown, shown
+
+
+def test_the_callback_urls_secret_is_scrubbed_from_echoes() -> None:
+    secret = "cb-Secret-0123456789"
+    url = f"https://airflow.example.com/sms-callbacks/bulletin/bm/status?secret={secret}"
+    api = BulletinApi("acme", PASSWORD, status_callback_url=url, other_secrets=[secret])
+    echo = f"bad statusCallbackUrl {url}".replace("&", "&amp;")
+    answer = HttpResponse(200, f'<outbound-message-delivery><recipient msisdn="64211111111" isError="true" '
+                               f'errorMessage="{echo}"/></outbound-message-delivery>'.encode())
+    shown = repr(api.parse_send(answer, SEED_MESSAGE, "m1").to_dict())
+    assert secret not in shown and "secret=***" in shown
+    with pytest.raises(SmsError) as exc:
+        api.parse_send(HttpResponse(400, echo.encode()), SEED_MESSAGE, "m1")
+    assert secret not in str(exc.value)

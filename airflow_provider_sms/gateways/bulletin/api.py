@@ -109,6 +109,7 @@ class BulletinApi:
     :param status_callback_url: per-message URL called on status changes (omitted when ``None``).
     :param reply_callback_param: the parameter carrying ``reply_callback_url``.
     :param status_callback_param: the parameter carrying ``status_callback_url``.
+    :param other_secrets: secrets inside what is sent (the callback URLs' secret), scrubbed like the password.
     """
 
     gateway = GATEWAY
@@ -117,11 +118,12 @@ class BulletinApi:
     def __init__(self, user_id: str, password: str, *, auth_in_form: bool = False,
                  reply_callback_url: str | None = None, status_callback_url: str | None = None,
                  reply_callback_param: str = DEFAULT_REPLY_CALLBACK_PARAM,
-                 status_callback_param: str = DEFAULT_STATUS_CALLBACK_PARAM) -> None:
+                 status_callback_param: str = DEFAULT_STATUS_CALLBACK_PARAM,
+                 other_secrets: Sequence[str] = ()) -> None:
         self._user_id = user_id
         self._password = password
-        # Every form the password takes on the wire (Basic header, form field), for echoing gateways.
-        self._secret_forms = secret_forms([password], basic_auth=(user_id, password))
+        # Every form the password (and the callback URLs' secret) takes on the wire, for echoing gateways.
+        self._secret_forms = secret_forms([password, *other_secrets], basic_auth=(user_id, password))
         self.auth_in_form = auth_in_form
         self.reply_callback_url = reply_callback_url or None
         self.status_callback_url = status_callback_url or None
