@@ -201,12 +201,26 @@ def _optional_text_problem(field: str, value: Any, hint: str = "") -> list[Probl
     return [Problem(field, f"must be text, got a {_type(value)}{hint}", str(value)[:80])]
 
 
+def _control_problem(field: str, value: Any) -> list[Problem]:
+    """Control characters in text that goes to the gateway as it is (refused on every gateway)."""
+    from airflow_provider_sms.core.text import control_chars
+
+    controls = control_chars(value) if isinstance(value, str) else ()
+    if not controls:
+        return []
+    return [Problem(field, "control characters are not allowed: " + ", ".join(f"U+{ord(c):04X}" for c in controls),
+                    value[:80])]
+
+
 def _extras_problems(extras: Any) -> list[Problem]:
     if not isinstance(extras, Mapping):
         return [Problem("extras", f"must be a mapping of parameter names to values, got a {_type(extras)}")]
-    return [Problem("extras", f"values must be strings or numbers, got a {_type(v)}", str(k))
-            for k, v in extras.items()
-            if not isinstance(k, str) or not isinstance(v, str | int | float) or isinstance(v, bool)]
+    problems = [Problem("extras", f"values must be strings or numbers, got a {_type(v)}", str(k))
+                for k, v in extras.items()
+                if not isinstance(k, str) or not isinstance(v, str | int | float) or isinstance(v, bool)]
+    for key, value in extras.items():
+        problems += _control_problem(f"extras.{key}", key) + _control_problem(f"extras.{key}", value)
+    return problems
 
 
 def send_option_problems(op: Any) -> list[Problem]:
@@ -216,6 +230,7 @@ def send_option_problems(op: Any) -> list[Problem]:
         *_optional_text_problem("message", getattr(op, "message", None)),
         *_optional_text_problem("sender", op.sender, "; write a numeric sender as a string"),
         *_optional_text_problem("client_ref", op.client_ref),
+        *_control_problem("client_ref", op.client_ref),
         *_bool_problem("unicode", op.unicode, optional=True),
         *_bool_problem("want_report", op.want_report),
         *_bool_problem("allow_partial_failure", op.allow_partial_failure),

@@ -184,6 +184,8 @@ def test_long_polls_get_a_longer_read_timeout(bm_conn: str) -> None:
     (lambda c: SmsGroupSendOperator(task_id="g", sms_conn_id=c, group="Sal\x85es", message="Hi"), r"U\+0085"),
     (lambda c: SmsGroupSendOperator(task_id="g", sms_conn_id=c, group=["Sales", "Sales\tTeam"], message="Hi"),
      r"U\+0009"),
+    (lambda c: SmsSendOperator(task_id="s", sms_conn_id=c, to=["64211111111"], message="Hi", client_ref="run\x00"),
+     r"client_ref .*U\+0000"),
 ])
 def test_names_with_control_characters_are_refused_before_sending(
         build: object, shown: str, bm_conn: str, sms_simulator: SimulatorServer) -> None:

@@ -109,6 +109,9 @@ CASES: list[Case] = [
     ("honour_opt_outs-text", lambda t: send(honour_opt_outs="no"), "honour_opt_outs 'no': must be True or False", {}),
     ("replace_typographic-text", lambda t: send(replace_typographic="yes"), "replace_typographic", {}),
     ("extras-text", lambda t: send(extras="routing_group=2"), "extras: must be a mapping", {}),
+    ("extras-control", lambda t: send(extras={"routing_group": "2\x00"}), "extras.routing_group '2\\x00': control "
+     "characters are not allowed: U+0000", {}),
+    ("client_ref-control", lambda t: send(client_ref="run\x852"), "client_ref 'run\\x852': control characters", {}),
     ("extras-nested", lambda t: send(extras={"routing": {"group": 2}}), "extras 'routing'", {}),
     # -- connection extras --
     ("extra-not-json", lambda t: send(), "connection 'bulksms_default': extras are not valid JSON", {"raw": "{x"}),
