@@ -20,6 +20,7 @@ from airflow.sdk import Connection
 
 from airflow_provider_sms.notifications.sms import SmsNotifier
 from airflow_provider_sms.operators.accounts import SmsTransferCreditsOperator
+from airflow_provider_sms.operators.address_book import SmsAddressBookCleanupOperator
 from airflow_provider_sms.operators.contacts import SmsContactImportOperator
 from airflow_provider_sms.operators.credits import SmsCreditCheckOperator
 from airflow_provider_sms.operators.inputs import MAX_GROUPS, MAX_RECIPIENTS
@@ -49,6 +50,11 @@ def group_send(**kwargs: Any) -> SmsGroupSendOperator:
 
 def contacts(source: Any, **kwargs: Any) -> SmsContactImportOperator:
     return SmsContactImportOperator(task_id="i", sms_conn_id=NM, source=source, **kwargs)
+
+
+def cleanup(group: Any) -> SmsAddressBookCleanupOperator:
+    return SmsAddressBookCleanupOperator(task_id="a", sms_conn_id=NM, action="empty_group", group=group,
+                                         confirm="empty_group")
 
 
 def csv_file(tmp: Path, data: bytes) -> str:
@@ -151,6 +157,10 @@ CASES: list[Case] = [
      "no row has the key 'name', 'number'", {}),
     ("contacts-rendered-broken", lambda t: contacts("[{'name': 'Ann'"), "source", {}),
     # -- other operators --
+    ("address-book-group-list", lambda t: cleanup(group=["Staff"]), "group \"['Staff']\": empty_group needs a "
+     "group name (text), got a list", {}),
+    ("address-book-group-missing", lambda t: cleanup(group=None), "group: empty_group needs a group name", {}),
+    ("address-book-group-control", lambda t: cleanup(group="Sta\x00ff"), "U+0000", {}),
     ("min_credits", lambda t: SmsCreditCheckOperator(task_id="c", sms_conn_id=BS, min_credits="lots"),
      "min_credits 'lots': must be a number", {}),
     ("min_credits-negative", lambda t: SmsCreditCheckOperator(task_id="c", sms_conn_id=BS, min_credits=-1),
