@@ -8,6 +8,7 @@ back in an error answer.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import socket
@@ -112,6 +113,11 @@ class HostileServer:
             status, text = b"400 Bad Request", json.dumps({"title": "Bad request", "detail": echo})
         elif b"/eapi/" in path:  # BulkSMS EAPI: status line
             status, text = b"200 OK", "23|invalid credentials, " + echo + "|"
+        elif b"/sms/out" in path or b"/sms/list" in path:  # Bulletin Messenger: the status line
+            status, text = b"400 Bad Request", "Invalid request, " + echo
+        elif b"/wxml/" in path:  # Skycore: a Failure document (the echo XML-escaped)
+            status, text = b"200 OK", ("<RESPONSE><STATUS>Failure</STATUS><ERRORCODE>E102</ERRORCODE><ERRORINFO>"
+                                       + html.escape(echo, quote=False) + "</ERRORINFO></RESPONSE>")
         else:  # NetMessenger: code, then the explanation
             status, text = b"200 OK", "-501\nInvalid token, " + echo
         payload = text.encode("utf-8")
@@ -204,6 +210,9 @@ def wire_forms(user: str, secret: str) -> dict[str, str]:
         "quote_plus lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote_plus(secret)),
         "json": json.dumps(secret)[1:-1],
         "json unicode": json.dumps(secret, ensure_ascii=False)[1:-1],
+        "xml text": html.escape(secret, quote=False),
+        "utf-8 read as latin-1": secret.encode().decode("latin-1"),
+        "xml text, utf-8 read as latin-1": html.escape(secret.encode().decode("latin-1"), quote=False),
         "basic utf-8": base64.b64encode(f"{user}:{secret}".encode()).decode(),
     }
     with suppress(UnicodeEncodeError):  # only secrets that ISO-8859-1 can carry go out in it

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sms.bounded import AnswerLimits
+from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.exceptions import SmsAmbiguousError, SmsError, SmsGatewayError
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.transport import AsyncTransport, RetryPolicy, SyncTransport
@@ -169,16 +170,34 @@ def test_async_a_cut_answer_to_a_read_is_read_again(server: HostileServer) -> No
     assert body.decode().splitlines()[-1] == "100,Delivered"
 
 
-@pytest.mark.parametrize("conn_type", ["bulksms", "netmessenger"])
-def test_the_connections_deadline_bounds_a_hooks_call(server: HostileServer, monkeypatch: pytest.MonkeyPatch,
-                                                      conn_type: str) -> None:
+# One read and one send per gateway, through its hook (every gateway's calls go through the transport).
+HOOK_CALLS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "bulksms": {"read": lambda hook: hook.get_credits()},
+    "netmessenger": {"read": lambda hook: hook.get_credits()},
+    "bulletin_messenger": {"read": lambda hook: list(hook.iter_status_updates(limit=1))},
+    "skycore": {"read": lambda hook: hook.subscribe("447700100001", "1116")},
+}
+for _calls in HOOK_CALLS.values():
+    _calls["send"] = lambda hook: hook.send(OutgoingMessage("Hi", numbers=["447700100001"], sender="Alerts"))
+
+
+@pytest.mark.parametrize("kind", ["read", "send"])
+@pytest.mark.parametrize("path", ["/drip-headers", "/drip-body", "/bomb", "/huge"])
+@pytest.mark.parametrize("conn_type", list(HOOK_CALLS))
+def test_every_gateways_hook_calls_are_bounded_in_time_and_memory(
+        server: HostileServer, monkeypatch: pytest.MonkeyPatch, conn_type: str, path: str, kind: str) -> None:
     import json
 
     from airflow_provider_sms.hooks.base import get_sms_hook
 
-    monkeypatch.setenv("AIRFLOW_CONN_DRIPPING", json.dumps({
-        "conn_type": conn_type, "host": server.url + "/drip-headers", "login": "u", "password": "pw-123456",
-        "extra": {"deadline": DEADLINE, "timeout": 30, "retries": 5}}))
-    error, took, _ = _bounded(get_sms_hook("dripping").get_credits)
-    assert isinstance(error, SmsAmbiguousError) and "deadline" in str(error)
-    assert took < DEADLINE + 1.0
+    monkeypatch.setenv("AIRFLOW_CONN_HOSTILE", json.dumps({
+        "conn_type": conn_type, "host": server.url + path, "login": "u", "password": "pw-123456",
+        "extra": {"deadline": DEADLINE, "timeout": 30, "retries": 5, "max_answer_bytes": 1024 * 1024,
+                  "default_region": "GB", "short_code": "60856"}}))  # Skycore's sender
+    hook = get_sms_hook("hostile")
+    error, took, peak = _bounded(lambda: HOOK_CALLS[conn_type][kind](hook))
+    if path.startswith("/drip"):
+        assert isinstance(error, SmsAmbiguousError) and "deadline" in str(error)
+    if kind == "send":  # whatever went wrong, a send is never called refused when it may have gone out
+        assert isinstance(error, SmsAmbiguousError) and error.recipients_in_doubt == ["447700100001"]
+    assert took < DEADLINE + 1.0 and peak < MEMORY_BOUND, (took, peak / 2**20)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.text import control_chars
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
 
 __all__ = ["ADDRESS_BOOK_KINDS", "AddressBookEntry", "parse_entry", "split_address_book", "with_recipients"]
@@ -47,7 +48,7 @@ def split_address_book(items: Iterable[str], *, field: str = "to",
 
     Entries are de-duplicated (case-insensitively, as address books compare names).
 
-    :raises SmsValidationError: an entry with an empty name.
+    :raises SmsValidationError: an entry with an empty name, or one holding control characters.
     """
     numbers: list[str] = []
     entries: dict[tuple[str, str], AddressBookEntry] = {}
@@ -62,6 +63,9 @@ def split_address_book(items: Iterable[str], *, field: str = "to",
             numbers.append(item)
         elif not entry.name:
             problems.append(Problem(field, f"{entry.kind} name must not be empty", item, index))
+        elif controls := control_chars(entry.name):
+            shown = ", ".join(f"U+{ord(c):04X}" for c in controls)
+            problems.append(Problem(field, f"{entry.kind} name holds control characters: {shown}", item, index))
         else:
             entries.setdefault((entry.kind, entry.name.lower()), entry)
     if problems:

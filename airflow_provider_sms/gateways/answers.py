@@ -110,7 +110,8 @@ def secret_forms(secrets: Iterable[str | None], *, basic_auth: tuple[str, str] |
     """Every form the ``secrets`` take on the wire or in an echo of a request, longest first.
 
     Raw; URL-encoded with ``quote`` (with and without ``/`` kept) and ``quote_plus``, in UTF-8 and
-    ISO-8859-1, with upper- and lower-case hex; JSON-escaped (ASCII and not); HTML-escaped; and
+    ISO-8859-1, with upper- and lower-case hex; JSON-escaped (ASCII and not); HTML/XML-escaped; the
+    raw and escaped forms also as UTF-8 read as ISO-8859-1 (an echo that garbles them); and
     the base64 ``Authorization: Basic`` value of ``basic_auth`` (user, password) in UTF-8 and
     ISO-8859-1 (``httpx`` and ``requests`` differ). Pass the result to :func:`scrub`.
     """
@@ -118,8 +119,10 @@ def secret_forms(secrets: Iterable[str | None], *, basic_auth: tuple[str, str] |
     for secret in secrets:
         if not secret:
             continue
-        forms |= {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-                  html.escape(secret), html.escape(secret, quote=False)}
+        # A gateway that reads our UTF-8 as ISO-8859-1 echoes a non-ASCII secret garbled ("é" as "Ã©").
+        for text in {secret, secret.encode("utf-8", "surrogatepass").decode("iso-8859-1")}:
+            forms |= {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1],
+                      html.escape(text), html.escape(text, quote=False)}
         for encoding in ("utf-8", "iso-8859-1"):
             try:
                 quoted = {quote(secret, safe="", encoding=encoding), quote(secret, encoding=encoding),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -99,6 +98,9 @@ MAX_BACKOFF = 60.0
 MAX_CHUNK = 1_000_000
 MAX_IN_FLIGHT = 64
 MAX_RATE = 100_000.0
+MAX_LIMITS = {"deadline": 86_400.0, "max_answer_bytes": float(1 << 30), "report_deadline": 7 * 86_400.0,
+              "max_line_bytes": float(1 << 30)}
+"""Upper bounds of the deadline (s) and size-cap (bytes) extras: a day, 1 GiB, a week, 1 GiB."""
 
 
 def _with_port(url: str, port: int | None) -> str:
@@ -240,7 +242,7 @@ class SmsHook(BaseHook):
             ),
             conn_id=conn.conn_id,
             gateway=self.gateway,
-            limits=self._limits(extra),
+            limits=self._limits(extra, read),
         )
         self._mask_secrets(settings)
         return settings
@@ -262,20 +264,13 @@ class SmsHook(BaseHook):
         for form in self._secret_forms_of(settings):
             mask_secret(form)
 
-    def _limits(self, extra: Mapping[str, Any]) -> AnswerLimits:
-        """The deadline and size-cap extras (each a positive number; the defaults of :class:`AnswerLimits`)."""
+    def _limits(self, extra: Mapping[str, Any], read: ExtrasReader) -> AnswerLimits:
+        """The deadline and size-cap extras (each above 0 and at most :data:`MAX_LIMITS`; the defaults
+        of :class:`AnswerLimits`)."""
         defaults = AnswerLimits()
-        values: dict[str, float] = {}
-        for name in ("deadline", "max_answer_bytes", "report_deadline", "max_line_bytes"):
-            raw = self._extra_or(extra, name, getattr(defaults, name))
-            try:
-                value = float(raw)
-            except (TypeError, ValueError):
-                value = float("nan")
-            if not (value > 0 and math.isfinite(value)):
-                raise SmsConfigurationError(f"extra {name} must be a positive number, got {str(raw)[:40]!r}",
-                                            gateway=self.gateway)
-            values[name] = value
+        values = {name: read.number(name, self._extra_or(extra, name, getattr(defaults, name)), minimum=0,
+                                    maximum=maximum, whole=name.startswith("max_"), above_minimum=True)
+                  for name, maximum in MAX_LIMITS.items()}
         return AnswerLimits(deadline=values["deadline"], max_answer_bytes=int(values["max_answer_bytes"]),
                             report_deadline=values["report_deadline"], max_line_bytes=int(values["max_line_bytes"]))
 

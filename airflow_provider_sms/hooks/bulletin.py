@@ -35,6 +35,7 @@ from airflow_provider_sms.gateways.bulletin import (
 from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.hooks.base import SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
+from airflow_provider_sms.hooks.extras import ExtrasReader
 
 if TYPE_CHECKING:
     from airflow_provider_sms.core.receipt_polling import ReceiptBatch
@@ -76,12 +77,16 @@ class BulletinMessengerHook(SmsHook):
             raise SmsConfigurationError("connection needs the Messenger user id in login and the password",
                                         gateway=self.gateway)
         extra = settings.extra
+        read = ExtrasReader(extra, conn_id=settings.conn_id, gateway=self.gateway)
         return BulletinApi(
             settings.login, settings.password, auth_in_form=settings.flag("auth_in_form"),
-            reply_callback_url=str(extra.get("reply_callback_url") or "") or None,
-            status_callback_url=str(extra.get("status_callback_url") or "") or None,
-            reply_callback_param=str(extra.get("reply_callback_param") or DEFAULT_REPLY_CALLBACK_PARAM),
-            status_callback_param=str(extra.get("status_callback_param") or DEFAULT_STATUS_CALLBACK_PARAM),
+            reply_callback_url=read.url("reply_callback_url", extra.get("reply_callback_url")),
+            status_callback_url=read.url("status_callback_url", extra.get("status_callback_url")),
+            reply_callback_param=read.identifier("reply_callback_param", extra.get("reply_callback_param"),
+                                                 DEFAULT_REPLY_CALLBACK_PARAM),
+            status_callback_param=read.identifier("status_callback_param", extra.get("status_callback_param"),
+                                                  DEFAULT_STATUS_CALLBACK_PARAM),
+            other_secrets=[str(extra.get("callback_secret") or "")],  # it travels in the callback URLs
         )
 
     def base_url(self) -> str:
@@ -247,9 +252,9 @@ class BulletinMessengerHook(SmsHook):
             with self.transport.stream_lines(self.api.list_request(), self.api.check_list):
                 pass
         except SmsError as exc:
-            return False, str(exc)
+            return False, self._scrubbed(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._scrubbed(f"{type(exc).__name__}: {exc}")
         return True, f"Connected to {self.hook_name} (read the sent-messages list; nothing was sent)"
 
 

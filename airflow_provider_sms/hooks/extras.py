@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_sms.exceptions import SmsConfigurationError
 
@@ -20,6 +22,7 @@ __all__ = ["ExtrasReader", "load_extra"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 
 def load_extra(conn: Any, gateway: str) -> dict[str, Any]:
@@ -91,3 +94,34 @@ class ExtrasReader:
         if not isinstance(value, str) or value.strip().lower() not in allowed:
             raise self.error(name, "one of " + ", ".join(repr(a) for a in allowed), value)
         return value.strip().lower()
+
+    def url(self, name: str, value: Any) -> str | None:
+        """``value`` as an absolute ``http(s)`` URL with a host (None when empty); no spaces or control
+        characters, which a gateway would receive as part of the URL."""
+        if value is None or value == "":
+            return None
+        limit = "an http(s) URL with a host"
+        if not isinstance(value, str) or any(ch.isspace() or ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+            raise self.error(name, limit, value)
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise self.error(name, limit, value)
+        return value
+
+    def identifier(self, name: str, value: Any, default: str) -> str:
+        """``value`` as a parameter name (letters, digits, ``_``, ``-``, ``.``); ``default`` when empty."""
+        if value is None or value == "":
+            return default
+        if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+            raise self.error(name, "a parameter name (letters, digits, '_', '-', '.')", value)
+        return value
+
+    def text(self, name: str, value: Any) -> str | None:
+        """``value`` as one line of text (a whole number is taken as its digits); None when empty."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+            raise self.error(name, "text (one line) or a whole number", value)
+        return value.strip() or None

@@ -42,11 +42,13 @@ from airflow_provider_sms.gateways.skycore import (
 )
 from airflow_provider_sms.hooks.base import SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
+from airflow_provider_sms.hooks.extras import ExtrasReader
 from airflow_provider_sms.transport import SyncTransport
 
 __all__ = ["SkycoreHook"]
 
 STATISTICS_REPORT = "sending_statistics"
+DEFAULT_MMS_ENCODING_WAIT = 600.0
 
 
 class SkycoreHook(SmsHook):
@@ -85,10 +87,10 @@ class SkycoreHook(SmsHook):
         if not settings.password:
             raise SmsConfigurationError("connection needs the API key in its password field", gateway=self.gateway)
         extra = settings.extra
+        read = ExtrasReader(extra, conn_id=settings.conn_id, gateway=self.gateway)
 
         def text(name: str) -> str | None:
-            value = extra.get(name)
-            return str(value).strip() if value not in (None, "") else None
+            return read.text(name, extra.get(name))
 
         return SkycoreApi(
             settings.password,
@@ -113,7 +115,17 @@ class SkycoreHook(SmsHook):
     # -- sending ----------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        _ = self.api, self.messages_per_second, self.max_in_flight
+        _ = self.api, self.messages_per_second, self.max_in_flight, self.mms_encoding_wait
+
+    @cached_property
+    def mms_encoding_wait(self) -> float:
+        """Seconds an MMS send waits for saved audio/video to be encoded (extra ``mms_encoding_wait``,
+        0 to 86400, default 600)."""
+        value = self._extra_or(self.settings.extra, "mms_encoding_wait", None)
+        if value is None:
+            return DEFAULT_MMS_ENCODING_WAIT
+        read = ExtrasReader(self.settings.extra, conn_id=self.settings.conn_id, gateway=self.gateway)
+        return read.number("mms_encoding_wait", value, minimum=0, maximum=86_400)
 
     def protocol_check(self, message: OutgoingMessage) -> None:
         self.api.check(message)
@@ -131,7 +143,9 @@ class SkycoreHook(SmsHook):
         self.api.check_content(content)
 
     def check_mms(self, message: MmsMessage) -> None:
-        """Validate an MMS send (one recipient, slides, sender, custom texts, merge data)."""
+        """Validate an MMS send (one recipient, slides, sender, custom texts, merge data) and the
+        connection's MMS settings."""
+        _ = self.mms_encoding_wait
         self.api.check_mms(message)
 
     def save_mms(self, content: MmsContent) -> str:
@@ -149,7 +163,7 @@ class SkycoreHook(SmsHook):
         """
         request = self.api.send_mms_request(message)
         parse = partial(self.api.parse_mms_send, message=message)
-        deadline = self._clock() + float(self.settings.extra.get("mms_encoding_wait") or 600)
+        deadline = self._clock() + self.mms_encoding_wait
         wait = 5.0
         while True:
             try:
@@ -247,7 +261,8 @@ class SkycoreHook(SmsHook):
                                         gateway=self.gateway)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         transport = SyncTransport(f"{parts.scheme}://{parts.netloc}", gateway=self.gateway,
-                                  timeout=self.settings.timeout, retry=self.settings.retry)
+                                  timeout=self.settings.timeout, retry=self.settings.retry,
+                                  limits=self.settings.limits)  # the connection's deadlines and caps
         return transport, HttpRequest("GET", path)
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -267,9 +282,9 @@ class SkycoreHook(SmsHook):
         try:
             ids = self.transport.call(self.api.mms_ids_request(), self.api.parse_mms_ids)
         except SmsError as exc:
-            return False, str(exc)
+            return False, self._scrubbed(str(exc))
         except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, self._scrubbed(f"{type(exc).__name__}: {exc}")
         return True, f"Connected to {self.hook_name}: API key and IP allow-list accepted; {len(ids)} saved MMS"
 
 

@@ -76,6 +76,17 @@ class SmsAddressBookCleanupOperator(BaseOperator):
         self.group = group
         self.confirm = confirm
 
+    def _check_group(self) -> None:
+        """The group is one name: text without control characters (refused naming it, nothing removed)."""
+        from airflow_provider_sms.exceptions import Problem, SmsValidationError
+        from airflow_provider_sms.operators.inputs import as_names
+
+        if not isinstance(self.group, str) or not self.group.strip():
+            kind = "nothing" if self.group is None else f"a {type(self.group).__name__}"
+            raise SmsValidationError([Problem("group", f"{self.action} needs a group name (text), got {kind}",
+                                              None if self.group is None else str(self.group)[:80])])
+        as_names([self.group], "group")  # control characters refused
+
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.hooks.base import get_sms_hook
@@ -84,9 +95,9 @@ class SmsAddressBookCleanupOperator(BaseOperator):
         if self.confirm != self.action:
             raise AirflowFailException(f"{self.action} removes data for good: set confirm={self.action!r} to run it")
         needs_group = self.action in ("empty_group", "delete_group")
-        if needs_group and not (self.group or "").strip():
-            raise AirflowFailException(f"{self.action} needs a group")
         with airflow_errors():
+            if needs_group:
+                self._check_group()
             hook = get_sms_hook(self.sms_conn_id)
             hook.require(Capability.ADDRESS_BOOK)
             removed: dict[str, Any]

@@ -12,6 +12,7 @@ import ast
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +29,11 @@ __all__ = [
     "as_datetime",
     "as_items",
     "as_mapping",
+    "as_names",
     "as_number",
     "check_send_options",
     "fit_to_alphabet",
+    "mms_option_problems",
     "send_option_problems",
 ]
 
@@ -103,6 +106,26 @@ def as_items(value: Any, field: str = "to", *, max_items: int = MAX_RECIPIENTS) 
     if problems:
         raise SmsValidationError(problems)
     return [str(item) for item in items]
+
+
+def as_names(value: Any, field: str = "group", *, max_items: int = MAX_GROUPS) -> list[str]:
+    """Gateway-side names (groups, lists, subscriber references) from :func:`as_items`, split and
+    de-duplicated in order. A name is one line of text: control characters (tab included) are
+    refused naming the entry, as they would reach the gateway as part of the name.
+    """
+    from airflow_provider_sms.core.recipients import split_recipients
+
+    names = list(dict.fromkeys(split_recipients(as_items(value, field, max_items=max_items))))
+    problems = [Problem(field, "a name must not hold control characters: "
+                               + ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(_NAME_CONTROL.findall(name))),
+                        name[:80], index)
+                for index, name in enumerate(names) if _NAME_CONTROL.search(name)]
+    if problems:
+        raise SmsValidationError(problems)
+    return names
+
+
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def as_datetime(value: Any, field: str = "send_at") -> dt.datetime | None:
@@ -178,12 +201,26 @@ def _optional_text_problem(field: str, value: Any, hint: str = "") -> list[Probl
     return [Problem(field, f"must be text, got a {_type(value)}{hint}", str(value)[:80])]
 
 
+def _control_problem(field: str, value: Any) -> list[Problem]:
+    """Control characters in text that goes to the gateway as it is (refused on every gateway)."""
+    from airflow_provider_sms.core.text import control_chars
+
+    controls = control_chars(value) if isinstance(value, str) else ()
+    if not controls:
+        return []
+    return [Problem(field, "control characters are not allowed: " + ", ".join(f"U+{ord(c):04X}" for c in controls),
+                    value[:80])]
+
+
 def _extras_problems(extras: Any) -> list[Problem]:
     if not isinstance(extras, Mapping):
         return [Problem("extras", f"must be a mapping of parameter names to values, got a {_type(extras)}")]
-    return [Problem("extras", f"values must be strings or numbers, got a {_type(v)}", str(k))
-            for k, v in extras.items()
-            if not isinstance(k, str) or not isinstance(v, str | int | float) or isinstance(v, bool)]
+    problems = [Problem("extras", f"values must be strings or numbers, got a {_type(v)}", str(k))
+                for k, v in extras.items()
+                if not isinstance(k, str) or not isinstance(v, str | int | float) or isinstance(v, bool)]
+    for key, value in extras.items():
+        problems += _control_problem(f"extras.{key}", key) + _control_problem(f"extras.{key}", value)
+    return problems
 
 
 def send_option_problems(op: Any) -> list[Problem]:
@@ -193,10 +230,12 @@ def send_option_problems(op: Any) -> list[Problem]:
         *_optional_text_problem("message", getattr(op, "message", None)),
         *_optional_text_problem("sender", op.sender, "; write a numeric sender as a string"),
         *_optional_text_problem("client_ref", op.client_ref),
+        *_control_problem("client_ref", op.client_ref),
         *_bool_problem("unicode", op.unicode, optional=True),
         *_bool_problem("want_report", op.want_report),
         *_bool_problem("allow_partial_failure", op.allow_partial_failure),
         *_bool_problem("replace_typographic", getattr(op, "replace_typographic", True)),
+        *_bool_problem("honour_opt_outs", getattr(op, "honour_opt_outs", True)),
         *_extras_problems(op.extras),
     ]
     if op.message is None:
@@ -215,6 +254,47 @@ def send_option_problems(op: Any) -> list[Problem]:
     if op.xcom_results not in XCOM_RESULTS:
         problems.append(Problem("xcom_results", f"must be one of {', '.join(XCOM_RESULTS)}", str(op.xcom_results)))
     return problems
+
+
+def _id_problem(field: str, value: Any) -> list[Problem]:
+    """Gateway ids (saved content, campaigns) are text or a whole number; None when not given."""
+    if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return []
+    return [Problem(field, f"must be an id (text or a whole number), got a {_type(value)}", str(value)[:80])]
+
+
+def _mapping_problems(field: str, value: Any, *, keys: str) -> list[Problem]:
+    """``value`` must be a mapping (or None) whose keys are slide numbers (``keys="slide"``) or
+    names (``keys="name"``) and whose values are text or numbers."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [Problem(field, f"must be a mapping (a dict), got a {_type(value)}")]
+    problems = []
+    for key, item in value.items():
+        if keys == "slide" and not ((isinstance(key, int) and not isinstance(key, bool))
+                                    or (isinstance(key, str) and key.strip().isdigit())):
+            problems.append(Problem(field, "keys must be slide numbers (1, 2, ...)", str(key)[:40]))
+        elif keys == "name" and not isinstance(key, str):
+            problems.append(Problem(field, f"keys must be field names (text), got a {_type(key)}", str(key)[:40]))
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            problems.append(Problem(f"{field}.{key}", f"must be text or a number, got a {_type(item)}"))
+    return problems
+
+
+def mms_option_problems(op: Any) -> list[Problem]:
+    """What is wrong with :class:`~..operators.mms.MmsSendOperator`'s options (types; recipients,
+    slides and the gateway's limits have their own checks)."""
+    return [
+        *(p for name in ("name", "subject", "fallback_text", "custom_subject")
+          for p in _optional_text_problem(name, getattr(op, name))),
+        *_optional_text_problem("sender", op.sender, "; write a numeric sender as a string"),
+        *(p for name in ("mms_id", "campaign", "campaign_ref") for p in _id_problem(name, getattr(op, name))),
+        *_mapping_problems("custom_texts", op.custom_texts, keys="slide"),
+        *_mapping_problems("merge_data", op.merge_data, keys="name"),
+        *_bool_problem("allow_partial_failure", op.allow_partial_failure),
+        *_bool_problem("honour_opt_outs", op.honour_opt_outs),
+    ]
 
 
 def check_send_options(op: Any) -> None:

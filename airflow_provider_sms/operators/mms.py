@@ -80,8 +80,8 @@ class MmsSendOperator(BaseOperator):
         self.subject = subject
         self.fallback_text = fallback_text
         self.custom_subject = custom_subject
-        self.custom_texts = dict(custom_texts or {})
-        self.merge_data = dict(merge_data or {})
+        self.custom_texts = custom_texts  # checked (and read when rendered as text) in execute
+        self.merge_data = merge_data
         self.sender = sender
         self.campaign_ref = campaign_ref
         self.allow_partial_failure = allow_partial_failure
@@ -97,19 +97,20 @@ class MmsSendOperator(BaseOperator):
 
     def _messages(self, hook: SmsHook, mms_id: str) -> list[MmsMessage]:
         from airflow_provider_sms.core.mms import MmsMessage
-        from airflow_provider_sms.core.recipients import normalise_numbers, split_recipients
-        from airflow_provider_sms.operators.inputs import as_items
+        from airflow_provider_sms.core.recipients import normalise_numbers
+        from airflow_provider_sms.operators.inputs import as_items, as_names
 
         common: dict[str, Any] = {
             "mms_id": mms_id, "sender": self.sender or None, "fallback_text": self.fallback_text,
-            "custom_subject": self.custom_subject, "merge_data": {str(k): str(v) for k, v in self.merge_data.items()},
-            "custom_texts": {int(k): str(v) for k, v in self.custom_texts.items()},
-            "campaign_ref": self.campaign_ref or None,
+            "custom_subject": self.custom_subject,
+            "merge_data": {str(k): str(v) for k, v in (self.merge_data or {}).items()},
+            "custom_texts": {int(k): str(v) for k, v in (self.custom_texts or {}).items()},
+            "campaign_ref": str(self.campaign_ref) if self.campaign_ref not in (None, "") else None,
         }
         if self.campaign is not None:
             return [MmsMessage(campaign=str(self.campaign), **common)]
         if self.group is not None:
-            groups = list(dict.fromkeys(split_recipients(as_items(self.group, "group"))))
+            groups = as_names(self.group, "group")
             return [MmsMessage(groups=[g], **common) for g in groups]
         settings = hook.settings
         numbers = normalise_numbers(as_items(self.to, "to"), settings.default_region, settings.number_check,
@@ -125,6 +126,7 @@ class MmsSendOperator(BaseOperator):
         from airflow_provider_sms.operators.send import _retry_safe
 
         with airflow_errors():
+            self._check_options()
             hook = get_sms_hook(self.sms_conn_id)
             hook.require(Capability.MMS)
             ti = context.get("ti")
@@ -144,6 +146,19 @@ class MmsSendOperator(BaseOperator):
             result = self._send_all(hook, [replace(m, mms_id=mms_id) for m in messages], context)
             result.results.extend(suppressed)
         return self._finish(result, mms_id, context)
+
+    def _check_options(self) -> None:
+        """Read rendered mappings back and refuse wrong types, naming the argument (nothing sent)."""
+        from airflow_provider_sms.exceptions import SmsValidationError
+        from airflow_provider_sms.operators.inputs import mms_option_problems
+        from airflow_provider_sms.sensors.base import load_xcom
+
+        self.slides = load_xcom(self.slides, "slides")
+        self.custom_texts = load_xcom(self.custom_texts, "custom_texts")
+        self.merge_data = load_xcom(self.merge_data, "merge_data")
+        problems = mms_option_problems(self)
+        if problems:
+            raise SmsValidationError(problems)
 
     def _drop_opted_out(self, hook: SmsHook,
                         messages: list[MmsMessage]) -> tuple[list[MmsMessage], list[RecipientResult]]:

@@ -26,6 +26,7 @@ from airflow_provider_sms.operators.inputs import (
     MAX_GROUPS,
     as_datetime,
     as_items,
+    as_names,
     check_send_options,
     fit_to_alphabet,
 )
@@ -462,7 +463,6 @@ class SmsGroupSendOperator(_SmsSendBase):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
-        from airflow_provider_sms.core.recipients import split_recipients
         from airflow_provider_sms.hooks.base import iter_chunks
         from airflow_provider_sms.hooks.capabilities import Capability
 
@@ -470,7 +470,7 @@ class SmsGroupSendOperator(_SmsSendBase):
             check_send_options(self)
             hook = self._hook()
             hook.require(Capability.GROUP_SEND)
-            groups = list(dict.fromkeys(split_recipients(as_items(self.group, "group", max_items=MAX_GROUPS))))
+            groups = as_names(self.group, "group", max_items=MAX_GROUPS)
             if not groups:
                 raise AirflowFailException("group: no group given")
             template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)

@@ -87,7 +87,14 @@ def connection_settings(conn_id: str) -> CallbackSettings | None:
         conn = BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         return None
-    extra = dict(conn.extra_dejson or {})
+    from airflow_provider_sms.exceptions import SmsConfigurationError
+    from airflow_provider_sms.hooks.extras import load_extra
+
+    try:
+        extra = load_extra(conn, str(conn.conn_type or ""))
+    except SmsConfigurationError as error:  # extra_dejson would log and read it as {}
+        log.warning("%s; every callback to it is refused", error)
+        return None
     secret = str(extra.pop(SECRET_EXTRA, "") or "")
     if len(secret) < MIN_SECRET_LENGTH:
         if secret:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 import pytest
 
 from airflow_provider_sms.core.message import OutgoingMessage
-from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsGatewayError
+from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsConfigurationError, SmsGatewayError
 from airflow_provider_sms.gateways.bulletin import parse_reply_callback, parse_status_callback
 from airflow_provider_sms.hooks.base import get_sms_hook
 from airflow_provider_sms.hooks.bulletin import BulletinMessengerHook
@@ -130,3 +131,28 @@ def test_password_never_in_urls_logs_or_errors(bm_conn: str, sms_simulator: Simu
     assert all(not names for method, path, names in sms_simulator.url_params if path.startswith("/api/"))
     assert DEFAULT_BULLETIN_PASSWORD not in caplog.text
     assert DEFAULT_BULLETIN_PASSWORD not in repr(hook.api) and DEFAULT_BULLETIN_PASSWORD not in repr(hook.settings)
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"status_callback_url": {"url": "https://a.example"}}, "extra 'status_callback_url' must be an http(s) URL"),
+    ({"reply_callback_url": "javascript:alert(1)"}, "extra 'reply_callback_url'"),
+    ({"status_callback_url": "https://hooks.example.com/sms status"}, "extra 'status_callback_url'"),
+    ({"status_callback_url": "/sms-callbacks/status"}, "extra 'status_callback_url'"),
+    ({"status_callback_param": "status Url"}, "extra 'status_callback_param' must be a parameter name"),
+    ({"reply_callback_param": 7}, "extra 'reply_callback_param'"),
+])
+def test_bad_callback_extras_are_configuration_errors_before_sending(
+        extra: dict[str, object], named: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(sms_simulator, **extra))
+    with pytest.raises(SmsConfigurationError, match=re.escape(named)):
+        _hook("bulletin_messenger_default").send(OutgoingMessage("Hi", numbers=["64211111111"]))
+    assert sms_simulator.bulletin.requests == []
+
+
+def test_the_hook_scrubs_the_callback_secret_from_gateway_text(sms_simulator: SimulatorServer,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "cb-Secret-0123456789"
+    monkeypatch.setenv("AIRFLOW_CONN_BULLETIN_MESSENGER_DEFAULT", bulletin_connection(
+        sms_simulator, callback_secret=secret, status_callback_url=f"https://af.example.com/s?secret={secret}"))
+    api = _hook("bulletin_messenger_default").api
+    assert api._safe(f"bad url https://af.example.com/s?secret={secret}") == "bad url https://af.example.com/s?secret=***"

@@ -218,3 +218,22 @@ def test_long_polls_get_a_longer_read_timeout(bm_conn: str) -> None:
     from airflow_provider_sms.hooks.base import get_sms_hook
 
     assert get_sms_hook(bm_conn).settings.timeout == 45.0
+
+
+@pytest.mark.parametrize(("build", "shown"), [
+    (lambda c: SmsSendOperator(task_id="s", sms_conn_id=c, to=["64211111111", "group:Sales\x00"], message="Hi"),
+     r"group name holds control characters: U\+0000"),
+    (lambda c: SmsSendOperator(task_id="s", sms_conn_id=c, to=["contact:Ann\x7f"], message="Hi"), r"U\+007F"),
+    (lambda c: SmsGroupSendOperator(task_id="g", sms_conn_id=c, group="Sal\x85es", message="Hi"), r"U\+0085"),
+    (lambda c: SmsGroupSendOperator(task_id="g", sms_conn_id=c, group=["Sales", "Sales\tTeam"], message="Hi"),
+     r"U\+0009"),
+    (lambda c: SmsSendOperator(task_id="s", sms_conn_id=c, to=["64211111111"], message="Hi", client_ref="run\x00"),
+     r"client_ref .*U\+0000"),
+])
+def test_names_with_control_characters_are_refused_before_sending(
+        build: object, shown: str, bm_conn: str, sms_simulator: SimulatorServer) -> None:
+    # A NUL in a group name went out and came back unreadable: the task was retried as "in doubt".
+    with pytest.raises(AirflowFailException, match=shown) as exc:
+        build(bm_conn).execute(context(FakeTaskInstance()))  # type: ignore[operator]
+    assert type(exc.value.__cause__).__name__ == "SmsValidationError"
+    assert sms_simulator.bulletin.requests == [] and sms_simulator.bulletin.messages() == []

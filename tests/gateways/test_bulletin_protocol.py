@@ -15,6 +15,7 @@ from airflow_provider_sms.exceptions import (
     SmsAmbiguousError,
     SmsAuthenticationError,
     SmsCapabilityError,
+    SmsError,
     SmsGatewayError,
     SmsRateLimitedError,
     SmsTransientError,
@@ -23,6 +24,7 @@ from airflow_provider_sms.exceptions import (
 from airflow_provider_sms.gateways.bulletin import BulletinApi, iter_json_array, message_id_for, wire_name
 from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.transport import encode_request
+from tests.hostile import wire_forms
 
 # Seed 000, byte for byte as printed (neither document closes its root element).
 SEED_AUTH_ERROR = (b'<?xml version="1.0" ?>\n'
@@ -216,7 +218,8 @@ def test_json_array_reader_handles_any_split(pieces: list[str]) -> None:
     assert list(iter_json_array(pieces)) == joined
 
 
-@pytest.mark.parametrize("pieces", [["{}"], ['[{"a": 1}'], ["[1,,]"], ["[1 2]"], ["nope"], [], ["[", "{"]])
+@pytest.mark.parametrize("pieces", [["{}"], ['[{"a": 1}'], ["[1,,]"], ["[1 2]"], ["nope"], [], ["[", "{"],
+                                    ["[" * 100_000 + "]" * 100_000]])  # deeper than the decoder's recursion
 def test_json_array_reader_refuses_broken_lists(pieces: list[str]) -> None:
     with pytest.raises(SmsTransientError):
         list(iter_json_array(pieces))
@@ -230,3 +233,41 @@ def test_basic_header_is_the_only_place_of_the_password() -> None:
         assert PASSWORD not in wire.url and secret_b64 not in wire.url
         assert PASSWORD.encode() not in (wire.content or b"")
         assert PASSWORD not in repr(request) and PASSWORD not in repr(API)
+
+
+HOSTILE_PASSWORD = 'p@ss w/rd&=+%?#"\\é-Zq9'
+
+
+@pytest.mark.parametrize("auth_in_form", [False, True])
+@pytest.mark.parametrize("form", sorted(wire_forms("acme", HOSTILE_PASSWORD).items()), ids=lambda f: f[0])
+def test_an_echoed_password_is_scrubbed_in_every_encoding(form: tuple[str, str], auth_in_form: bool) -> None:
+    # A gateway repeating the request (Basic header, form fields) in its error text shows the
+    # password encoded: in a status line, a root errorMessage and a recipient's errorMessage.
+    api = BulletinApi("acme", HOSTILE_PASSWORD, auth_in_form=auth_in_form)
+    echo = f"you sent {form[1]} back"
+    attr = echo.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    for answer in (HttpResponse(400, echo.encode()),
+                   HttpResponse(200, f'<outbound-message-delivery isError="true" errorCode="400" '
+                                     f'errorMessage="{attr}"/>'.encode()),
+                   HttpResponse(200, f'<outbound-message-delivery><recipient msisdn="64211111111" isError="true" '
+                                     f'errorMessage="{attr}"/></outbound-message-delivery>'.encode())):
+        try:
+            result = api.parse_send(answer, SEED_MESSAGE, "m1")
+            shown = repr(result.to_dict())
+        except SmsError as error:
+            shown = str(error)
+        assert form[1] not in shown and "***" in shown, shown
+
+
+def test_the_callback_urls_secret_is_scrubbed_from_echoes() -> None:
+    secret = "cb-Secret-0123456789"
+    url = f"https://airflow.example.com/sms-callbacks/bulletin/bm/status?secret={secret}"
+    api = BulletinApi("acme", PASSWORD, status_callback_url=url, other_secrets=[secret])
+    echo = f"bad statusCallbackUrl {url}".replace("&", "&amp;")
+    answer = HttpResponse(200, f'<outbound-message-delivery><recipient msisdn="64211111111" isError="true" '
+                               f'errorMessage="{echo}"/></outbound-message-delivery>'.encode())
+    shown = repr(api.parse_send(answer, SEED_MESSAGE, "m1").to_dict())
+    assert secret not in shown and "secret=***" in shown
+    with pytest.raises(SmsError) as exc:
+        api.parse_send(HttpResponse(400, echo.encode()), SEED_MESSAGE, "m1")
+    assert secret not in str(exc.value)

@@ -23,17 +23,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.mms import MmsMessage
 from airflow_provider_sms.exceptions import SmsError, SmsTransientError
 from airflow_provider_sms.gateways import answers, xml
 from airflow_provider_sms.gateways.bulksms.common import BulkSmsCredentials
 from airflow_provider_sms.gateways.bulksms.eapi import BulkSmsEapi
 from airflow_provider_sms.gateways.bulksms.json_api import BulkSmsJsonApi
 from airflow_provider_sms.gateways.bulletin import callbacks as bulletin_callbacks
+from airflow_provider_sms.gateways.bulletin.api import BulletinApi
 from airflow_provider_sms.gateways.callbacks import CallbackEndpoint, CallbackRequest, callback_endpoints
 from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.gateways.netmessenger import csvio
 from airflow_provider_sms.gateways.netmessenger.api import NetMessengerApi
 from airflow_provider_sms.gateways.netmessenger.models import ChildUser
+from airflow_provider_sms.gateways.skycore.api import SkycoreApi
 from airflow_provider_sms.gateways.skycore.postbacks import parse_postback
 
 EXAMPLES = int(os.environ.get("SMS_FUZZ_EXAMPLES", "150"))
@@ -45,6 +48,10 @@ CREDENTIALS = BulkSmsCredentials("fuzz-user", "fuzz-pass")
 JSON = BulkSmsJsonApi(CREDENTIALS)
 EAPI = BulkSmsEapi(CREDENTIALS)
 NM = NetMessengerApi("fuzz-token")
+BM = BulletinApi("fuzz-user", "fuzz-pass")
+SKY = SkycoreApi("fuzz-key")
+SKY_MESSAGE = OutgoingMessage("Hi", numbers=["14155550001"])
+SKY_MMS = MmsMessage(mms_id="12", numbers=["14155550001"])
 
 
 def _lines(response: HttpResponse) -> list[str]:
@@ -111,9 +118,25 @@ PARSERS: list[ParseEntry] = [
     ParseEntry("netmessenger.parse_create_user", lambda r: NM.parse_create_user(r, ChildUser("kid", "kid-pass"))),
     ParseEntry("netmessenger.parse_update_credits", NM.parse_update_credits),
     ParseEntry("netmessenger.parse_background_messages", lambda r: NM.parse_background_messages(r, "77")),
+    ParseEntry("bulletin.parse_send", lambda r: BM.parse_send(r, MESSAGE, "airflow-1")),
+    ParseEntry("bulletin.parse_status_poll", BM.parse_status_poll),
+    ParseEntry("bulletin.parse_reply_poll", BM.parse_reply_poll),
+    ParseEntry("bulletin.parse_out_poll", BM.parse_out_poll),
+    ParseEntry("bulletin.check_list", BM.check_list),
+    ParseEntry("bulletin.sent_items", lambda r: list(BM.sent_items(_lines(r)))),
     ParseEntry("bulletin.parse_status_callback", lambda r: bulletin_callbacks.parse_status_callback(r.body)),
     ParseEntry("bulletin.parse_reply_callback", lambda r: bulletin_callbacks.parse_reply_callback(r.body)),
     ParseEntry("skycore.parse_postback", lambda r: parse_postback(r.body)),
+    ParseEntry("skycore.parse_send", lambda r: SKY.parse_send(r, SKY_MESSAGE)),
+    ParseEntry("skycore.parse_subscriber_ref",
+               lambda r: SKY.parse_subscriber_ref(r, "ref-1", "sendMessageBySubscriberRef")),
+    ParseEntry("skycore.parse_save_mms", SKY.parse_save_mms),
+    ParseEntry("skycore.parse_mms_send", lambda r: SKY.parse_mms_send(r, SKY_MMS)),
+    ParseEntry("skycore.parse_subscription", lambda r: SKY.parse_subscription(r, "subscribe", 1)),
+    ParseEntry("skycore.parse_statistics_link", SKY.parse_statistics_link),
+    ParseEntry("skycore.open_statistics", lambda r: list(SKY.open_statistics(_lines(r))[1])),
+    ParseEntry("skycore.parse_create_user", lambda r: SKY.parse_create_user(r, "kid-pass")),
+    ParseEntry("skycore.parse_mms_ids", SKY.parse_mms_ids),
     *(ParseEntry(f"{e.gateway}.receipts.{e.kind}", _callback(e)) for e in callback_endpoints()),
 ]
 
@@ -128,7 +151,44 @@ _TOKENS = st.sampled_from([
     "0", "1", "-1", "-100", "-400", "-522", "22", "23", "40", "|", ",", ":", ";", "\n", "\r\n", '"', "",
     "OK", "Delivered", "Rejected", "MessageID", "Status", "Destination", "Body", "447700100001", "-0",
     "٣", "1e999", "NaN", "\x00", "\ufeff", "Returns to follow", "Results to follow", "=", " ", "1" * 30,
+    # XML answers (Skycore, Bulletin): elements the parsers look for, and what a hostile document holds
+    "<?xml version='1.0'?>", "<RESPONSE>", "</RESPONSE>", "<STATUS>", "</STATUS>", "Success", "Failure",
+    "<ERRORCODE>", "</ERRORCODE>", "E102", "E626", "<TRACKINGID>", "</TRACKINGID>", "<MMSID>", "</MMSID>",
+    "<TO>", "</TO>", "<SENDING>", "<STATISTICS>", "<outbound-message-delivery>", "<recipient ", 'isError="true" ',
+    'errorMessage="x" ', "/>", ">", "<", "&", "&amp;", "<![CDATA[", "]]>", '<!DOCTYPE a [<!ENTITY e "x">]>', "&e;",
+    '[{"messageId":', '"recipients":[', "]", "}", "{",
 ])
+
+
+_XML_NAMES = st.sampled_from([
+    "RESPONSE", "STATUS", "ERRORCODE", "ERRORINFO", "TRACKINGID", "TO", "MMSID", "MMSIDS", "SENDING", "SUBSCRIBER",
+    "URL", "USERNAME", "STATISTICS", "BATCHES", "BATCH", "TEXT", "CONTENT", "ACK", "DLR", "ERROR", "POSTBACK",
+    "outbound-message-delivery", "recipient", "message", "status", "reply",
+])
+_XML_ATTRS = st.dictionaries(st.sampled_from(["id", "to", "from", "msisdn", "isError", "errorCode", "errorMessage",
+                                              "statusCode", "messageId", "campaignid", "date"]),
+                             st.one_of(_TOKENS, st.text(max_size=12)), max_size=3)
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+
+
+def _xml_node(children: Any) -> Any:
+    return st.tuples(_XML_NAMES, _XML_ATTRS, st.one_of(_TOKENS, st.text(max_size=12)), st.lists(children, max_size=4))
+
+
+def _xml_text(node: Any) -> str:
+    if isinstance(node, str):
+        return _xml_escape(node)
+    name, attrs, text, children = node
+    attributes = "".join(f' {k}="{_xml_escape(v)}"' for k, v in attrs.items())
+    return f"<{name}{attributes}>{_xml_escape(text)}{''.join(_xml_text(c) for c in children)}</{name}>"
+
+
+# Well-formed documents in the gateways' vocabulary reach past the XML parser into the readers.
+_XML = st.recursive(st.one_of(_TOKENS, st.text(max_size=12)), _xml_node, max_leaves=15).map(
+    lambda tree: _xml_text(tree).encode("utf-8", "surrogatepass"))
 
 
 def _deep(depth: int) -> bytes:
@@ -156,6 +216,7 @@ BODIES = st.one_of(
     st.binary(max_size=400),
     st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
     _JSON.map(lambda v: json.dumps(v).encode()),
+    _XML,
     st.lists(_TOKENS, max_size=40).map(lambda parts: "".join(parts).encode("utf-8")),
     _HOSTILE,
 )

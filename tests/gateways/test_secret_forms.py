@@ -9,7 +9,9 @@ import pytest
 from airflow_provider_sms.gateways.answers import scrub, secret_forms
 from airflow_provider_sms.gateways.bulksms.common import BulkSmsCredentials
 from airflow_provider_sms.gateways.bulksms.eapi import BulkSmsEapi
+from airflow_provider_sms.gateways.bulletin.api import BulletinApi
 from airflow_provider_sms.gateways.netmessenger.api import NetMessengerApi
+from airflow_provider_sms.gateways.skycore.api import SkycoreApi
 from tests.hostile import wire_forms
 
 USER = "alerts-user"
@@ -33,13 +35,18 @@ def test_every_wire_form_is_scrubbed(form: str, value: str) -> None:
 def test_protocols_scrub_every_form(secret: str) -> None:
     eapi = BulkSmsEapi(BulkSmsCredentials(USER, secret))
     netmessenger = NetMessengerApi(secret)
+    bulletin = BulletinApi(USER, secret)
+    skycore = SkycoreApi(secret)
     for form, value in _on_the_wire(secret).items():
         assert value not in eapi.safe_text(f"23|bad {value} here"), form
-        if not form.startswith("basic"):  # a NetMessenger token travels alone, never in Basic auth
+        assert value not in bulletin._safe(f"bad {value} here"), form
+        if not form.startswith("basic"):  # a NetMessenger token, a Skycore key travel alone, never in Basic auth
             assert value not in netmessenger.safe_text(f"bad {value} here"), form
+            assert value not in skycore.safe_text(f"bad {value} here"), form
 
 
-def test_the_hook_registers_every_form_with_airflows_masker(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("conn_type", ["bulksms", "netmessenger", "bulletin_messenger", "skycore"])
+def test_the_hook_registers_every_form_with_airflows_masker(monkeypatch: pytest.MonkeyPatch, conn_type: str) -> None:
     from uuid import uuid4
 
     from airflow.providers.common.compat.sdk import redact
@@ -48,7 +55,7 @@ def test_the_hook_registers_every_form_with_airflows_masker(monkeypatch: pytest.
 
     fresh = f"{PASSWORD}-{uuid4().hex[:8]}"  # never seen by the masker before
     monkeypatch.setenv("AIRFLOW_CONN_MASKED", json.dumps(
-        {"conn_type": "bulksms", "host": "http://127.0.0.1:9", "login": USER, "password": fresh}))
+        {"conn_type": conn_type, "host": "http://127.0.0.1:9", "login": USER, "password": fresh}))
     forms = _on_the_wire(fresh)
     get_sms_hook("masked").prepare()
     for form, value in forms.items():

@@ -20,8 +20,10 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.gateways.http import HttpResponse
 from airflow_provider_sms.gateways.skycore import ERROR_CODES, SkycoreApi, error_code
+from tests.hostile import wire_forms
 
 KEY = "k3y-Secret-123456"
+HOSTILE_KEY = 'k3y&<w/rd +%?#"\\é-Zq9'
 A = "15551234888"
 API = SkycoreApi(KEY, short_code="60856")
 SMS = OutgoingMessage("Hi", numbers=[A])
@@ -229,3 +231,16 @@ def test_statistics_link_and_streamed_report() -> None:
         list(API.open_statistics(iter(["<RESPONSE><TEXT id='1'>", "</BROKEN>"]))[1])
     with pytest.raises(SmsGatewayError, match="DTD"):
         list(API.open_statistics(iter(['<!DOCTYPE x [<!ENTITY a "b">]>', "<RESPONSE/>"]))[1])
+
+
+@pytest.mark.parametrize("form", sorted((name, value) for name, value in wire_forms("", HOSTILE_KEY).items()
+                                         if not name.startswith("basic")), ids=lambda f: f[0])  # key in the body only
+def test_an_echoed_key_is_scrubbed_in_every_encoding(form: tuple[str, str]) -> None:
+    # A gateway that repeats the request in ERRORINFO shows the key however the request carried it.
+    api = SkycoreApi(HOSTILE_KEY, short_code="60856")
+    echo = f"you sent API_KEY={form[1]} and more"
+    escaped = echo.replace("&", "&amp;").replace("<", "&lt;")
+    for error_code_ in ("E102", "E999"):
+        with pytest.raises(SmsError) as exc:
+            api.parse_mms_ids(_failure(error_code_, escaped, None))
+        assert form[1] not in str(exc.value) and "***" in str(exc.value), str(exc.value)

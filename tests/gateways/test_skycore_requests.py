@@ -198,6 +198,30 @@ def test_bad_mms_sends_name_the_input(message: MmsMessage, expected: str) -> Non
         _api().send_mms_request(message)
 
 
+_CONTROLS = ["\x00", "\x1b", "\x7f", "\x85", "\x9f", "\ufffe"]  # NUL, ESC, DEL, C1 (XML could carry these two)
+
+
+@pytest.mark.parametrize("ch", _CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("where", ["slide text", "subject", "fallback_text", "name"])
+def test_control_characters_in_mms_content_are_refused(ch: str, where: str) -> None:
+    texts = {"slide text": "x", "subject": "s", "fallback_text": "fb", "name": "n"} | {where: f"a{ch}b"}
+    content = MmsContent(texts["name"], [Slide(text=texts["slide text"])], subject=texts["subject"],
+                         fallback_text=texts["fallback_text"])
+    with pytest.raises(SmsValidationError, match="XML cannot carry"):
+        _api().save_mms_request(content)
+
+
+@pytest.mark.parametrize("ch", _CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("where", ["custom_subject", "fallback_text", "custom_texts", "merge_data"])
+def test_control_characters_in_an_mms_send_are_refused(ch: str, where: str) -> None:
+    value = f"a{ch}b"
+    message = MmsMessage(mms_id="1", numbers=[A], **{  # type: ignore[arg-type]
+        "custom_subject": {"custom_subject": value}, "fallback_text": {"fallback_text": value},
+        "custom_texts": {"custom_texts": {1: value}}, "merge_data": {"merge_data": {"NAME": value}}}[where])
+    with pytest.raises(SmsValidationError, match="XML cannot carry"):
+        _api().send_mms_request(message)
+
+
 def test_subscribe_and_unsubscribe_documents() -> None:
     root = _doc(_api().subscribe_request(A, "1116", {"first_name": "John", "last_name": "Smith", "age": ""}))
     assert _fields(root) == {"ACTION": "subscribe", "API_KEY": KEY, "CAMPAIGNID": "1116", "MOBILE": A,

@@ -82,10 +82,14 @@ def test_deadline_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (limits.deadline, limits.max_answer_bytes) == (120.0, 4 * 1024 * 1024)
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
-def test_a_bad_deadline_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    hook = get_sms_hook(_conn(monkeypatch, f"bulksms://u:pw@example.test?deadline={value}"))
-    with pytest.raises(SmsConfigurationError, match="extra deadline must be a positive number"):
+@pytest.mark.parametrize(("name", "value"), [("deadline", "0"), ("deadline", "-1"), ("deadline", "soon"),
+                                           ("deadline", "nan"), ("deadline", "inf"), ("deadline", "86401"),
+                                           ("max_answer_bytes", "1.5"), ("max_line_bytes", "0")])
+def test_a_bad_deadline_or_cap_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                        value: str) -> None:
+    hook = get_sms_hook(_conn(monkeypatch, f"bulksms://u:pw@example.test?{name}={value}"))
+    with pytest.raises(SmsConfigurationError, match=rf"connection '\w+': extra '{name}' must be a (whole )?number "
+                                                    "above 0 and at most"):
         hook.prepare()
 
 

@@ -20,6 +20,7 @@ from airflow.sdk import Connection
 
 from airflow_provider_sms.notifications.sms import SmsNotifier
 from airflow_provider_sms.operators.accounts import SmsTransferCreditsOperator
+from airflow_provider_sms.operators.address_book import SmsAddressBookCleanupOperator
 from airflow_provider_sms.operators.contacts import SmsContactImportOperator
 from airflow_provider_sms.operators.credits import SmsCreditCheckOperator
 from airflow_provider_sms.operators.inputs import MAX_GROUPS, MAX_RECIPIENTS
@@ -49,6 +50,11 @@ def group_send(**kwargs: Any) -> SmsGroupSendOperator:
 
 def contacts(source: Any, **kwargs: Any) -> SmsContactImportOperator:
     return SmsContactImportOperator(task_id="i", sms_conn_id=NM, source=source, **kwargs)
+
+
+def cleanup(group: Any) -> SmsAddressBookCleanupOperator:
+    return SmsAddressBookCleanupOperator(task_id="a", sms_conn_id=NM, action="empty_group", group=group,
+                                         confirm="empty_group")
 
 
 def csv_file(tmp: Path, data: bytes) -> str:
@@ -106,8 +112,12 @@ CASES: list[Case] = [
     ("unicode-text", lambda t: send(unicode="false"), "unicode 'false': must be True, False or None", {}),
     ("want_report-text", lambda t: send(want_report="no"), "want_report", {}),
     ("allow_partial_failure-text", lambda t: send(allow_partial_failure="false"), "allow_partial_failure", {}),
+    ("honour_opt_outs-text", lambda t: send(honour_opt_outs="no"), "honour_opt_outs 'no': must be True or False", {}),
     ("replace_typographic-text", lambda t: send(replace_typographic="yes"), "replace_typographic", {}),
     ("extras-text", lambda t: send(extras="routing_group=2"), "extras: must be a mapping", {}),
+    ("extras-control", lambda t: send(extras={"routing_group": "2\x00"}), "extras.routing_group '2\\x00': control "
+     "characters are not allowed: U+0000", {}),
+    ("client_ref-control", lambda t: send(client_ref="run\x852"), "client_ref 'run\\x852': control characters", {}),
     ("extras-nested", lambda t: send(extras={"routing": {"group": 2}}), "extras 'routing'", {}),
     # -- connection extras --
     ("extra-not-json", lambda t: send(), "connection 'bulksms_default': extras are not valid JSON", {"raw": "{x"}),
@@ -124,6 +134,9 @@ CASES: list[Case] = [
     # -- group send --
     ("group-dict", lambda t: group_send(group={"Staff": 1}), "group: must be", {}),
     ("group-nested", lambda t: group_send(group=[{"name": "Staff"}]), "group[0]", {}),
+    ("group-control-char", lambda t: group_send(group="Staff\x00"), "group[0] 'Staff\\x00': a name must not hold "
+     "control characters: U+0000", {}),
+    ("group-tab", lambda t: group_send(group=["Staff", "Sales\tTeam"]), "U+0009", {}),
     ("group-oversize", lambda t: group_send(group=[f"g{i}" for i in range(MAX_GROUPS + 1)]), "at most 1,000", {}),
     # -- contact import --
     ("contacts-type", lambda t: contacts(42), "source: must be a CSV path", {}),
@@ -144,6 +157,10 @@ CASES: list[Case] = [
      "no row has the key 'name', 'number'", {}),
     ("contacts-rendered-broken", lambda t: contacts("[{'name': 'Ann'"), "source", {}),
     # -- other operators --
+    ("address-book-group-list", lambda t: cleanup(group=["Staff"]), "group \"['Staff']\": empty_group needs a "
+     "group name (text), got a list", {}),
+    ("address-book-group-missing", lambda t: cleanup(group=None), "group: empty_group needs a group name", {}),
+    ("address-book-group-control", lambda t: cleanup(group="Sta\x00ff"), "U+0000", {}),
     ("min_credits", lambda t: SmsCreditCheckOperator(task_id="c", sms_conn_id=BS, min_credits="lots"),
      "min_credits 'lots': must be a number", {}),
     ("min_credits-negative", lambda t: SmsCreditCheckOperator(task_id="c", sms_conn_id=BS, min_credits=-1),

@@ -242,3 +242,19 @@ def test_callback_urls_mask_the_secret_unless_asked(receiver: ReceiverServer) ->
     assert all(SECRET not in u.line() for u in masked)
     shown = callback_urls("bulksms_default", base="https://airflow.example.com", show_secret=True)
     assert shown[0].url.endswith(f"?secret={SECRET}")
+
+
+def test_extras_that_are_not_json_refuse_every_callback_and_say_why(monkeypatch: pytest.MonkeyPatch,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    from airflow.providers.common.compat.sdk import BaseHook
+    from airflow.sdk import Connection
+
+    from airflow_provider_sms.receipts.settings import connection_settings
+
+    broken = Connection(conn_id="skycore_default", conn_type="skycore", password="k",
+                        extra='{"callback_secret": "' + "s" * 20 + '",')  # cut off: not JSON
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(lambda cls, conn_id: broken))
+    with caplog.at_level("WARNING"):
+        assert connection_settings("skycore_default") is None
+    assert "connection 'skycore_default': extras are not valid JSON" in caplog.text
+    assert "s" * 20 not in caplog.text

@@ -15,6 +15,7 @@ from airflow_provider_sms.exceptions import (
     SmsAuthenticationError,
     SmsCapabilityError,
     SmsConfigurationError,
+    SmsGatewayError,
     SmsRateLimitedError,
     SmsTransientError,
     SmsValidationError,
@@ -195,6 +196,23 @@ def test_statistics_report_streams(sky_conn: str, sms_simulator: SimulatorServer
     assert [(t["to"], t["body"], t["status"]) for t in table] == [(A, f"to {A}", "ACK"), (B, f"to {B}", "ACK")]
     with pytest.raises(SmsValidationError, match="unknown report"):
         hook.iter_report("delivery")
+
+
+def test_the_report_download_keeps_the_connections_caps(sms_simulator: SimulatorServer,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The report link points elsewhere: its download gets the connection's line cap and deadlines too.
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator, max_line_bytes=20))
+    hook = _hook()
+    hook.send(OutgoingMessage(f"to {A}", numbers=[A]))
+    now = dt.datetime.now(dt.UTC)
+
+    def read() -> None:
+        _header, rows = hook.iter_report("sending_statistics", start=now - dt.timedelta(hours=1),
+                                         end=now + dt.timedelta(hours=1))
+        list(rows)
+
+    with pytest.raises(SmsGatewayError, match="line longer than 20 bytes"):
+        read()
 
 
 def test_create_user_keeps_no_secret(sky_conn: str, sms_simulator: SimulatorServer) -> None:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from airflow_provider_sms.operators.mms import MmsSendOperator
 from airflow_provider_sms.operators.reports import SmsReportOperator
 from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOperator
 from airflow_provider_sms.simulator import SimulatorConfig, SimulatorServer, SkycoreAccount
-from tests.conftest import SKY_KEY, bulksms_connection
+from tests.conftest import SKY_KEY, bulksms_connection, skycore_connection
 from tests.operators.helpers import FakeTaskInstance, context
 
 A, B, C = "447700100001", "447700100002", "447700100003"
@@ -220,3 +221,74 @@ def test_mms_failure_says_how_many_were_sent(sky_conn: str, sms_simulator: Simul
         MmsSendOperator(task_id="m", sms_conn_id=sky_conn, to=NUMBERS, slides=SLIDES[:1], subject="S").execute(
             context())
     assert _counts(sms_simulator, "mms") == [1, 0, 1]
+
+
+def _mms(**kwargs: object) -> MmsSendOperator:
+    args: dict[str, object] = {"task_id": "m", "sms_conn_id": "skycore_default", "to": [A], "slides": SLIDES[:1],
+                               "subject": "Spring", "fallback_text": "See our spring offer"}
+    return MmsSendOperator(**{**args, **kwargs})  # type: ignore[arg-type]
+
+
+SAVED = {"slides": None, "mms_id": "35674"}
+
+
+@pytest.mark.parametrize(("kwargs", "named"), [
+    ({"to": {A: "Ann"}}, "to: must be a string, a whole number, or a list/tuple of them, got a dict"),
+    ({"to": ["1OOOO1"]}, "to[0] '1OOOO1': not a phone number"),
+    ({"slides": [{"image": "https://example.com/a.png", "text": "Spring\x7f"}]}, "slides.text[0]: holds a control"),
+    ({"slides": [{"text": "Spring\x85sale"}]}, "U+0085"),
+    ({"fallback_text": "See\x7f"}, "fallback_text: holds a control"),
+    ({"subject": "Spring\x85"}, "subject: holds a control"),
+    ({"subject": 42}, "subject '42': must be text, got a int"),
+    ({"sender": 60856}, "sender '60856': must be text"),
+    ({"allow_partial_failure": "no"}, "allow_partial_failure 'no': must be True or False"),
+    ({"honour_opt_outs": "no"}, "honour_opt_outs 'no': must be True or False"),
+    ({"slides": "[{'image': 'https://example.com/a.png'"}, "slides"),
+    ({**SAVED, "custom_texts": {"first": "Hi"}}, "custom_texts 'first': keys must be slide numbers"),
+    ({**SAVED, "custom_texts": {1: "Hi\x7f"}}, "custom_texts: holds a control"),
+    ({**SAVED, "custom_texts": "Hi"}, "custom_texts: must be a mapping"),
+    ({**SAVED, "merge_data": {"NAME": ["Ann"]}}, "merge_data.NAME: must be text or a number, got a list"),
+    ({**SAVED, "merge_data": {"NAME": "Ann\x00"}}, "merge_data.NAME: holds a control"),
+    ({"slides": None, "mms_id": ["35674"]}, "must be an id (text or a whole number), got a list"),
+    ({"to": None, "campaign": ["1116", "1117"]}, "campaign \"['1116', '1117']\": must be an id"),
+    ({"to": None, "group": ["r1"], "campaign_ref": {"id": 1}}, "got a dict"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None)
+def test_bad_mms_input_is_a_typed_error_and_nothing_reaches_the_gateway(
+        kwargs: dict[str, object], named: str, sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    with pytest.raises(AirflowFailException) as exc:  # not retried by Airflow
+        _mms(**kwargs).execute(context(FakeTaskInstance()))
+    assert named in str(exc.value)
+    assert type(exc.value.__cause__).__name__ == "SmsValidationError"
+    assert sms_simulator.skycore.requests == [] and sms_simulator.skycore.saved_mms() == []
+
+
+def test_rendered_mms_mappings_are_read(sky_conn: str, sms_simulator: SimulatorServer) -> None:
+    # Templated fields render to text: slides and merge data written as JSON still work.
+    _mms(slides=json.dumps(SLIDES[:1]), merge_data='{"NAME": "Ann"}').execute(context(FakeTaskInstance()))
+    assert sms_simulator.skycore.requests == ["saveMMS", "sendSavedMMS"]
+
+
+@pytest.mark.parametrize("wait", ["long", -1, float("nan"), True])
+def test_a_bad_mms_encoding_wait_is_a_configuration_error_before_anything_is_saved(
+        wait: object, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator, mms_encoding_wait=wait))
+    with pytest.raises(AirflowFailException, match="extra 'mms_encoding_wait' must be a number") as exc:
+        _mms().execute(context(FakeTaskInstance()))
+    assert type(exc.value.__cause__).__name__ == "SmsConfigurationError"
+    assert sms_simulator.skycore.requests == []
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"operator_id": {"id": 1}}, "extra 'operator_id' must be text (one line) or a whole number"),
+    ({"campaign_ref": ["1116"]}, "extra 'campaign_ref'"),
+    ({"sender_mask": "Shop\nNow"}, "extra 'sender_mask'"),
+    ({"short_code": True}, "extra 'short_code'"),
+])
+def test_bad_text_extras_are_configuration_errors_before_sending(
+        extra: dict[str, object], named: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SKYCORE_DEFAULT", skycore_connection(sms_simulator, **extra))
+    with pytest.raises(AirflowFailException, match=re.escape(named)) as exc:
+        SmsSendOperator(task_id="s", sms_conn_id="skycore_default", to=[A], message="Hi",
+                        sender="60856").execute(context(FakeTaskInstance()))
+    assert type(exc.value.__cause__).__name__ == "SmsConfigurationError"
+    assert sms_simulator.skycore.requests == []

@@ -31,7 +31,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub, secret_forms
 from airflow_provider_sms.gateways.bulletin.models import InboundReply, SentItem, SentMessage, StatusUpdate
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import BasicAuth, HttpRequest, HttpResponse
@@ -109,6 +109,7 @@ class BulletinApi:
     :param status_callback_url: per-message URL called on status changes (omitted when ``None``).
     :param reply_callback_param: the parameter carrying ``reply_callback_url``.
     :param status_callback_param: the parameter carrying ``status_callback_url``.
+    :param other_secrets: secrets inside what is sent (the callback URLs' secret), scrubbed like the password.
     """
 
     gateway = GATEWAY
@@ -117,9 +118,12 @@ class BulletinApi:
     def __init__(self, user_id: str, password: str, *, auth_in_form: bool = False,
                  reply_callback_url: str | None = None, status_callback_url: str | None = None,
                  reply_callback_param: str = DEFAULT_REPLY_CALLBACK_PARAM,
-                 status_callback_param: str = DEFAULT_STATUS_CALLBACK_PARAM) -> None:
+                 status_callback_param: str = DEFAULT_STATUS_CALLBACK_PARAM,
+                 other_secrets: Sequence[str] = ()) -> None:
         self._user_id = user_id
         self._password = password
+        # Every form the password (and the callback URLs' secret) takes on the wire, for echoing gateways.
+        self._secret_forms = secret_forms([password, *other_secrets], basic_auth=(user_id, password))
         self.auth_in_form = auth_in_form
         self.reply_callback_url = reply_callback_url or None
         self.status_callback_url = status_callback_url or None
@@ -132,7 +136,7 @@ class BulletinApi:
     # ================================================================ plumbing
 
     def _safe(self, text: str) -> str:
-        return scrub(text, [self._password])
+        return scrub(text, self._secret_forms)
 
     def _request(self, method: str, path: str, fields: Sequence[tuple[str, str]] = (), *,
                  sends_message: bool = False, recipients: Sequence[str] = ()) -> HttpRequest:
@@ -536,6 +540,8 @@ def iter_json_array(lines: Iterable[str], gateway: str = GATEWAY, *, item_limit:
                 item, end = decoder.raw_decode(buffer)
             except ValueError:
                 item, end = None, -1
+            except RecursionError:
+                raise broken("an item nested too deeply") from None
             if end >= 0 and (end < len(buffer) or exhausted):
                 yield item
                 buffer, state = buffer[end:], "after"

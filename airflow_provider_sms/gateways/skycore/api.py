@@ -58,7 +58,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import header, parse_retry_after, scrub
+from airflow_provider_sms.gateways.answers import header, parse_retry_after, scrub, secret_forms
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.gateways.skycore.codes import error_code
@@ -153,7 +153,8 @@ class SkycoreApi:
 
     def safe_text(self, text: str, *secrets: str | None) -> str:
         """Gateway text fit for an error message: the key (and ``secrets``) replaced by ``***``, shortened."""
-        return scrub(text, (*secrets, self._key))
+        # Every form an echo of the request may show the key in (computed only when there is an error).
+        return scrub(text, secret_forms([*secrets, self._key]))
 
     def code_error(self, code: str, info: str, action: str, *secrets: str | None) -> SmsError:
         """The exception for E-code ``code`` answered to ``action`` (vendor text kept when it adds something)."""

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from airflow_provider_sms.core.mms import MediaKind, MmsContent, Slide
+from airflow_provider_sms.core.text import control_chars
 from airflow_provider_sms.exceptions import Problem
 from airflow_provider_sms.gateways.xml import element
 
@@ -29,15 +30,21 @@ MAX_SLIDE_SECONDS = 60
 MAX_NAME = 100
 """[infer] No documented limit on NAME/SUBJECT; 100 characters keeps a mistake (a whole text) out."""
 
-_CONTROL = {c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0xFFFE, 0xFFFF}
+_NON_CHARACTERS = {"\ufffe", "\uffff"}
 
 
 def xml_problem(field: str, value: str | None, index: int | None = None) -> Problem | None:
-    """A problem when ``value`` holds a character XML 1.0 cannot carry (it could not be sent at all)."""
+    """A problem when ``value`` holds a control character (refused on every gateway: DEL and C1
+    included, which XML could carry) or a character XML 1.0 cannot carry at all."""
     if value is None:
         return None
-    if any(ord(ch) in _CONTROL or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        return Problem(field, "holds a control character XML cannot carry", None, index)
+    controls = control_chars(value)
+    if controls:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in controls)
+        return Problem(field, f"holds a control character XML cannot carry or the provider refuses: {shown}",
+                       None, index)
+    if _NON_CHARACTERS.intersection(value):
+        return Problem(field, "holds a character XML cannot carry (U+FFFE/U+FFFF)", None, index)
     return None
 
 

@@ -268,3 +268,31 @@ def test_older_form_field_request_style(sms_simulator: SimulatorServer) -> None:
           "</REQUEST>"
     answer = requests.post(sms_simulator.url + API + "index.php", data={"xml": xml}, timeout=5)
     assert etree.fromstring(answer.content).findtext("STATUS") == "Success"
+
+
+_SLIDE = "<SLIDE><TEXT>hi</TEXT></SLIDE>"
+# Per action: its mandatory elements (element, the E-code for it missing), and the rest of a valid request.
+_MANDATORY: dict[str, tuple[list[tuple[str, str]], str]] = {
+    "saveMMS": ([("<NAME>n</NAME>", "E301"), ("<SUBJECT>s</SUBJECT>", "E303"), (_SLIDE, "E302")], ""),
+    "sendMMS": ([(f"<TO>{A}</TO>", "E621")], f"<FROM>60856</FROM><NAME>n</NAME><SUBJECT>s</SUBJECT>{_SLIDE}"),
+    "sendSavedMMS": ([("<MMSID>1</MMSID>", "E620"), (f"<TO>{A}</TO>", "E621")], "<FROM>60856</FROM>"),
+    "sendSavedMMSCampaign": ([("<MMSID>1</MMSID>", "E620"), ("<TOCAMPAIGN>1116</TOCAMPAIGN>", "E624")], ""),
+    "sendMessageBySubscriberRef": ([("<SUBSCRIBERREF>r1</SUBSCRIBERREF>", "E201"),
+                                    ("<CAMPAIGNREF>1116</CAMPAIGNREF>", "E714"), ("<TEXT>x</TEXT>", "E712")], ""),
+    "subscribe": ([("<CAMPAIGNID>1116</CAMPAIGNID>", "E901"), (f"<MOBILE>{A}</MOBILE>", "E902")], ""),
+    "unsubscribe": ([("<CAMPAIGNID>1116</CAMPAIGNID>", "E901"), (f"<MOBILE>{A}</MOBILE>", "E902")], ""),
+    "getSendingStatistics": ([("<START_DATE>2026-11-01 00:00:00</START_DATE>", "E506"),
+                              ("<END_DATE>2026-11-02 00:00:00</END_DATE>", "E507")], ""),
+    "createUser": ([("<NEWUSER>u</NEWUSER>", "E152"), ("<NEWPASS>p</NEWPASS>", "E153")], ""),
+}
+
+
+@pytest.mark.parametrize(("action", "left_out"), [(action, index) for action, (needed, _) in _MANDATORY.items()
+                                                  for index in range(len(needed))])
+def test_every_action_insists_on_its_mandatory_elements(sms_simulator: SimulatorServer, action: str,
+                                                        left_out: int) -> None:
+    # Issue 7's rule for every gateway: what the documents make mandatory, the simulator insists on.
+    needed, rest = _MANDATORY[action]
+    body = "".join(element for index, (element, _) in enumerate(needed) if index != left_out) + rest
+    assert code(call(sms_simulator, action, body)) == needed[left_out][1]
+    assert sms_simulator.skycore.received() == [] and sms_simulator.skycore.saved_mms() == []
