@@ -9,10 +9,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, NamedTuple
 
 __all__ = ["SUPPRESSED_CODE", "BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus",
-           "RecipientResult", "SendResult", "SendSummary", "suppressed_result"]
+           "RecipientResult", "SendResult", "SendSummary", "same_outcome", "suppressed_result"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -80,6 +81,17 @@ class RecipientResult(NamedTuple):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecipientResult:
         return cls(**{**data, "status": DeliveryStatus(data.get("status", "pending"))})
+
+
+def same_outcome(recipients: Iterable[str], accepted: bool, code: str | None = None, text: str | None = None,
+                 message_id: str | None = None, batch_id: str | None = None,
+                 status: DeliveryStatus = DeliveryStatus.PENDING) -> list[RecipientResult]:
+    """One :class:`RecipientResult` per recipient, all with the same outcome (a whole request
+    accepted under one batch id, or refused): what a list comprehension of ``RecipientResult(r, ...)``
+    gives, built at C speed (a 5,000-recipient answer is parsed once per request)."""
+    fields = zip(recipients, repeat(accepted), repeat(code), repeat(text), repeat(message_id), repeat(batch_id),
+                 repeat(status))
+    return list(map(tuple.__new__, repeat(RecipientResult), fields))
 
 
 @dataclass
