@@ -11,10 +11,10 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import repeat
 from json.encoder import encode_basestring_ascii
 from operator import eq, is_, itemgetter
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update

@@ -1,0 +1,105 @@
+"""The send loop's C-speed shortcuts give exactly what the plain per-recipient code gives.
+
+Each shortcut is compared with a plain reference written the way the code read before it (kept
+here): chunk keys and content digests, the canonical-order check, results of one shared outcome,
+and the journal's JSON of a chunk's outcome (byte for byte).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, is_canonical
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, same_outcome
+from airflow_provider_sms.journal.store import _encode
+
+
+def _digest_one_update_per_part(parts: Iterable[str]) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def _chunk_key_sorting(recipients: Sequence[str], content: str) -> str:
+    return _digest_one_update_per_part([*canonical_order(recipients), "\x1e", content])
+
+
+def _encode_row_by_row(result: SendResult) -> str:
+    rows = [[r.recipient, r.accepted, r.code, r.text, r.message_id, r.batch_id, str(r.status)]
+            for r in result.results]
+    return json.dumps({"rows": rows, "batch_ids": result.batch_ids,
+                       "background_send_ids": result.background_send_ids}, separators=(",", ":"))
+
+
+numbers = st.lists(st.integers(0, 10**15 - 1).map(str), max_size=40)
+names = st.lists(st.text(max_size=12), max_size=40)
+recipient_lists = st.one_of(numbers, names, numbers.map(sorted), numbers.map(canonical_order),
+                            names.map(canonical_order), numbers.map(lambda n: sorted(n, key=len)))
+optional_text = st.none() | st.text(max_size=10)
+statuses = st.sampled_from(list(DeliveryStatus))
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=names)
+def test_content_digest_is_the_digest_of_one_update_per_part(parts: list[str]) -> None:
+    assert content_digest(parts) == _digest_one_update_per_part(parts)
+    assert content_digest(iter(parts)) == _digest_one_update_per_part(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(recipients=recipient_lists, content=st.text(max_size=10))
+def test_chunk_keys_and_the_canonical_check_match_sorting(recipients: list[str], content: str) -> None:
+    assert chunk_key(recipients, content) == _chunk_key_sorting(recipients, content)
+    if is_canonical(recipients):  # never says yes to a list that sorting would change
+        assert canonical_order(recipients) == recipients
+
+
+def test_the_canonical_check_answers_yes_for_sorted_numbers_of_one_length() -> None:
+    ordered = [str(447700000000 + i) for i in range(0, 50_000, 7)]
+    assert is_canonical(ordered) and is_canonical(ordered[:1]) and is_canonical([])
+    assert not is_canonical([*ordered, ordered[-1]])  # a repeat
+    assert not is_canonical(ordered[::-1])
+    mixed = canonical_order(["99", "100", "7"])
+    assert not is_canonical(mixed) and chunk_key(mixed, "c") == _chunk_key_sorting(mixed, "c")  # sorted instead
+
+
+@settings(max_examples=300, deadline=None)
+@given(recipients=names, accepted=st.booleans(), code=optional_text, text=optional_text,
+       message_id=optional_text, batch_id=optional_text, status=statuses)
+def test_same_outcome_is_one_result_per_recipient(recipients: list[str], accepted: bool, code: str | None,
+                                                  text: str | None, message_id: str | None, batch_id: str | None,
+                                                  status: DeliveryStatus) -> None:
+    built = same_outcome(recipients, accepted, code, text, message_id, batch_id, status)
+    assert built == [RecipientResult(r, accepted, code, text, message_id, batch_id, status) for r in recipients]
+    assert all(type(r) is RecipientResult for r in built)
+
+
+rows = st.builds(RecipientResult, st.text(max_size=8), st.booleans(), optional_text, optional_text, optional_text,
+                 optional_text, statuses)
+
+
+@settings(max_examples=300, deadline=None)
+@given(recipients=names, outcome=rows, others=st.lists(rows, max_size=5), where=st.integers(0, 40),
+       batch_ids=st.lists(st.text(max_size=6), max_size=3))
+def test_the_journal_writes_the_bytes_of_the_row_by_row_encoding(recipients: list[str], outcome: RecipientResult,
+                                                                 others: list[RecipientResult], where: int,
+                                                                 batch_ids: list[str]) -> None:
+    shared = same_outcome(recipients, *outcome[1:])
+    uniform = SendResult("gw", shared, batch_ids)
+    assert _encode(uniform) == _encode_row_by_row(uniform)
+    mixed = SendResult("gw", [*shared[:where], *others, *shared[where:]], batch_ids, ["bg"])
+    assert _encode(mixed) == _encode_row_by_row(mixed)
+
+
+def test_the_journal_tells_a_number_one_from_true() -> None:
+    shared = same_outcome(["1", "2", "3"], True, "0")
+    odd = SendResult("gw", [*shared[:2], shared[2]._replace(accepted=1)])  # type: ignore[arg-type]
+    assert _encode(odd) == _encode_row_by_row(odd)
+    assert '"3",1,' in _encode(odd)
