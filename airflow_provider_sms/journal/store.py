@@ -86,6 +86,7 @@ def _encode(result: SendResult) -> str:
 
 _OUTCOME = itemgetter(1, 2, 3, 4, 5, 6)
 _ACCEPTED = itemgetter(1)
+_RECIPIENT = itemgetter(0)
 
 
 def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:
@@ -100,12 +101,13 @@ def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:
         return None
     if not all(map(is_, map(_ACCEPTED, results), repeat(outcome[0]))):  # 1 == True, but JSON tells them apart
         return None
-    recipients = [r.recipient for r in results]
-    if not all(type(r) is str for r in recipients):
-        return None
     accepted, code, text, message_id, batch_id, status = outcome
     tail = json.dumps([accepted, code, text, message_id, batch_id, str(status)], separators=(",", ":"))[1:]
-    return "[[" + f",{tail},[".join(map(encode_basestring_ascii, recipients)) + f",{tail}]"
+    try:
+        quoted = f",{tail},[".join(map(encode_basestring_ascii, map(_RECIPIENT, results)))
+    except TypeError:  # a recipient that is not a string: the row-by-row encoding says what it is
+        return None
+    return f"[[{quoted},{tail}]"
 
 
 _INSERT = send_chunks.insert()

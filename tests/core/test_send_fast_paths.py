@@ -14,7 +14,10 @@ from collections.abc import Iterable, Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_sms.core.address_book import AddressBookEntry, parse_entry, split_address_book, with_recipients
 from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, is_canonical
+from airflow_provider_sms.core.message import OutgoingMessage
+from airflow_provider_sms.core.recipients import _split_recipients, split_recipients
 from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, same_outcome
 from airflow_provider_sms.journal.store import _encode
 
@@ -103,3 +106,36 @@ def test_the_journal_tells_a_number_one_from_true() -> None:
     odd = SendResult("gw", [*shared[:2], shared[2]._replace(accepted=1)])  # type: ignore[arg-type]
     assert _encode(odd) == _encode_row_by_row(odd)
     assert '"3",1,' in _encode(odd)
+
+
+items = st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["447700900123", " 447700900123", "group:A",
+                                                                  "contact: B ", "", " ", "a:b", "\t"]),
+                           st.integers(0, 99)), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=items)
+def test_split_recipients_of_a_list_is_the_item_by_item_split(value: list[str]) -> None:
+    assert list(split_recipients(value)) == list(_split_recipients(iter(value)))
+    assert list(split_recipients(tuple(value))) == list(_split_recipients(value))
+
+
+def _split_address_book_one_by_one(items: list[str]) -> tuple[list[str], list[AddressBookEntry]]:
+    numbers: list[str] = []
+    entries: dict[tuple[str, str], AddressBookEntry] = {}
+    for item in items:
+        entry = parse_entry(item) if ":" in item else None
+        if entry is None:
+            numbers.append(item)
+        elif entry.name:
+            entries.setdefault((entry.kind, entry.name.lower()), entry)
+    return numbers, list(entries.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=items.map(lambda v: [str(i) for i in v if str(i).split(":", 1)[-1].strip()]))
+def test_address_book_split_and_message_recipients_match_the_item_by_item_split(value: list[str]) -> None:
+    assert split_address_book(value) == _split_address_book_one_by_one(value)
+    assert split_address_book(iter(value)) == _split_address_book_one_by_one(value)
+    message = with_recipients(OutgoingMessage(text="hi"), value)
+    assert (message.numbers, message.groups) == ([r for r in value if ":" not in r], [r for r in value if ":" in r])
