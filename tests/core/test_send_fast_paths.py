@@ -18,7 +18,7 @@ from airflow_provider_sms.core.address_book import AddressBookEntry, parse_entry
 from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, is_canonical
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import _split_recipients, split_recipients
-from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, same_outcome
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, SendSummary, same_outcome
 from airflow_provider_sms.journal.store import _encode
 
 
@@ -139,3 +139,19 @@ def test_address_book_split_and_message_recipients_match_the_item_by_item_split(
     assert split_address_book(iter(value)) == _split_address_book_one_by_one(value)
     message = with_recipients(OutgoingMessage(text="hi"), value)
     assert (message.numbers, message.groups) == ([r for r in value if ":" not in r], [r for r in value if ":" in r])
+
+
+@settings(max_examples=200, deadline=None)
+@given(chunks=st.lists(st.tuples(st.integers(0, 30), st.booleans(), st.booleans(), st.booleans()), max_size=12),
+       keep=st.sampled_from([0, 3, 40]))
+def test_a_summary_counting_whole_accepted_chunks_equals_the_full_result(
+        chunks: list[tuple[int, bool, bool, bool]], keep: int) -> None:
+    full, summary = SendResult("gw"), SendSummary("gw", keep=keep)
+    for index, (size, accepted, batched, with_ids) in enumerate(chunks):
+        rows = same_outcome([f"{index}-{i}" for i in range(size)], accepted, None if accepted else "E",
+                            f"m{index}" if with_ids else None)
+        chunk = SendResult("gw", rows, [f"b{index}"] if batched else [])
+        full.extend(chunk)
+        summary.extend(chunk)
+        assert summary.to_dict(per_recipient=False) == full.to_dict(per_recipient=False)
+        assert (summary.recipient_count, summary.accepted_count) == (full.recipient_count, full.accepted_count)
