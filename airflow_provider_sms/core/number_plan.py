@@ -72,6 +72,11 @@ def _region_valid(metadata: PhoneMetadata) -> str:
 
 @cache
 def _plan(calling_code: int) -> re.Pattern[str]:
+    return re.compile(_plan_text(calling_code))
+
+
+@cache
+def _plan_text(calling_code: int) -> str:
     alternatives: list[str] = []
     guard = ""  # negative look-aheads of the leading digits of the regions before this one
     for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ()):
@@ -85,7 +90,7 @@ def _plan(calling_code: int) -> re.Pattern[str]:
             guard += f"(?!{leading})"
         else:
             alternatives.append(f"{guard}{valid}")
-    return re.compile("|".join(f"(?:{a})" for a in alternatives) or _NEVER)
+    return "|".join(f"(?:{a})" for a in alternatives) or _NEVER
 
 
 def is_valid_national(calling_code: int, national: str) -> bool:
@@ -131,7 +136,7 @@ _CONTEXT = ("\\Z", "\\A", "\\b", "\\B", "$", "^", ".", "\\n", "(?s", "(?<", "(?m
 def _line_plan(calling_code: int) -> re.Pattern[str] | None:
     """A run of lines ``+<calling code><national number>\\n``, each valid under ``calling_code``:
     :func:`_plan` with "end of the number" read as "end of the line"; None if it cannot be."""
-    plan = _plan(calling_code).pattern
+    plan = _plan_text(calling_code)  # not compiled: a bulk list may need only this form
     if any(c in plan.replace(_END, "").replace(_ANY, "") for c in _CONTEXT):
         return None  # not a pattern this module knows how to re-anchor
     line = plan.replace(_END, "(?=\\n)").replace(_ANY, "[^\\n]")
