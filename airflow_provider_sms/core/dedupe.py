@@ -44,6 +44,8 @@ def canonical_order(recipients: Iterable[str]) -> list[str]:
     Numbers are international digits of up to 15 characters, so sorting by (length, text) is
     numeric order; group names sort after the numbers of their length, which is as stable.
     """
+    if isinstance(recipients, list) and is_canonical(recipients):  # e.g. numbers from an ORDER BY query
+        return list(recipients)
     # Two stable sorts instead of one keyed by (len, text): no key tuple per recipient, which at a
     # million recipients was 60 MB more at the peak of a send.
     ordered = sorted(set(recipients))

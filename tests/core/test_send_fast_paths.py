@@ -31,7 +31,7 @@ def _digest_one_update_per_part(parts: Iterable[str]) -> str:
 
 
 def _chunk_key_sorting(recipients: Sequence[str], content: str) -> str:
-    return _digest_one_update_per_part([*canonical_order(recipients), "\x1e", content])
+    return _digest_one_update_per_part([*sorted(sorted(set(recipients)), key=len), "\x1e", content])
 
 
 def _encode_row_by_row(result: SendResult) -> str:
@@ -60,6 +60,8 @@ def test_content_digest_is_the_digest_of_one_update_per_part(parts: list[str]) -
 @given(recipients=recipient_lists, content=st.text(max_size=10))
 def test_chunk_keys_and_the_canonical_check_match_sorting(recipients: list[str], content: str) -> None:
     assert chunk_key(recipients, content) == _chunk_key_sorting(recipients, content)
+    assert canonical_order(recipients) == sorted(sorted(set(recipients)), key=len)
+    assert canonical_order(recipients) is not recipients  # a list of its own, sorted or not
     if is_canonical(recipients):  # never says yes to a list that sorting would change
         assert canonical_order(recipients) == recipients
 
