@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from itertools import pairwise, starmap
+from itertools import islice
 from operator import le, lt
 
 __all__ = ["INT32_MAX", "canonical_order", "chunk_key", "content_digest", "dedupe_key", "is_canonical"]
@@ -61,7 +61,11 @@ def is_canonical(recipients: Sequence[str]) -> bool:
     list that is canonical in another way (numbers of several lengths) answers False, and the
     caller sorts it, as it would anyway.
     """
-    return all(starmap(lt, pairwise(recipients))) and all(starmap(le, pairwise(map(len, recipients))))
+    following = islice(recipients, 1, None)
+    if not all(map(lt, recipients, following)):
+        return False
+    return len(set(map(len, recipients))) <= 1 or all(map(le, map(len, recipients),
+                                                          map(len, islice(recipients, 1, None))))
 
 
 def chunk_key(recipients: Sequence[str], content: str) -> str:
