@@ -65,14 +65,18 @@ def _test_strings() -> Iterator[str]:
                         yield from (v for v in (case if isinstance(case, tuple) else (case,)) if isinstance(v, str))
 
 
-def test_plan_agrees_under_every_calling_code() -> None:
-    rng = random.Random(13)
-    disagreements = []
+def _random_nationals(seed: int, per_code: int, longest: int) -> Iterator[tuple[int, str]]:
+    """``per_code`` random digit strings of 1 to ``longest`` digits under every calling code."""
+    rng = random.Random(seed)
     for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-        for _ in range(400):
-            national = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 17)))
-            if number_plan.is_valid_national(code, national) != old_number_plan.is_valid_national(code, national):
-                disagreements.append((code, national))
+        for _ in range(per_code):
+            yield code, "".join(rng.choice("0123456789") for _ in range(rng.randint(1, longest)))
+
+
+def test_plan_agrees_under_every_calling_code() -> None:
+    disagreements = [(code, national) for code, national in _random_nationals(13, 400, 17)
+                     if number_plan.is_valid_national(code, national)
+                     != old_number_plan.is_valid_national(code, national)]
     assert disagreements == []
 
 
@@ -176,17 +180,18 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 def test_the_e164_block_check_agrees_under_every_calling_code() -> None:
     """``valid_e164_digits`` on one number is the one-at-a-time answer, for random numbers of every code."""
-    rng = random.Random(17)
-    disagreements = []
-    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-        for _ in range(150):
-            national = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 14)))
-            written = f"+{code}{national}"
-            one = number_plan.valid_e164_digits([written])
-            alone = _E164.fullmatch(written) is not None and old_number_plan.is_valid_national(code, national)
-            if (one is not None) != alone or (one is not None and one != [written[1:]]):
-                disagreements.append(written)
+    disagreements, valid = [], []
+    for code, national in _random_nationals(17, 150, 14):
+        written = f"+{code}{national}"
+        one = number_plan.valid_e164_digits([written])
+        alone = _E164.fullmatch(written) is not None and old_number_plan.is_valid_national(code, national)
+        if (one is not None) != alone or (one is not None and one != [written[1:]]):
+            disagreements.append(written)
+        if alone:
+            valid.append(written)
     assert disagreements == []
+    assert len(valid) > 1_000
+    assert number_plan.valid_e164_digits(valid) == [v[1:] for v in valid]  # all codes in one block
 
 
 @settings(max_examples=EXAMPLES, deadline=None, database=None)
