@@ -13,8 +13,6 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from itertools import repeat
-from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
@@ -98,7 +96,7 @@ def as_items(value: Any, field: str = "to", *, max_items: int = MAX_RECIPIENTS) 
     items = list(value)
     if len(items) > max_items:
         raise _fail(field, f"at most {max_items:,} entries per task, got {len(items):,}")
-    if all(map(is_, map(type, items), repeat(str))):  # the bulk case, at C speed
+    if all(type(item) is str for item in items):  # the bulk case, at C speed
         return items
     problems = [Problem(field, reason, str(item)[:80], index)
                 for index, item in enumerate(items) if (reason := _item_problem(item)) is not None]

@@ -212,12 +212,12 @@ class SuppressionList:
         """
         if not numbers:
             return set()
+        wanted = set(numbers)
         try:
             with self.database.engine.connect() as conn:
                 size = int(conn.execute(select(func.count()).select_from(suppressions)).scalar_one())
                 if size == 0:
                     return set()
-                wanted = set(numbers)  # after the count: most lists are empty, and a send may have a million numbers
                 if size <= len(wanted):
                     return {n for (n,) in conn.execute(select(suppressions.c.number))} & wanted
                 found: set[str] = set()
