@@ -77,6 +77,9 @@ class ChunkRecord:
 def _encode(result: SendResult) -> str:
     # Lists, not dicts: a chunk may carry thousands of recipients and this runs once per chunk.
     rows = _same_outcome_rows(result.results)
+    if rows is None and all(map(isinstance, map(_STATUS, result.results), repeat(DeliveryStatus))):
+        # The rows as they are: a named tuple is a JSON array, a status (a str enum) its value.
+        rows = json.dumps(result.results, separators=(",", ":"))
     if rows is None:
         rows = json.dumps([[r.recipient, r.accepted, r.code, r.text, r.message_id, r.batch_id, str(r.status)]
                            for r in result.results], separators=(",", ":"))
@@ -87,6 +90,7 @@ def _encode(result: SendResult) -> str:
 _OUTCOME = itemgetter(1, 2, 3, 4, 5, 6)
 _ACCEPTED = itemgetter(1)
 _RECIPIENT = itemgetter(0)
+_STATUS = itemgetter(6)
 
 
 def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:

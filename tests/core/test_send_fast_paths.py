@@ -103,6 +103,16 @@ def test_the_journal_writes_the_bytes_of_the_row_by_row_encoding(recipients: lis
     assert _encode(mixed) == _encode_row_by_row(mixed)
 
 
+@settings(max_examples=200, deadline=None)
+@given(results=st.lists(rows, max_size=20), plain_status=st.booleans())
+def test_the_journal_writes_any_rows_as_the_row_by_row_encoding(results: list[RecipientResult],
+                                                                 plain_status: bool) -> None:
+    if plain_status and results:  # a status given as its text, not the enum: the row-by-row path
+        results[0] = results[0]._replace(status=str(results[0].status))  # type: ignore[arg-type]
+    result = SendResult("gw", results, ["b"])
+    assert _encode(result) == _encode_row_by_row(result)
+
+
 def test_the_journal_tells_a_number_one_from_true() -> None:
     shared = same_outcome(["1", "2", "3"], True, "0")
     odd = SendResult("gw", [*shared[:2], shared[2]._replace(accepted=1)])  # type: ignore[arg-type]
