@@ -194,6 +194,8 @@ SUPPRESSED_TEXT = "not sent: the number opted out (replied with a stop word)"
 def suppressed_result(recipient: str) -> RecipientResult:
     """The per-recipient result of a number skipped because it is on the suppression list."""
     return RecipientResult(recipient, False, SUPPRESSED_CODE, SUPPRESSED_TEXT, status=DeliveryStatus.SUPPRESSED)
+
+
 _ACCEPTED = itemgetter(1)
 
 
