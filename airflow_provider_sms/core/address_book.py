@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import repeat
+from operator import contains
 
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.text import control_chars
@@ -50,6 +52,9 @@ def split_address_book(items: Iterable[str], *, field: str = "to",
 
     :raises SmsValidationError: an entry with an empty name, or one holding control characters.
     """
+    items = list(items)
+    if not any(map(contains, items, repeat(":"))):  # the common case, bulk lists of numbers: one C pass
+        return items, []
     numbers: list[str] = []
     entries: dict[tuple[str, str], AddressBookEntry] = {}
     problems: list[Problem] = []
@@ -78,5 +83,7 @@ def with_recipients(template: OutgoingMessage, recipients: Sequence[str]) -> Out
 
     Numbers never hold a colon (they are normalised digits), so the split needs no parsing.
     """
+    if not any(map(contains, recipients, repeat(":"))):  # numbers only: one C pass
+        return replace(template, numbers=list(recipients), groups=[])
     return replace(template, numbers=[r for r in recipients if ":" not in r],
                    groups=[r for r in recipients if ":" in r])

@@ -28,7 +28,7 @@ from functools import cache
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
-__all__ = ["is_valid_national", "own_code_is_international"]
+__all__ = ["is_valid_national", "own_code_is_international", "valid_e164_digits"]
 
 # Any matching type makes a number valid, so the commonest types go first.
 _TYPE_FIELDS = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip", "personal_number",
@@ -72,6 +72,11 @@ def _region_valid(metadata: PhoneMetadata) -> str:
 
 @cache
 def _plan(calling_code: int) -> re.Pattern[str]:
+    return re.compile(_plan_text(calling_code))
+
+
+@cache
+def _plan_text(calling_code: int) -> str:
     alternatives: list[str] = []
     guard = ""  # negative look-aheads of the leading digits of the regions before this one
     for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ()):
@@ -85,7 +90,7 @@ def _plan(calling_code: int) -> re.Pattern[str]:
             guard += f"(?!{leading})"
         else:
             alternatives.append(f"{guard}{valid}")
-    return re.compile("|".join(f"(?:{a})" for a in alternatives) or _NEVER)
+    return "|".join(f"(?:{a})" for a in alternatives) or _NEVER
 
 
 def is_valid_national(calling_code: int, national: str) -> bool:
@@ -115,3 +120,60 @@ def own_code_is_international(region_code: str, calling_code: int, digits: str) 
     rest = digits[len(str(calling_code)):]
     too_long = bool(longest) and len(digits) > longest
     return (general.fullmatch(rest) is not None and general.fullmatch(digits) is None) or too_long
+
+
+# -- many E.164 numbers at once ------------------------------------------------------------------
+
+_CALLING_CODES = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+# What only this module writes into a plan (the metadata's own patterns hold digit classes,
+# groups and counts): the end of the number, and any one character in a length look-ahead.
+_END, _ANY = "\\Z", "(?s:.)"
+# What would read differently inside a line of many numbers than in a number alone.
+_CONTEXT = ("\\Z", "\\A", "\\b", "\\B", "$", "^", ".", "\\n", "(?s", "(?<", "(?m", "(?P=", "\\1")
+
+
+@cache
+def _line_plan(calling_code: int) -> re.Pattern[str] | None:
+    """A run of lines ``+<calling code><national number>\\n``, each valid under ``calling_code``:
+    :func:`_plan` with "end of the number" read as "end of the line"; None if it cannot be."""
+    plan = _plan_text(calling_code)  # not compiled: a bulk list may need only this form
+    if any(c in plan.replace(_END, "").replace(_ANY, "") for c in _CONTEXT):
+        return None  # not a pattern this module knows how to re-anchor
+    line = plan.replace(_END, "(?=\\n)").replace(_ANY, "[^\\n]")
+    return re.compile(f"(?:\\+(?=[1-9][0-9]{{6,14}}\\n){calling_code}(?:{line})\\n)*")
+
+
+def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
+    """The digits of every entry of ``numbers`` (without the ``+``) when each is written exactly
+    ``+<country code><number>`` and is valid in its country's number plan; None when any is not.
+
+    Answers what :func:`is_valid_national` answers one number at a time, for a whole block of a
+    bulk list in a few regular-expression calls: one per run of numbers with the same calling
+    code. Meant for blocks of a few thousand (the block is joined into one string).
+    """
+    try:
+        text = "\n".join(numbers) + "\n"
+    except TypeError:  # not all strings
+        return None
+    if text.count("\n") != len(numbers) or not numbers:  # an entry holding a line break
+        return None
+    position, end = 0, len(text)
+    while position < end:
+        code = _code_at(text, position)
+        plan = _line_plan(code) if code is not None else None
+        found = plan.match(text, position) if plan is not None else None
+        if found is None or found.end() == position:
+            return None
+        position = found.end()
+    return text.replace("+", "").split("\n")[:-1]
+
+
+def _code_at(text: str, position: int) -> int | None:
+    """The calling code of the number written at ``position`` (``+`` then digits); codes are prefix-free."""
+    if text[position:position + 1] != "+":
+        return None
+    for size in (1, 2, 3):
+        code = _CALLING_CODES.get(text[position + 1:position + 1 + size])
+        if code is not None:
+            return code
+    return None

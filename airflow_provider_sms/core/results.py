@@ -9,10 +9,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 __all__ = ["SUPPRESSED_CODE", "BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus",
-           "RecipientResult", "SendResult", "SendSummary", "suppressed_result"]
+           "RecipientResult", "SendResult", "SendSummary", "same_outcome", "suppressed_result"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -80,6 +82,17 @@ class RecipientResult(NamedTuple):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecipientResult:
         return cls(**{**data, "status": DeliveryStatus(data.get("status", "pending"))})
+
+
+def same_outcome(recipients: Iterable[str], accepted: bool, code: str | None = None, text: str | None = None,
+                 message_id: str | None = None, batch_id: str | None = None,
+                 status: DeliveryStatus = DeliveryStatus.PENDING) -> list[RecipientResult]:
+    """One :class:`RecipientResult` per recipient, all with the same outcome (a whole request
+    accepted under one batch id, or refused): what a list comprehension of ``RecipientResult(r, ...)``
+    gives, built at C speed (a 5,000-recipient answer is parsed once per request)."""
+    fields = zip(recipients, repeat(accepted), repeat(code), repeat(text), repeat(message_id), repeat(batch_id),
+                 repeat(status))
+    return list(map(tuple.__new__, repeat(RecipientResult), fields))
 
 
 @dataclass
@@ -181,6 +194,11 @@ SUPPRESSED_TEXT = "not sent: the number opted out (replied with a stop word)"
 def suppressed_result(recipient: str) -> RecipientResult:
     """The per-recipient result of a number skipped because it is on the suppression list."""
     return RecipientResult(recipient, False, SUPPRESSED_CODE, SUPPRESSED_TEXT, status=DeliveryStatus.SUPPRESSED)
+
+
+_ACCEPTED = itemgetter(1)
+
+
 @dataclass
 class SendSummary(SendResult):
     """A :class:`SendResult` for big sends whose XCom keeps a summary: once more than ``keep``
@@ -218,6 +236,10 @@ class SendSummary(SendResult):
                 return
             self.folded = True
             results, self.results = self.results, []
+        if self._batched and all(map(_ACCEPTED, results)):  # a whole chunk accepted: counted in one C pass
+            self._accepted_folded += len(results)
+            self._message_ids.clear()
+            return
         for row in results:
             if row.accepted:
                 self._accepted_folded += 1

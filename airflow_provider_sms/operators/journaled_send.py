@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from airflow_provider_sms.core.address_book import with_recipients
-from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, dedupe_key
+from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, dedupe_key, is_canonical
 from airflow_provider_sms.core.results import RecipientResult, SendResult
 from airflow_provider_sms.exceptions import (
     SmsAmbiguousError,
@@ -142,7 +142,9 @@ class ChunkSender:
         :param before_send: without a journal's records, what a retry does first (the look-up
             fallback): takes the recipients, returns those still to send and those found sent.
         """
-        ordered = canonical_order(recipients)
+        # The operators hand the list over in canonical order already: checked, not sorted again.
+        ordered = recipients if isinstance(recipients, list) and is_canonical(recipients) \
+            else canonical_order(recipients)
         records = self.journal.records(self.task) if self.journal is not None and self.task is not None else []
         if records:
             ordered = self._resume(ordered, records)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable, Iterator
+from unittest import mock
 
 import phonenumbers
 import pytest
@@ -63,14 +65,18 @@ def _test_strings() -> Iterator[str]:
                         yield from (v for v in (case if isinstance(case, tuple) else (case,)) if isinstance(v, str))
 
 
-def test_plan_agrees_under_every_calling_code() -> None:
-    rng = random.Random(13)
-    disagreements = []
+def _random_nationals(seed: int, per_code: int, longest: int) -> Iterator[tuple[int, str]]:
+    """``per_code`` random digit strings of 1 to ``longest`` digits under every calling code."""
+    rng = random.Random(seed)
     for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-        for _ in range(400):
-            national = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 17)))
-            if number_plan.is_valid_national(code, national) != old_number_plan.is_valid_national(code, national):
-                disagreements.append((code, national))
+        for _ in range(per_code):
+            yield code, "".join(rng.choice("0123456789") for _ in range(rng.randint(1, longest)))
+
+
+def test_plan_agrees_under_every_calling_code() -> None:
+    disagreements = [(code, national) for code, national in _random_nationals(13, 400, 17)
+                     if number_plan.is_valid_national(code, national)
+                     != old_number_plan.is_valid_national(code, national)]
     assert disagreements == []
 
 
@@ -144,7 +150,7 @@ def test_bulk_lists_get_the_same_answer() -> None:
         assert [_same(r, region) for r in raws] == [None] * len(raws)
 
 
-def _list_outcome(module: object, raws: list[str], region: str | None, check: str) -> object:
+def _list_outcome(module: object, raws: list[str] | Iterator[str], region: str | None, check: str) -> object:
     from airflow_provider_sms.exceptions import SmsValidationError
 
     try:
@@ -166,3 +172,60 @@ def test_whole_lists_get_the_same_answer(region: str | None, check: str) -> None
     for sample in (raws, good):
         assert _list_outcome(recipients, sample, region, check) == _list_outcome(old_recipients, sample, region,
                                                                                   check)
+
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def test_the_e164_block_check_agrees_under_every_calling_code() -> None:
+    """``valid_e164_digits`` on one number is the one-at-a-time answer, for random numbers of every code."""
+    disagreements, valid = [], []
+    for code, national in _random_nationals(17, 150, 14):
+        written = f"+{code}{national}"
+        one = number_plan.valid_e164_digits([written])
+        alone = _E164.fullmatch(written) is not None and old_number_plan.is_valid_national(code, national)
+        if (one is not None) != alone or (one is not None and one != [written[1:]]):
+            disagreements.append(written)
+        if alone:
+            valid.append(written)
+    assert disagreements == []
+    assert len(valid) > 1_000
+    assert number_plan.valid_e164_digits(valid) == [v[1:] for v in valid]  # all codes in one block
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(entries=st.lists(st.one_of(
+    st.sampled_from(["+447700100001", "+447700900123", "+12025550143", "+393123456789", "+4915112345678",
+                     "+61412345678", "+8613812345678"]),
+    st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True),
+    st.sampled_from([*HOSTILE[:40], "+447700100001 ", " +447700100001", "+447700100001\n+12025550143",
+                     "07700 900123", "447700900123", ""]),
+), max_size=40), block=st.integers(1, 9), region=st.sampled_from([None, "GB", "US"]))
+def test_lists_read_in_blocks_get_the_answers_of_the_old_loop(entries: list[str], block: int,
+                                                             region: str | None) -> None:
+    """Valid E.164 blocks take the block check, any other block the loop: the same numbers, or the
+    same problems at the same indexes, as the frozen old implementation (and as an iterator, which
+    always takes the loop)."""
+    with mock.patch.object(recipients, "_BLOCK", block):
+        for check in ("valid", "possible"):
+            new = _list_outcome(recipients, entries, region, check)
+            assert new == _list_outcome(old_recipients, entries, region, check)
+            assert new == _list_outcome(recipients, iter(entries), region, check)
+
+
+def test_a_big_e164_list_takes_the_block_check() -> None:
+    rng = random.Random(5)
+    raws = [f"+447{rng.randint(400_000_000, 999_999_999)}" for _ in range(10_000)]
+    raws += [f"+1{rng.randint(2_000_000_000, 9_999_999_999)}" for _ in range(3_000)]
+    rng.shuffle(raws)
+    old = _list_outcome(old_recipients, raws, "GB", "valid")
+    one_at_a_time = mock.Mock(side_effect=recipients.normalise_number)
+    with mock.patch.object(recipients, "normalise_number", one_at_a_time):
+        assert _list_outcome(recipients, raws, "GB", "valid") == old
+    assert isinstance(old, list)
+    invalid = sum(isinstance(problem, tuple) for problem in old)  # the problems listed
+    assert 0 < invalid < len(raws) // 2  # mostly valid, some not (random digits)
+    # Only the blocks holding an invalid number took the loop, and there only the numbers that
+    # fail the E.164 path reach normalise_number.
+    assert one_at_a_time.call_count == invalid

@@ -11,9 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_sms.core.message import OutgoingMessage
-from airflow_provider_sms.core.results import DeliveryStatus
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult
 from airflow_provider_sms.exceptions import (
     SmsAmbiguousError,
     SmsAuthenticationError,
@@ -505,3 +507,45 @@ def test_validity_is_a_capability_error_naming_the_gateway(api: BulkSmsJsonApi) 
     with pytest.raises(SmsCapabilityError, match="gateway 'bulksms' does not support validity") as excinfo:
         api.send_request(msg(validity=3600))
     assert excinfo.value.capability == "validity"
+
+
+def _parse_send_item_by_item(api: BulkSmsJsonApi, body: list[Any]) -> SendResult:
+    """The answer read as ``parse_send`` did before it cached outcomes: one status look-up and one
+    keyword-argument ``RecipientResult`` per message."""
+    from airflow_provider_sms.gateways.bulksms.codes import json_delivery_status
+    from airflow_provider_sms.gateways.bulksms.json_api import _message_fields
+
+    results, batch_ids = [], []
+    for item in body:
+        to, message_id, submission_id, status_type, subtype, status_id = _message_fields(item)
+        results.append(RecipientResult(recipient=to, accepted=status_type.upper() != "FAILED", code=status_id,
+                                       message_id=message_id, batch_id=submission_id,
+                                       status=json_delivery_status(status_type, subtype)))
+        if submission_id and submission_id not in batch_ids:
+            batch_ids.append(submission_id)
+    return SendResult(gateway=api.gateway, results=results, batch_ids=batch_ids)
+
+
+_types = st.sampled_from(["ACCEPTED", "accepted", "SCHEDULED", "SENT", "DELIVERED", "FAILED", "failed", "UNKNOWN",
+                          "NEW_TYPE", ""])
+_subtypes = st.one_of(st.none(), st.sampled_from(["EXPIRED", "expired", "BLOCKED", "HANDSET_ERROR", "NOT_SENT",
+                                                  "OTHER", ""]), st.integers(0, 3), st.lists(st.none(), max_size=1))
+_status_ids = st.one_of(st.none(), st.text(max_size=6), st.integers(0, 3))
+_messages = st.fixed_dictionaries({
+    "to": st.text("0123456789", min_size=1, max_size=15),
+    "id": st.one_of(st.text("0123456789", min_size=1, max_size=8), st.integers(1, 10**9)),
+    "status": st.fixed_dictionaries({"type": _types, "subtype": _subtypes, "id": _status_ids}),
+    "submission": st.one_of(st.none(), st.fixed_dictionaries({"id": st.one_of(st.none(), st.just(""),
+                                                                             st.sampled_from(["2-1", "2-2", "7"]),
+                                                                             st.integers(1, 3))})),
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.lists(_messages, max_size=30))
+def test_parse_send_reads_every_message_as_one_at_a_time(body: list[dict[str, Any]]) -> None:
+    api = BulkSmsJsonApi(BulkSmsCredentials("user", "pass"))
+    parsed = api.parse_send(answer(201, body), msg())
+    expected = _parse_send_item_by_item(api, body)
+    assert parsed == expected
+    assert all(type(r) is RecipientResult for r in parsed.results)

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from airflow_provider_sms.core.message import OutgoingMessage
-from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, RecipientResult, SendResult
+from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, SendResult, same_outcome
 from airflow_provider_sms.core.text import Encoding, TextInfo, analyse, check_text, ucs2_hex
 from airflow_provider_sms.exceptions import (
     Problem,
@@ -520,17 +520,7 @@ class BulkSmsEapi(BulkSmsApiBase):
             raise self._code_error(line, operation)
         status = DeliveryStatus.PENDING if line.code == EAPI_ACCEPTED else DeliveryStatus.SCHEDULED
         description = self.safe_text(line.description) or None
-        results = [
-            RecipientResult(
-                recipient=r,
-                accepted=True,
-                code=str(line.code),
-                text=description,
-                batch_id=line.extra,
-                status=status,
-            )
-            for r in recipients
-        ]
+        results = same_outcome(recipients, True, str(line.code), description, batch_id=line.extra, status=status)
         return SendResult(gateway=self.gateway, results=results, batch_ids=[line.extra] if line.extra else [])
 
     def parse_send(self, response: HttpResponse, message: OutgoingMessage) -> SendResult:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from airflow_provider_sms.core.message import OutgoingMessage
-from airflow_provider_sms.core.results import MessageStatus, RecipientResult, SendResult
+from airflow_provider_sms.core.results import DeliveryStatus, MessageStatus, RecipientResult, SendResult
 from airflow_provider_sms.core.text import Encoding, TextInfo, check_text
 from airflow_provider_sms.exceptions import (
     Problem,
@@ -50,6 +50,8 @@ _FILTER_SYNTAX = frozenset("&=<>!;, ")
 # and ``id<123456`` for paging. (An RSQL-like ``==``/``;`` form is NOT what it documents.)
 _FILTER_EQUALS = "="
 _FILTER_AND = "&"
+# ``RecipientResult`` from a tuple of its fields in order, without the keyword-argument call.
+_new_result = tuple.__new__
 
 
 class _Unreadable(ValueError):
@@ -286,20 +288,18 @@ class BulkSmsJsonApi(BulkSmsApiBase):
             raise self._http_error(response, "send")
         try:
             results: list[RecipientResult] = []
+            append = results.append  # one Message per recipient: thousands per answer
             batch_ids: list[str] = []
+            # (accepted, shared status) per (status.type, status.subtype): an answer has a few.
+            outcomes: dict[tuple[str, str | None], tuple[bool, DeliveryStatus]] = {}
             for item in _json_list(response):
                 to, message_id, submission_id, status_type, subtype, status_id = _message_fields(item)
-                status = json_delivery_status(status_type, subtype)
-                results.append(
-                    RecipientResult(
-                        recipient=to,
-                        accepted=status_type.upper() != "FAILED",
-                        code=status_id,
-                        message_id=message_id,
-                        batch_id=submission_id,
-                        status=status,
-                    )
-                )
+                outcome = outcomes.get((status_type, subtype))
+                if outcome is None:
+                    outcome = outcomes[status_type, subtype] = (status_type.upper() != "FAILED",
+                                                                json_delivery_status(status_type, subtype))
+                append(_new_result(RecipientResult, (to, outcome[0], status_id, None, message_id, submission_id,
+                                                     outcome[1])))
                 if submission_id and submission_id not in batch_ids:
                     batch_ids.append(submission_id)
         except _Unreadable as exc:
