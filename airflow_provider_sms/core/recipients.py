@@ -22,6 +22,7 @@ __all__ = [
     "ALLOWED_CHARACTERS",
     "NumberCheck",
     "NumberProblem",
+    "iter_normalised_numbers",
     "iter_recipients",
     "normalise_number",
     "normalise_numbers",
@@ -217,11 +218,27 @@ def normalise_numbers(
 
     An empty list of recipients is an error too: a send to nobody is almost always a bug upstream.
     """
-    numbers: list[str] = []
+    return list(iter_normalised_numbers(value, default_region, check, field=field, gateway=gateway))
+
+
+def iter_normalised_numbers(
+    value: str | Iterable[str] | None,
+    default_region: str | None = None,
+    check: NumberCheck = "valid",
+    *,
+    field: str = "to",
+    gateway: str | None = None,
+) -> Iterator[str]:
+    """:func:`normalise_numbers` one number at a time, for a caller that stores them compactly.
+
+    Yields the valid numbers; after the last one, raises one :class:`SmsValidationError` listing
+    every bad one (or "no recipients given"). A caller must consume it to the end before using
+    what it yielded.
+    """
     problems: list[Problem] = []
     region = default_region.upper() if default_region else None
-    append = numbers.append  # a plain loop: this runs once per recipient of a bulk send
     e164 = _E164.fullmatch if check == "valid" else None
+    count = 0
     for index, raw in enumerate(split_recipients(value)):
         # The usual bulk list is E.164 ("+447700900123"): read it here when it is valid, which is
         # what normalise_number would answer; anything else (or invalid) takes the full path.
@@ -229,14 +246,17 @@ def normalise_numbers(
         if found is not None:
             split = _country_code_split(found[1])
             if split is not None and is_valid_national(*split):
-                append(found[1])
+                count += 1
+                yield found[1]
                 continue
         try:
-            append(normalise_number(raw, region, check))
+            number = normalise_number(raw, region, check)
         except NumberProblem as problem:
             problems.append(Problem(field=field, reason=problem.reason, value=problem.raw, index=index))
-    if not numbers and not problems:
+            continue
+        count += 1
+        yield number
+    if not count and not problems:
         problems.append(Problem(field=field, reason="no recipients given"))
     if problems:
         raise SmsValidationError(problems, gateway=gateway)
-    return numbers
