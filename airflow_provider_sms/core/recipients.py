@@ -8,7 +8,7 @@ validate hundreds of thousands of them before the first request goes out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +26,7 @@ __all__ = [
     "iter_recipients",
     "normalise_number",
     "normalise_numbers",
+    "number_normaliser",
     "split_recipients",
 ]
 
@@ -180,6 +181,29 @@ def normalise_number(raw: str, default_region: str | None = None, check: NumberC
     return f"{code}{national}"
 
 
+def number_normaliser(default_region: str | None = None, check: NumberCheck = "valid") -> Callable[[str], str]:
+    """:func:`normalise_number` with the region and check bound, for a loop over many numbers.
+
+    The usual bulk list is E.164 (``+447700900123``): such a number is read without the general
+    parser when it is valid, which is what :func:`normalise_number` answers; anything else (or
+    invalid) takes the full path, so the answers (and the problems raised) are the same.
+    """
+    region = default_region.upper() if default_region else None
+    if check != "valid":
+        return lambda raw: normalise_number(raw, region, check)
+    e164 = _E164.fullmatch
+
+    def normalise(raw: str) -> str:
+        found = e164(raw)
+        if found is not None:
+            split = _country_code_split(found[1])
+            if split is not None and is_valid_national(*split):
+                return found[1]
+        return normalise_number(raw, region, check)
+
+    return normalise
+
+
 def split_recipients(value: str | Iterable[str] | None) -> Iterator[str]:
     """Yield each recipient of a list, or of a comma/semicolon/newline separated string. Blank items are dropped."""
     if value is None:
@@ -236,21 +260,11 @@ def iter_normalised_numbers(
     what it yielded.
     """
     problems: list[Problem] = []
-    region = default_region.upper() if default_region else None
-    e164 = _E164.fullmatch if check == "valid" else None
+    normalise = number_normaliser(default_region, check)
     count = 0
     for index, raw in enumerate(split_recipients(value)):
-        # The usual bulk list is E.164 ("+447700900123"): read it here when it is valid, which is
-        # what normalise_number would answer; anything else (or invalid) takes the full path.
-        found = e164(raw) if e164 is not None else None
-        if found is not None:
-            split = _country_code_split(found[1])
-            if split is not None and is_valid_national(*split):
-                count += 1
-                yield found[1]
-                continue
         try:
-            number = normalise_number(raw, region, check)
+            number = normalise(raw)
         except NumberProblem as problem:
             problems.append(Problem(field=field, reason=problem.reason, value=problem.raw, index=index))
             continue
