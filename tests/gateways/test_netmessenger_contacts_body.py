@@ -26,8 +26,8 @@ _value = st.one_of(
                      "a\x00b", "multi\nline", "cr\rhere", "ümlaut", "447700900123", "+447700900123", "07700 900123",
                      "a@example.com"]),
     st.text(max_size=6), st.none(), st.integers(0, 10**12))
-_row = st.fixed_dictionaries({"name": _value, "number": st.one_of(_value, st.from_regex(r"\+?[0-9]{1,15}", fullmatch=True)),
-                              "email": _value},
+_number = st.one_of(_value, st.from_regex(r"\+?[0-9]{1,15}", fullmatch=True))
+_row = st.fixed_dictionaries({"name": _value, "number": _number, "email": _value},
                              optional={"group1": _value, "group2": _value, "group3": _value})
 
 
@@ -42,7 +42,8 @@ def test_the_plain_path_writes_what_the_checked_path_writes(rows: list[dict[str,
         checked = None
     if plain is not None:
         assert plain == checked
-    assert build_contacts_csv(full, group=group) == checked if checked is not None else True
+    if checked is not None:
+        assert build_contacts_csv(full, group=group) == checked
 
 
 def test_what_an_import_hands_over_takes_the_plain_path() -> None:
@@ -69,7 +70,7 @@ def test_a_missing_field_goes_row_by_row() -> None:
 
 
 def test_the_spaces_are_those_strip_removes() -> None:
-    assert csvio._SPACES == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == csvio._SPACES
 
 
 _plainish = st.fixed_dictionaries({
