@@ -190,23 +190,33 @@ class ContactSource:
         A file's records are read as lists, not made into a mapping each (a million-row import).
         """
         if not self.is_file:
-            for row in self.rows():
-                yield [str(row.get(key) or "").strip() for key in keys]
+            yield from self._values_of_rows(keys)
             return
         records = self._records()
         header: Sequence[str] = next(records, [])
-        width = len(header)
         at = {name: index for index, name in enumerate(header)}  # a repeated column: the last one, as in rows()
-        pick = operator.itemgetter(*(at.get(key, width) for key in keys))  # ``width``: an empty cell added
-        pad = [""] * (width + 1)
+        present = [at[key] for key in keys if key in at]
+        absent = len(keys) - len(present)
+        if not present or any(key not in at for key in keys[:len(present)]):
+            yield from self._values_of_rows(keys)  # an unusual layout: a mapping per row
+            return
+        # The usual layout: the columns asked for that the file lacks come last (the groups).
+        pick = operator.itemgetter(*present, *present[-1:])  # always a tuple, one value too many
+        need = max(present) + 1
+        pad = [""] * need
+        tail = [""] * absent
         for record in records:
             if not record:
                 continue
-            if len(record) != width:
-                record = (record + pad)[:width]
-            record.append("")
-            picked = pick(record)
-            yield list(map(str.strip, picked if isinstance(picked, tuple) else (picked,)))
+            if len(record) < need:
+                record = (record + pad)[:need]
+            values = list(map(str.strip, pick(record)))
+            values[-1:] = tail
+            yield values
+
+    def _values_of_rows(self, keys: Sequence[str]) -> Iterator[list[str]]:
+        for row in self.rows():
+            yield [str(row.get(key) or "").strip() for key in keys]
 
     def rows(self) -> Iterator[Mapping[str, Any]]:
         """Every row as a mapping of column name to value (read again from the start)."""

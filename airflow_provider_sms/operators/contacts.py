@@ -188,7 +188,7 @@ class SmsContactImportOperator(BaseOperator):
                 batch.invalid.append((index, name, number, f"invalid number: {problem.reason}"))
                 continue
             batch.rows.append(index)
-            batch.contacts.append(dict(zip(_FIELDS, values, strict=True)))
+            batch.contacts.append(dict(zip(_FIELDS, values)))  # noqa: B905 - six values, always
             if len(batch.contacts) >= self.chunk_size:
                 yield batch
                 batch = _Batch()

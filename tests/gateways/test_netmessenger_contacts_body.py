@@ -3,7 +3,6 @@ and leaves everything else (padding, None, line breaks, groups, bad numbers) to 
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import pytest
@@ -69,10 +68,6 @@ def test_a_missing_field_goes_row_by_row() -> None:
     assert build_contacts_csv([{"name": "Ann", "number": "447700100001"}]) == "Ann,447700100001,"
 
 
-def test_the_spaces_are_those_strip_removes() -> None:
-    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == csvio._SPACES
-
-
 _plainish = st.fixed_dictionaries({
     "name": st.text(max_size=8), "number": st.from_regex(r"[0-9]{0,15}", fullmatch=True), "email": st.text(max_size=8),
     "group1": st.sampled_from(["", "", "", "G", " "]), "group2": st.just(""), "group3": st.sampled_from(["", "H"])})
@@ -105,3 +100,27 @@ def test_random_plain_chunks_take_the_plain_path_with_the_same_bytes() -> None:
             taken += 1
             assert plain == _checked(rows, group)
     assert taken >= 5  # names and emails without padding do occur: the plain path is exercised
+
+
+@pytest.mark.parametrize("answer", [
+    "1 : Success",
+    "\n".join(f"{i} : Success" for i in range(1, 5001)),
+    "\n".join(f"{i} : Success" for i in range(1, 5001)) + "\n",
+    "1 : Success\n2 : Success\n3 : Failed\n\n3 : Invalid number (x)",
+    "1 : Success\n3 : Success",
+    "1 : Success\n2 :  Success",
+    "1: Success\n2 : Success",
+    "\ufeff1 : Success\r\n2 : Success",
+    "1 : Success\nnote from the gateway",
+])
+def test_an_all_success_answer_reads_as_the_line_by_line_parser_reads_it(
+        answer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_sms.gateways.http import HttpResponse
+    from airflow_provider_sms.gateways.netmessenger import api as nm_api
+
+    parser = nm_api.NetMessengerApi(token="t")
+    response = HttpResponse(200, answer.encode())
+    quick = parser.parse_import(response)
+    monkeypatch.setattr(nm_api, "_all_success", lambda count: [])  # the line-by-line reading only
+    assert quick == parser.parse_import(response)
+    assert quick.counts["success"] == answer.count("Success")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import operator
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain, repeat
 from typing import Any
@@ -115,13 +114,6 @@ def _writer() -> tuple[io.StringIO, Any]:
     return buffer, csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
 
 
-# What ``str.strip()`` removes (every character ``str.isspace()`` is true of): a value starting or
-# ending with one of these is not "plain".
-_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-           "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-_PADDED = re.compile(f"(?:\\A|\x00)[{re.escape(_SPACES)}]|[{re.escape(_SPACES)}](?:\x00|\\Z)")
-
-
 def _plain_body(rows: list[Mapping[str, Any]], keys: list[str], extra_group: str | None) -> str | None:
     """The ``ContactsCSV`` of rows that need nothing done (what an import operator hands over:
     every field a string, stripped, names given, numbers in international digits, no line break,
@@ -137,19 +129,24 @@ def _plain_body(rows: list[Mapping[str, Any]], keys: list[str], extra_group: str
     cells = list(chain.from_iterable(records))
     if set(map(type, cells)) != {str}:
         return None
-    text = "\x00".join(cells)
-    if "\n" in text or "\r" in text or _PADDED.search(text) is not None:
+    text = "".join(cells)
+    if "\n" in text or "\r" in text or list(map(str.strip, cells)) != cells:
         return None
     names, numbers, emails, *given = zip(*records, strict=True)
     digits = "".join(numbers)
     if "" in names or "" in numbers or not (digits.isascii() and digits.isdigit()) or any(map(any, given)):
         return None
+    lines = zip(names, numbers, emails, strict=True) if extra_group is None else \
+        zip(names, numbers, emails, repeat(extra_group), strict=False)
+    if "," not in text and '"' not in text and (extra_group is None or not _needs_quotes(extra_group)):
+        return "\n".join(map(",".join, lines))  # nothing to quote: what the csv writer would write
     buffer, writer = _writer()
-    if extra_group is None:
-        writer.writerows(zip(names, numbers, emails, strict=True))
-    else:
-        writer.writerows(zip(names, numbers, emails, repeat(extra_group), strict=False))
+    writer.writerows(lines)
     return buffer.getvalue().rstrip("\n")
+
+
+def _needs_quotes(value: str) -> bool:
+    return any(c in value for c in ',"\r\n')
 
 
 def _checked_body(rows: Iterable[Mapping[str, Any]], keys: list[str], extra_group: str | None,
