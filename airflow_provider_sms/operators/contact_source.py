@@ -14,6 +14,7 @@ import csv
 import io
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
@@ -44,6 +45,9 @@ def _decoded(lines: Iterable[bytes]) -> Iterator[str]:
 
 class _NulFound(Exception):
     """A NUL byte in the file: the line-by-line read names its line."""
+
+
+_UNREADABLE = (UnicodeDecodeError, csv.Error, _NulFound)
 
 
 class _NulGuard(io.BufferedIOBase):
@@ -104,22 +108,29 @@ class ContactSource:
     def _open(self) -> Any:
         return open(self.source, "rb") if isinstance(self.source, str) else self.source.open("rb")
 
+    @contextmanager
+    def _reader(self) -> Iterator[Iterator[list[str]]]:
+        """The CSV reader over the file, decoded and read by the ``io`` and ``csv`` modules in C;
+        iterating it raises ``UnicodeDecodeError``, ``csv.Error`` or ``_NulFound`` on a bad file."""
+        guarded: Any = _NulGuard  # a BufferedIOBase, which typeshed's TextIOWrapper does not list
+        with self._open() as handle, io.TextIOWrapper(guarded(handle), encoding="utf-8-sig", newline="") as text:
+            yield csv.reader(text)
+
     def _records(self) -> Iterator[list[str]]:
         """Header then rows of the CSV file, as lists of strings.
 
-        Read by the ``io`` and ``csv`` modules in C (a million-row file twice, once to check and
-        once to upload); at the first undecodable byte, NUL or unreadable line the file is read
-        again line by line, which names the line and the reason.
+        Read in C (a million-row file twice, once to check and once to upload); at the first
+        undecodable byte, NUL or unreadable line the file is read again line by line, which names
+        the line and the reason.
         """
         delivered = 0
         try:
-            guarded: Any = _NulGuard  # a BufferedIOBase, which typeshed's TextIOWrapper does not list
-            with self._open() as handle, io.TextIOWrapper(guarded(handle), encoding="utf-8-sig", newline="") as text:
-                for record in csv.reader(text):
+            with self._reader() as reader:
+                for record in reader:
                     delivered += 1
                     yield record
             return
-        except (UnicodeDecodeError, csv.Error, _NulFound):
+        except _UNREADABLE:
             pass
         for seen, record in enumerate(self._records_line_by_line(), start=1):
             if seen > delivered:  # not reached for a bad file: the line-by-line read fails first
@@ -153,18 +164,25 @@ class ContactSource:
         return list(dict.fromkeys([*(self._column(f) for f in REQUIRED_FIELDS), *self.columns.values()]))
 
     def _check_file(self) -> int:
-        records = self._records()
-        header = next(records, None)
+        try:
+            with self._reader() as reader:
+                self._check_header(next(reader, None))
+                count = sum(map(bool, reader))  # blank lines are no rows; counted in C
+        except _UNREADABLE:
+            for _ in self._records_line_by_line():  # names the line and the reason
+                pass
+            raise _fail("cannot be read as UTF-8 CSV") from None
+        if not count:
+            raise _fail("the file has a header but no contact rows")
+        return count
+
+    def _check_header(self, header: Sequence[str] | None) -> None:
         if header is None:
             raise _fail("the file is empty: it needs a header line naming its columns, then one row per contact")
         missing = [c for c in self._needed() if c not in header]
         if missing:
             raise _fail(f"the header has no column {', '.join(repr(c) for c in missing)} (it has "
                         f"{', '.join(repr(h) for h in header[:20])}); name the columns with columns={{...}}")
-        count = sum(1 for row in records if row)
-        if not count:
-            raise _fail("the file has a header but no contact rows")
-        return count
 
     def _check_rows(self) -> int:
         count = 0
