@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Literal
 
 import phonenumbers
@@ -242,7 +243,33 @@ def normalise_numbers(
 
     An empty list of recipients is an error too: a send to nobody is almost always a bug upstream.
     """
-    return list(iter_normalised_numbers(value, default_region, check, field=field, gateway=gateway))
+    numbers: list[str] = []
+    problems: list[Problem] = []
+    region = default_region.upper() if default_region else None
+    append = numbers.append  # a plain loop: this runs once per recipient of a bulk send
+    e164 = _E164.fullmatch if check == "valid" else None
+    for index, raw in enumerate(split_recipients(value)):
+        # The usual bulk list is E.164 ("+447700900123"): read it here when it is valid, which is
+        # what normalise_number would answer; anything else (or invalid) takes the full path.
+        found = e164(raw) if e164 is not None else None
+        if found is not None:
+            split = _country_code_split(found[1])
+            if split is not None and is_valid_national(*split):
+                append(found[1])
+                continue
+        try:
+            append(normalise_number(raw, region, check))
+        except NumberProblem as problem:
+            problems.append(Problem(field=field, reason=problem.reason, value=problem.raw, index=index))
+    if not numbers and not problems:
+        problems.append(Problem(field=field, reason="no recipients given"))
+    if problems:
+        raise SmsValidationError(problems, gateway=gateway)
+    return numbers
+
+
+#: Entries a send normalises at a time when it keeps the numbers itself (:func:`iter_normalised_numbers`).
+_COMPACT_BLOCK = 4096
 
 
 def iter_normalised_numbers(
@@ -253,24 +280,24 @@ def iter_normalised_numbers(
     field: str = "to",
     gateway: str | None = None,
 ) -> Iterator[str]:
-    """:func:`normalise_numbers` one number at a time, for a caller that stores them compactly.
+    """:func:`normalise_numbers`, a block of entries at a time, for a caller that keeps the numbers
+    in a compact form (a million numbers are never one list of strings).
 
-    Yields the valid numbers; after the last one, raises one :class:`SmsValidationError` listing
-    every bad one (or "no recipients given"). A caller must consume it to the end before using
-    what it yielded.
+    Yields the valid numbers; after the last entry, raises one :class:`SmsValidationError` listing
+    every bad one (positions counted over the whole list, blank entries skipped, as
+    :func:`normalise_numbers` counts them), or "no recipients given". The caller must read it to the
+    end before using what it yielded.
     """
+    entries = split_recipients(value)
     problems: list[Problem] = []
-    normalise = number_normaliser(default_region, check)
-    count = 0
-    for index, raw in enumerate(split_recipients(value)):
+    seen = 0
+    while block := list(islice(entries, _COMPACT_BLOCK)):
         try:
-            number = normalise(raw)
-        except NumberProblem as problem:
-            problems.append(Problem(field=field, reason=problem.reason, value=problem.raw, index=index))
-            continue
-        count += 1
-        yield number
-    if not count and not problems:
+            yield from normalise_numbers(block, default_region, check, field=field, gateway=gateway)
+        except SmsValidationError as error:
+            problems += [p if p.index is None else replace(p, index=p.index + seen) for p in error.problems]
+        seen += len(block)
+    if not seen:
         problems.append(Problem(field=field, reason="no recipients given"))
     if problems:
         raise SmsValidationError(problems, gateway=gateway)

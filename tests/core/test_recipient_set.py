@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -116,3 +117,30 @@ def test_digits_that_do_not_read_back_stay_text() -> None:
     held = CanonicalRecipients.of([*odd, "447700900123"])
     assert sorted(held._others) == sorted(odd)
     assert list(held) == _reference([*odd, "447700900123"])
+
+
+@pytest.mark.parametrize("block", [1, 3, 4096])
+def test_normalising_in_blocks_gives_the_answers_of_one_list(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compact send path normalises a block at a time: the same numbers, the same problems at the
+    same positions (blank entries skipped), the same "no recipients" as ``normalise_numbers``."""
+    from airflow_provider_sms.core import recipients
+    from airflow_provider_sms.core.recipients import iter_normalised_numbers, normalise_numbers
+    from airflow_provider_sms.exceptions import SmsValidationError
+
+    monkeypatch.setattr(recipients, "_COMPACT_BLOCK", block)
+    lists: list[Any] = [
+        ["+447700900123", "07700 900124", "", "  ", "447700900125", "+44 7700 900126"],
+        ["+447700900123", "12345", "", "bad", "+447700900124", "07700 90012x", "+4410000000"],
+        ["", " "], [], "07700 900123, +447700900124;12", None,
+    ]
+    for value in lists:
+        for region, check in (("GB", "valid"), (None, "possible")):
+            try:
+                expected: Any = normalise_numbers(value, region, check)  # type: ignore[arg-type]
+            except SmsValidationError as error:
+                expected = [str(error), error.problems]
+            try:
+                got: Any = list(iter_normalised_numbers(value, region, check))  # type: ignore[arg-type]
+            except SmsValidationError as error:
+                got = [str(error), error.problems]
+            assert got == expected, (value, region, check)
