@@ -10,12 +10,13 @@ is exactly what one call after another would build.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TypeVar, cast
 
-__all__ = ["in_order"]
+__all__ = ["agather_in_order", "in_order"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,3 +52,25 @@ def in_order(call: Callable[[T], R], items: Iterable[T], max_in_flight: int, *,
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+
+
+async def agather_in_order(calls: Iterable[Callable[[], Awaitable[R]]], max_in_flight: int) -> list[R]:
+    """Await every call, up to ``max_in_flight`` at once, and return their results in the calls' order.
+
+    With 1, one after another. Otherwise every call runs to its end (each within its own deadline),
+    then the first error in the calls' order is raised, as it is (never an exception group).
+    """
+    width = max(1, max_in_flight)
+    if width == 1:
+        return [await call() for call in calls]
+    gate = asyncio.Semaphore(width)
+
+    async def one(call: Callable[[], Awaitable[R]]) -> R:
+        async with gate:
+            return await call()
+
+    outcomes = await asyncio.gather(*(one(call) for call in calls), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return cast("list[R]", outcomes)

@@ -129,7 +129,6 @@ class SmsContactImportOperator(BaseOperator):
         from airflow_provider_sms.exceptions import Problem, SmsValidationError
         from airflow_provider_sms.hooks.base import get_sms_hook
         from airflow_provider_sms.hooks.capabilities import Capability
-        from airflow_provider_sms.in_flight import in_order
         from airflow_provider_sms.operators.contact_source import ContactSource
         from airflow_provider_sms.operators.send import gc_paused
 
@@ -147,13 +146,11 @@ class SmsContactImportOperator(BaseOperator):
                 source = ContactSource(self.source, self.columns)
                 expected = source.check()  # the whole file, before the first upload
                 self.log.info("contact source checked: %d rows", expected)
-                hook.prepare()  # settings and transport made here, not raced for by the upload threads
                 batches = self._batches(source, number_normaliser(settings.default_region, settings.number_check),
                                         totals)
                 # Uploads go out like a send's requests: the connection's max_in_flight at once, one
                 # rate limit; the results are counted in file order, as one upload after another would.
-                for batch, answer in in_order(partial(self._upload, hook), batches, hook.max_in_flight,
-                                              first_alone=hook.first_request_alone):
+                for batch, answer in hook.each_in_flight(partial(self._upload, hook), batches):
                     self._count(batch, answer, totals, rejects)
                 if not totals["rows"]:
                     raise SmsValidationError([Problem("source", "no contact rows given")])
