@@ -75,6 +75,23 @@ class _NulGuard(io.BufferedIOBase):
         return data
 
 
+def _picked(records: Iterator[list[str]], present: Sequence[int], absent: int) -> Iterator[list[str]]:
+    """The stripped values at ``present`` of each non-blank record, then ``absent`` empty ones (the
+    usual layout: the fields a file lacks are the last asked for, the groups)."""
+    pick = operator.itemgetter(*present, *present[-1:])  # always a tuple, one value too many
+    need = max(present) + 1
+    pad = [""] * need
+    tail = [""] * absent
+    for record in records:
+        if not record:
+            continue
+        if len(record) < need:
+            record = (record + pad)[:need]
+        values = list(map(str.strip, pick(record)))
+        values[-1:] = tail
+        yield values
+
+
 class ContactSource:
     """A contact source: a local CSV path, an object-storage URL or ``ObjectStoragePath``, or rows.
 
@@ -210,27 +227,22 @@ class ContactSource:
         if not self.is_file:
             yield from self._values_of_rows(keys)
             return
-        records = self._records()
-        header: Sequence[str] = next(records, [])
-        at = {name: index for index, name in enumerate(header)}  # a repeated column: the last one, as in rows()
-        present = [at[key] for key in keys if key in at]
-        absent = len(keys) - len(present)
-        if not present or any(key not in at for key in keys[:len(present)]):
-            yield from self._values_of_rows(keys)  # an unusual layout: a mapping per row
-            return
-        # The usual layout: the columns asked for that the file lacks come last (the groups).
-        pick = operator.itemgetter(*present, *present[-1:])  # always a tuple, one value too many
-        need = max(present) + 1
-        pad = [""] * need
-        tail = [""] * absent
-        for record in records:
-            if not record:
-                continue
-            if len(record) < need:
-                record = (record + pad)[:need]
-            values = list(map(str.strip, pick(record)))
-            values[-1:] = tail
-            yield values
+        try:
+            with self._reader() as reader:
+                header: Sequence[str] = next(reader, [])
+                at = {name: index for index, name in enumerate(header)}  # a repeated column: the last, as in rows()
+                present = [at[key] for key in keys if key in at]
+                if not present or any(key not in at for key in keys[:len(present)]):
+                    unusual = True  # a mapping per row, below
+                else:
+                    unusual = False
+                    yield from _picked(reader, present, len(keys) - len(present))
+        except _UNREADABLE:
+            for _ in self._records_line_by_line():  # the file changed since the check: name the line
+                pass
+            raise _fail("cannot be read as UTF-8 CSV") from None
+        if unusual:
+            yield from self._values_of_rows(keys)
 
     def _values_of_rows(self, keys: Sequence[str]) -> Iterator[list[str]]:
         for row in self.rows():

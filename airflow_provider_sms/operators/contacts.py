@@ -173,22 +173,25 @@ class SmsContactImportOperator(BaseOperator):
         from airflow_provider_sms.core.recipients import NumberProblem
 
         batch = _Batch()
+        rows, contacts, size = batch.rows, batch.contacts, self.chunk_size
+        index = 0  # a plain loop with local names: this runs once per row of a million-row file
         for index, values in enumerate(source.values([self.columns.get(f, f) for f in _FIELDS]), start=1):
-            totals["rows"] += 1
-            name, number = values[0], values[1]
+            name = values[0]
             if not name:
-                batch.invalid.append((index, name, number, "no name"))
+                batch.invalid.append((index, name, values[1], "no name"))
                 continue
             try:
-                values[1] = normalise(number)
+                values[1] = normalise(values[1])
             except NumberProblem as problem:
-                batch.invalid.append((index, name, number, f"invalid number: {problem.reason}"))
+                batch.invalid.append((index, name, values[1], f"invalid number: {problem.reason}"))
                 continue
-            batch.rows.append(index)
-            batch.contacts.append(dict(zip(_FIELDS, values)))  # noqa: B905 - six values, always
-            if len(batch.contacts) >= self.chunk_size:
+            rows.append(index)
+            contacts.append(dict(zip(_FIELDS, values)))  # noqa: B905 - six values, always
+            if len(contacts) >= size:
                 yield batch
                 batch = _Batch()
+                rows, contacts = batch.rows, batch.contacts
+        totals["rows"] = index
         if batch.rows or batch.invalid:
             yield batch
 
