@@ -272,14 +272,9 @@ def normalise_numbers(
 _COMPACT_BLOCK = 4096
 
 
-def iter_normalised_numbers(
-    value: str | Iterable[str] | None,
-    default_region: str | None = None,
-    check: NumberCheck = "valid",
-    *,
-    field: str = "to",
-    gateway: str | None = None,
-) -> Iterator[str]:
+def iter_normalised_numbers(value: str | Iterable[str] | None, default_region: str | None = None,
+                            check: NumberCheck = "valid", *, field: str = "to",
+                            gateway: str | None = None) -> Iterator[str]:
     """:func:`normalise_numbers`, a block of entries at a time, for a caller that keeps the numbers
     in a compact form (a million numbers are never one list of strings).
 
