@@ -106,6 +106,7 @@ class EncodedRequest:
 
 
 _FORM_UNSAFE = re.compile(rb"[^A-Za-z0-9_.\-~ ]")
+_FORM_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~ "
 
 
 def _quote_plus(value: Any, charset: str) -> bytes:
@@ -113,7 +114,9 @@ def _quote_plus(value: Any, charset: str) -> bytes:
     done by one regular-expression pass in C: the stdlib escapes byte by byte in Python, which
     costs more than everything else in building a 5,000-number send or a contact upload."""
     raw = value if isinstance(value, bytes) else str(value).encode(charset)
-    unsafe = set(_FORM_UNSAFE.findall(raw))
+    # The distinct unsafe bytes: what is left once the safe ones are deleted (a C pass; a
+    # findall makes one object per comma of a 5,000-contact upload).
+    unsafe = {bytes((byte,)) for byte in set(raw.translate(None, _FORM_SAFE))}
     if len(unsafe) > 8:  # text with many distinct special characters: escape match by match
         return _FORM_UNSAFE.sub(lambda m: b"%%%02X" % m[0][0], raw).replace(b" ", b"+")
     if b"%" in unsafe:  # first: the escapes below bring their own "%"

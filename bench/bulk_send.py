@@ -65,6 +65,9 @@ from _common import (
 # 447700000000..447700099999: valid GB mobile numbers for libphonenumber; ``--first`` for bigger
 # runs (447400000000..447400999999 are a million valid ones). Children read it from the environment.
 FIRST = int(os.environ.get("BENCH_FIRST_NUMBER", "447700000000"))
+# ``--shuffle``: every contender gets the list in one random order (seeded, the same for all), as a
+# query without ORDER BY gives it; the operator then sorts it into its canonical order.
+SHUFFLE = os.environ.get("BENCH_SHUFFLE") == "1"
 TEXT = "Your parcel arrives today between 10:00 and 12:00. Reply STOP to opt out."
 CONTENDERS = ("operator", "batched", "validated", "plain")
 TARGET_VS_BATCHED = 0.9
@@ -74,6 +77,16 @@ HTTP_TIMEOUT = 120.0
 
 
 # -- children -------------------------------------------------------------------------------------
+
+
+def recipients(count: int, fmt: str = "digits") -> list[str]:
+    """The list a contender is given: ``count`` numbers from ``FIRST``, shuffled with ``--shuffle``."""
+    to = numbers(FIRST, count, fmt)
+    if SHUFFLE:
+        import random
+
+        random.Random(13).shuffle(to)
+    return to
 
 
 def child_probe(api: str) -> None:
@@ -97,7 +110,7 @@ def child_operator(api: str, count: int, fmt: str, xcom_results: str) -> None:
     import airflow_provider_sms.operators.opt_outs  # noqa: F401
     from airflow_provider_sms.operators.send import SmsSendOperator
 
-    to = numbers(FIRST, count, fmt)
+    to = recipients(count, fmt)
     op = SmsSendOperator(task_id="bulk_send", sms_conn_id="bulksms_default", to=to, message=TEXT,
                          xcom_results=xcom_results)  # type: ignore[arg-type]
 
@@ -134,7 +147,7 @@ def send_batches(api: str, url: str, to: list[str], chunk: int) -> int:
 def child_batched(api: str, url: str, count: int, chunk: int) -> None:
     import requests  # noqa: F401 - imported before the measurement, as the other contenders do
 
-    to = numbers(FIRST, count)
+    to = recipients(count)
     with measured() as m:
         sent = send_batches(api, url, to, chunk)
     emit_result(m, sent=sent)
@@ -144,7 +157,7 @@ def child_validated(api: str, url: str, count: int, fmt: str, chunk: int) -> Non
     import phonenumbers
     import requests  # noqa: F401 - imported before the measurement, as the other contenders do
 
-    to = numbers(FIRST, count, fmt)
+    to = recipients(count, fmt)
     e164 = phonenumbers.PhoneNumberFormat.E164
     with measured() as m:
         valid: list[str] = []
@@ -168,7 +181,7 @@ def child_validated(api: str, url: str, count: int, fmt: str, chunk: int) -> Non
 def child_plain(api: str, url: str, count: int) -> None:
     import requests
 
-    to = numbers(FIRST, count)
+    to = recipients(count)
     sent = 0
     with measured() as m:
         for number in to:
@@ -311,12 +324,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--chunk", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--shuffle", action="store_true", help="give every contender the numbers in a random "
+                        "(seeded) order instead of ascending")
     parser.add_argument("--first", type=int, help="first number (default 447700000000; 447400000000 for 1,000,000)")
     args = parser.parse_args(argv)
     if args.first is not None:
         global FIRST
         FIRST = args.first
         os.environ["BENCH_FIRST_NUMBER"] = str(args.first)  # the children's environment is built from it
+    if args.shuffle:
+        global SHUFFLE
+        SHUFFLE = True
+        os.environ["BENCH_SHUFFLE"] = "1"
 
     if args.child == "probe":
         child_probe(args.api)

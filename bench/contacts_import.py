@@ -8,13 +8,22 @@ simulator (in yet another process, ``_simhost.py``):
 
 * ``operator`` - ``SmsContactImportOperator(source=<csv>, columns={"name": "Full name",
   "number": "Mobile", "email": "Email"}, chunk_size=5000, rejects_path=...).execute(context)`` on a
-  ``netmessenger`` connection: every row validated (libphonenumber), invalid rows written to the
-  rejects file, the others uploaded 5,000 at a time with ``ImportContactsCSV``.
+  ``netmessenger`` connection: the whole file checked first (UTF-8, NUL bytes, CSV, header) before
+  any upload, then every row validated (libphonenumber's number plan), invalid rows written to the
+  rejects file, the others uploaded 5,000 at a time with ``ImportContactsCSV``, the connection's
+  ``max_in_flight`` at once.
 * ``handwritten`` - a minimal hand-written client: ``csv.reader`` over the file, chunks of 5,000
   rows comma-joined into ``ContactsCSV``, form POSTs to ``{url}/api`` on one
-  ``requests.Session``, the ``Success`` lines of each answer counted. No validation.
+  ``requests.Session``, the ``Success`` lines of each answer counted. No validation, no check of
+  the file before the first upload, no rejects file: it does less than the operator must (it
+  imports the invalid numbers that look like digits to the gateway).
 
-Reported per size: rows/s of each (all rows of the file, over the median of the rounds), the
+Both contenders run at each ``--in-flight`` level (default 1 and 2, NetMessenger's default): the
+operator with the connection extra ``max_in_flight``, the hand-written client with a thread pool
+of that many workers, one session each, at most that many chunks read ahead (at 1, the loop above,
+unchanged). The ratio is always taken at equal concurrency.
+
+Reported per size and level: rows/s of each (all rows of the file, over the median of the rounds), the
 operator/hand-written ratio (median of the per-round ratios; target >= 0.7x), client CPU and simulator
 CPU per row, the file size, and the peak RSS growth during the import over the RSS just before it
 (the kernel's peak mark is reset right before; imports, the connection lookup and the first number
@@ -28,7 +37,7 @@ lists exactly the invalid rows and its counts add up. The hand-written client do
 so the simulator stores whatever invalid numbers look like digits to it: these are counted and
 shown, not treated as a failure, as long as every valid contact is there once.
 
-Run: ``.venv/bin/python bench/contacts_import.py [--quick] [--rounds 3] [--sizes 100000,1000000]``.
+Run: ``.venv/bin/python bench/contacts_import.py [--quick] [--rounds 3] [--sizes 100000,1000000] [--in-flight 1,2]``.
 Exit status 1 only on a correctness failure; a missed target prints MISSED.
 """
 
@@ -37,13 +46,16 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from _common import (
     MB,
     NETMESSENGER_API,
     NETMESSENGER_TOKEN,
     ChildFailed,
+    Measure,
     Runs,
     SimHost,
     SummaryRow,
@@ -125,7 +137,49 @@ def child_operator(source: Path, rejects: Path, chunk: int) -> None:
     emit_result(m, **counts)
 
 
-def child_handwritten(url: str, source: Path, chunk: int) -> None:
+def _handwritten_in_flight(source: Path, chunk: int, in_flight: int,
+                           upload: Callable[[Any, list[list[str]]], int]) -> tuple[int, int, Measure]:
+    """The hand-written loop with ``in_flight`` uploads at once: a thread pool, one session per
+    thread, at most ``in_flight`` chunks read ahead of the answers."""
+    import threading
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import requests
+
+    local = threading.local()
+    sessions: list[requests.Session] = []
+
+    def upload_on_own_session(lines: list[list[str]]) -> int:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            sessions.append(session)
+        return upload(session, lines)
+
+    rows = success = 0
+    with measured() as m, source.open(newline="", encoding="utf-8") as handle, \
+            ThreadPoolExecutor(in_flight) as pool:
+        reader = csv.reader(handle)
+        next(reader)  # the header
+        pending: list[Future[int]] = []
+        lines: list[list[str]] = []
+        for line in reader:
+            rows += 1
+            lines.append(line)
+            if len(lines) >= chunk:
+                pending.append(pool.submit(upload_on_own_session, lines))
+                lines = []
+                if len(pending) >= in_flight:
+                    success += pending.pop(0).result()
+        if lines:
+            pending.append(pool.submit(upload_on_own_session, lines))
+        success += sum(f.result() for f in pending)
+    for session in sessions:
+        session.close()
+    return rows, success, m
+
+
+def child_handwritten(url: str, source: Path, chunk: int, in_flight: int = 1) -> None:
     import requests
 
     rows = success = 0
@@ -139,6 +193,10 @@ def child_handwritten(url: str, source: Path, chunk: int) -> None:
             raise RuntimeError(f"ImportContactsCSV refused: {answer.text[:80]}")
         return sum(1 for line in answer.text.splitlines() if line.endswith(" : Success"))
 
+    if in_flight > 1:
+        rows, success, m = _handwritten_in_flight(source, chunk, in_flight, upload)
+        emit_result(m, rows=rows, success=success)
+        return
     with measured() as m, source.open(newline="", encoding="utf-8") as handle, requests.Session() as session:
         reader = csv.reader(handle)
         next(reader)  # the header
@@ -183,20 +241,22 @@ def check_rejects(path: Path, count: int) -> list[str]:
 
 
 def run_contender(name: str, sim: SimHost, env: dict[str, str], work: Path, source: Path, runs: Runs,
-                  chunk: int) -> None:
+                  chunk: int, in_flight: int) -> None:
     rejects = work / f"rejects-{runs.count}.csv"
     rejects.unlink(missing_ok=True)
     if name == "operator":
         argv = [__file__, "--child", name, "--csv", str(source), "--rejects", str(rejects), "--chunk", str(chunk)]
+        env = {**env, "AIRFLOW_CONN_NETMESSENGER_DEFAULT": netmessenger_connection(sim.url, max_in_flight=in_flight)}
     else:
-        argv = [__file__, "--child", name, "--csv", str(source), "--url", sim.url, "--chunk", str(chunk)]
+        argv = [__file__, "--child", name, "--csv", str(source), "--url", sim.url, "--chunk", str(chunk),
+                "--in-flight", str(in_flight)]
     sim.call("reset")
     server_cpu = sim.cpu_seconds()
     try:
         result = run_child(argv, env)
     except ChildFailed as exc:
         runs.failures.append(str(exc))
-        print(f"  {runs.count:>9,} {name:11} FAILED: {exc}", flush=True)
+        print(f"  {runs.count:>9,} x{in_flight} {name:11} FAILED: {exc}", flush=True)
         return
     server_cpu = sim.cpu_seconds() - server_cpu
     absent = invalid_rows(runs.count)
@@ -225,7 +285,8 @@ def run_contender(name: str, sim: SimHost, env: dict[str, str], work: Path, sour
     rate = runs.record(result, server_cpu)
     status = "ok" if not problems else "WRONG"
     extra = f" ({junk} invalid numbers imported)" if name == "handwritten" else ""
-    print(f"  {runs.count:>9,} {name:11} {result['elapsed']:7.2f} s {fmt_rate(rate):>8} rows/s | client CPU "
+    print(f"  {runs.count:>9,} x{in_flight} {name:11} {result['elapsed']:7.2f} s {fmt_rate(rate):>8} rows/s | "
+          "client CPU "
           f"{result['cpu'] / runs.count * 1e6:5.1f} us/row | server CPU {server_cpu / runs.count * 1e6:5.1f} us/row | "
           f"peak RSS {fmt_mb(result['lifetime_peak'])} (import +{fmt_mb(result['peak'] - result['rss_before'])}) "
           f"| check {status}{extra}", flush=True)
@@ -238,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
                         "100000,1000000); the memory comparison is between the smallest and the largest")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=CHUNK, help="rows per upload, both contenders (default 5000)")
+    parser.add_argument("--in-flight", default="1,2", help="uploads at once, comma-separated levels (default 1,2: "
+                        "one after another, and NetMessenger's default); both contenders get the same number")
     parser.add_argument("--quick", action="store_true", help="small run for a smoke test (5,000 and 50,000, 1 round)")
     parser.add_argument("--summary-json", help="write results for run_all.py here")
     parser.add_argument("--child", choices=CONTENDERS, help=argparse.SUPPRESS)
@@ -245,21 +308,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rejects", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.in_flight = args.in_flight.split(",")[-1]
 
     if args.child == "operator":
         child_operator(args.csv, args.rejects, args.chunk)
         return 0
     if args.child == "handwritten":
-        child_handwritten(args.url, args.csv, args.chunk)
+        child_handwritten(args.url, args.csv, args.chunk, int(args.in_flight))
         return 0
 
     if args.quick:
         args.sizes, args.rounds = "5000,50000", 1
     sizes = sorted({int(s) for s in args.sizes.split(",")})
+    levels = [int(n) for n in args.in_flight.split(",")]
     rows: list[SummaryRow] = []
     lines: list[str] = []
     with temp_dir("bench-contacts-") as work, temp_dir("bench-airflow-home-") as home, SimHost() as sim:
-        env = {**airflow_env(home), "AIRFLOW_CONN_NETMESSENGER_DEFAULT": netmessenger_connection(sim.url)}
+        env = airflow_env(home)
         files: dict[int, tuple[Path, int]] = {}
         for size in sizes:
             path = work / f"contacts-{size}.csv"
@@ -268,21 +334,24 @@ def main(argv: list[str] | None = None) -> int:
                   f"{fmt_mb(files[size][1])}", flush=True)
         print(f"contacts_import: chunks of {args.chunk:,}, {args.rounds} rounds, NetMessenger simulator at {sim.url}",
               flush=True)
-        all_runs = {(size, name): Runs(size) for size in sizes for name in CONTENDERS}
+        all_runs = {(size, level, name): Runs(size) for size in sizes for level in levels for name in CONTENDERS}
         for round_no in range(args.rounds):
             shift = round_no % len(CONTENDERS)
             order = CONTENDERS[shift:] + CONTENDERS[:shift]
             for size in sizes:
-                for name in order:
-                    run_contender(name, sim, env, work, files[size][0], all_runs[size, name], args.chunk)
-    ok = report(sizes, files, all_runs, args, rows, lines)
+                for level in levels:
+                    for name in order:
+                        run_contender(name, sim, env, work, files[size][0], all_runs[size, level, name], args.chunk,
+                                      level)
+    ok = report(sizes, levels, files, all_runs, args, rows, lines)
     write_summary(args.summary_json, rows, lines)
     return 0 if ok else 1
 
 
-def report(sizes: list[int], files: dict[int, tuple[Path, int]], all_runs: dict[tuple[int, str], Runs],
-           args: argparse.Namespace, rows: list[SummaryRow], lines: list[str]) -> bool:
-    failures = [f"{size:,} {name}: {f}" for (size, name), r in all_runs.items() for f in r.failures]
+def report(sizes: list[int], levels: list[int], files: dict[int, tuple[Path, int]],
+           all_runs: dict[tuple[int, int, str], Runs], args: argparse.Namespace, rows: list[SummaryRow],
+           lines: list[str]) -> bool:
+    failures = [f"{size:,} x{level} {name}: {f}" for (size, level, name), r in all_runs.items() for f in r.failures]
     if failures or not all(r.rates for r in all_runs.values()):
         for failure in failures:
             print(f"  CORRECTNESS FAILURE {failure}", flush=True)
@@ -292,13 +361,14 @@ def report(sizes: list[int], files: dict[int, tuple[Path, int]], all_runs: dict[
         print(line, flush=True)
         return False
     parts = []
-    for size in sizes:
-        op, hand = all_runs[size, "operator"], all_runs[size, "handwritten"]
+    for size, level in ((size, level) for size in sizes for level in levels):
+        op, hand = all_runs[size, level, "operator"], all_runs[size, level, "handwritten"]
         per_round = [o / h for o, h in zip(op.rates, hand.rates, strict=True)]
         ratio = median(per_round)
-        label = f"contacts_import {size:,}"
+        label = f"contacts_import {size:,}, {level} in flight"
         parts.append(
-            f"{size:,} rows ({fmt_mb(files[size][1])}): operator {fmt_rate(op.rate())} rows/s, hand-written "
+            f"{size:,} rows ({fmt_mb(files[size][1])}), {level} uploads in flight: operator "
+            f"{fmt_rate(op.rate())} rows/s, hand-written "
             f"{fmt_rate(hand.rate())} rows/s, ratio {ratio:.2f}x (rounds {min(per_round):.2f}-{max(per_round):.2f}), "
             f"import growth operator +{fmt_mb(median(op.growths))}, hand-written +{fmt_mb(median(hand.growths))}, "
             f"client CPU us/row operator {median(op.cpu_per_unit) * 1e6:.1f}, hand-written "
@@ -313,12 +383,12 @@ def report(sizes: list[int], files: dict[int, tuple[Path, int]], all_runs: dict[
             SummaryRow(label, "file size", fmt_mb(files[size][1]), "-", "info"),
         ]
     small, large = sizes[0], sizes[-1]
-    growth_small = median(all_runs[small, "operator"].growths)
-    growth_large = median(all_runs[large, "operator"].growths)
+    growth_small = median(all_runs[small, levels[0], "operator"].growths)
+    growth_large = median(all_runs[large, levels[0], "operator"].growths)
     difference = growth_large - growth_small
     ok = difference <= TARGET_GROWTH_DIFF
     rows += [
-        SummaryRow("contacts_import", f"operator RSS growth {large:,} minus {small:,}",
+        SummaryRow("contacts_import", f"operator RSS growth {large:,} minus {small:,} ({levels[0]} in flight)",
                    f"{difference / MB:+,.1f} MB", f"<= {TARGET_GROWTH_DIFF / MB:.0f} MB", verdict(ok)),
         SummaryRow("contacts_import", "correctness (valid contacts once, rejects exact)", "all runs", "exact", "OK"),
     ]

@@ -39,3 +39,10 @@ def test_a_big_send_form(charset: str) -> None:
     pairs = [("username", "demo"), ("msisdn", ",".join(str(447700000000 + i) for i in range(5000))),
              ("message", "Caf\u00e9 at 10:00 & 12:00 (50% off!)")]
     assert form_encode(pairs, charset) == urlencode(pairs, encoding=charset).encode("ascii")
+
+
+def test_the_safe_bytes_are_exactly_those_the_pattern_leaves() -> None:
+    from airflow_provider_sms.transport import _FORM_SAFE, _FORM_UNSAFE
+
+    every = [bytes((b,)) for b in range(256)]
+    assert {b for b in every if _FORM_UNSAFE.fullmatch(b) is None} == {bytes((b,)) for b in _FORM_SAFE}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["ImportLine", "ImportOutcome", "ImportResult"]
 
@@ -25,9 +26,9 @@ class ImportOutcome(enum.StrEnum):
         return self in (ImportOutcome.SUCCESS, ImportOutcome.PARTIAL)
 
 
-@dataclass(frozen=True)
-class ImportLine:
-    """The result of one line of an ``ImportContactsCSV`` upload.
+class ImportLine(NamedTuple):
+    """The result of one line of an ``ImportContactsCSV`` upload (immutable; a named tuple, as a
+    million-line import makes one per contact).
 
     :param line: 1-based line number within that upload (not within a whole chunked file).
     :param result: the gateway's word as written, e.g. ``Duplicate Name``.
@@ -60,7 +61,8 @@ class ImportResult:
     def counts(self) -> dict[str, int]:
         """Lines per outcome: ``success``, ``partial``, ``failed``, ``duplicate_name``, ``duplicate_number``,
         ``unknown`` (every key always present)."""
-        return {outcome.value: self.count(outcome) for outcome in ImportOutcome}
+        tally = Counter(line.outcome for line in self.lines)
+        return {outcome.value: tally[outcome] for outcome in ImportOutcome}
 
     @property
     def rejects(self) -> list[ImportLine]:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from itertools import islice
 from operator import le, lt
 
+from airflow_provider_sms.core.recipient_set import CanonicalRecipients
+
 __all__ = ["INT32_MAX", "canonical_order", "chunk_key", "content_digest", "dedupe_key", "is_canonical"]
 
 INT32_MAX = 2_147_483_647
@@ -38,12 +40,16 @@ def dedupe_key(*parts: object) -> int:
     return int.from_bytes(digest, "big") % INT32_MAX + 1
 
 
-def canonical_order(recipients: Iterable[str]) -> list[str]:
+def canonical_order(recipients: Iterable[str]) -> Sequence[str]:
     """The recipients once each, sorted: the same set in any order gives the same list.
 
     Numbers are international digits of up to 15 characters, so sorting by (length, text) is
     numeric order; group names sort after the numbers of their length, which is as stable.
+    A :class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients` is in that order
+    already and is returned as it is (a big send's compact form, never copied into strings).
     """
+    if isinstance(recipients, CanonicalRecipients):
+        return recipients
     if isinstance(recipients, list) and is_canonical(recipients):  # e.g. numbers from an ORDER BY query
         return list(recipients)
     # Two stable sorts instead of one keyed by (len, text): no key tuple per recipient, which at a

@@ -8,9 +8,9 @@ validate hundreds of thousands of them before the first request goes out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from itertools import repeat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import islice, repeat
 from operator import eq, is_
 from typing import Literal
 
@@ -24,9 +24,11 @@ __all__ = [
     "ALLOWED_CHARACTERS",
     "NumberCheck",
     "NumberProblem",
+    "iter_normalised_numbers",
     "iter_recipients",
     "normalise_number",
     "normalise_numbers",
+    "number_normaliser",
     "split_recipients",
 ]
 
@@ -181,6 +183,29 @@ def normalise_number(raw: str, default_region: str | None = None, check: NumberC
     return f"{code}{national}"
 
 
+def number_normaliser(default_region: str | None = None, check: NumberCheck = "valid") -> Callable[[str], str]:
+    """:func:`normalise_number` with the region and check bound, for a loop over many numbers.
+
+    The usual bulk list is E.164 (``+447700900123``): such a number is read without the general
+    parser when it is valid, which is what :func:`normalise_number` answers; anything else (or
+    invalid) takes the full path, so the answers (and the problems raised) are the same.
+    """
+    region = default_region.upper() if default_region else None
+    if check != "valid":
+        return lambda raw: normalise_number(raw, region, check)
+    e164 = _E164.fullmatch
+
+    def normalise(raw: str) -> str:
+        found = e164(raw)
+        if found is not None:
+            split = _country_code_split(found[1])
+            if split is not None and is_valid_national(*split):
+                return found[1]
+        return normalise_number(raw, region, check)
+
+    return normalise
+
+
 def split_recipients(value: str | Iterable[str] | None) -> Iterator[str]:
     """Yield each recipient of a list, or of a comma/semicolon/newline separated string. Blank items are dropped."""
     if isinstance(value, list) and _already_split(value):
@@ -276,3 +301,33 @@ def normalise_numbers(
     if problems:
         raise SmsValidationError(problems, gateway=gateway)
     return numbers
+
+
+#: Entries a send normalises at a time when it keeps the numbers itself (:func:`iter_normalised_numbers`).
+_COMPACT_BLOCK = 4096
+
+
+def iter_normalised_numbers(value: str | Iterable[str] | None, default_region: str | None = None,
+                            check: NumberCheck = "valid", *, field: str = "to",
+                            gateway: str | None = None) -> Iterator[str]:
+    """:func:`normalise_numbers`, a block of entries at a time, for a caller that keeps the numbers
+    in a compact form (a million numbers are never one list of strings).
+
+    Yields the valid numbers; after the last entry, raises one :class:`SmsValidationError` listing
+    every bad one (positions counted over the whole list, blank entries skipped, as
+    :func:`normalise_numbers` counts them), or "no recipients given". The caller must read it to the
+    end before using what it yielded.
+    """
+    entries = split_recipients(value)
+    problems: list[Problem] = []
+    seen = 0
+    while block := list(islice(entries, _COMPACT_BLOCK)):
+        try:
+            yield from normalise_numbers(block, default_region, check, field=field, gateway=gateway)
+        except SmsValidationError as error:
+            problems += [p if p.index is None else replace(p, index=p.index + seen) for p in error.problems]
+        seen += len(block)
+    if not seen:
+        problems.append(Problem(field=field, reason="no recipients given"))
+    if problems:
+        raise SmsValidationError(problems, gateway=gateway)

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["GatewaySettings", "MessageRef", "SmsHook", "get_sms_hook", "hook_class_for", "off_loop"]
 
 T = TypeVar("T")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,18 @@ class SmsHook(BaseHook):
     def prepare(self) -> None:
         """Read the connection into settings (and the gateway's protocol object) now, not lazily."""
         _ = self.settings, self.max_in_flight, self.pacer
+
+    def each_in_flight(self, call: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[tuple[_T, _R]]:
+        """``(item, call(item))`` for each item in order, ``max_in_flight`` calls at once (a send's
+        bound; the first alone where ``first_request_alone``): contact uploads, status look-ups of
+        many batches. See :func:`airflow_provider_sms.in_flight.in_order`."""
+        from airflow_provider_sms.in_flight import in_order
+
+        width = self.max_in_flight
+        if width > 1:
+            self.prepare()
+            _ = self.transport  # built here, once, not raced for by the threads
+        return in_order(call, items, width, first_alone=self.first_request_alone)
 
     def base_url(self) -> str:
         """Scheme and host the gateway's paths are appended to (gateways may trim what users paste)."""

@@ -25,6 +25,7 @@ from airflow_provider_sms.gateways.http import HttpRequest, HttpResponse
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook, off_loop
 from airflow_provider_sms.hooks.capabilities import Capability
 from airflow_provider_sms.hooks.extras import load_extra
+from airflow_provider_sms.in_flight import agather_in_order
 
 if TYPE_CHECKING:
     from airflow_provider_sms.core.receipt_polling import ReceiptBatch
@@ -166,17 +167,22 @@ class BulkSmsHook(SmsHook):
         """One call per batch (pages of it on the JSON API), however many messages of it are asked
         about; asked about single messages, the JSON API reads only the id range they span."""
         by_batch = _refs_by_batch(refs, self.gateway)
-        return [s for batch, wanted in by_batch.items()
-                for s in _select(self.batch_statuses(batch, _wanted_ids(wanted)), batch, wanted)]
+        # Batches are read ``max_in_flight`` at once (a send's bound), their statuses kept in order.
+        looked_up = self.each_in_flight(lambda item: self.batch_statuses(item[0], _wanted_ids(item[1])),
+                                        by_batch.items())
+        return [s for (batch, wanted), statuses in looked_up for s in _select(statuses, batch, wanted)]
 
     async def aget_statuses(self, refs: Sequence[MessageRef],
                             since: dt.datetime | None = None) -> list[MessageStatus]:
         by_batch = await off_loop(len(refs), _refs_by_batch, refs, self.gateway)
-        found: list[MessageStatus] = []
-        for batch, wanted in by_batch.items():
+
+        async def one(batch: str, wanted: list[MessageRef]) -> list[MessageStatus]:
             statuses = await self.abatch_statuses(batch, _wanted_ids(wanted))
-            found.extend(await off_loop(len(statuses) + len(wanted), _select, statuses, batch, wanted))
-        return found
+            return await off_loop(len(statuses) + len(wanted), _select, statuses, batch, wanted)
+
+        found = await agather_in_order([partial(one, batch, wanted) for batch, wanted in by_batch.items()],
+                                       self.max_in_flight)
+        return [s for statuses in found for s in statuses]
 
     # -- reports ----------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from airflow_provider_sms.gateways.netmessenger import (
 from airflow_provider_sms.gateways.netmessenger.lookup import DEFAULT_LOOKUP_REPORTS, SentMatcher
 from airflow_provider_sms.hooks.base import MessageRef, SmsHook
 from airflow_provider_sms.hooks.capabilities import Capability
+from airflow_provider_sms.in_flight import agather_in_order
 
 if TYPE_CHECKING:
     from airflow_provider_sms.core.receipt_polling import ReceiptBatch
@@ -199,10 +200,12 @@ class NetMessengerHook(SmsHook):
         asked about); single messages one by one when few (or no ``since`` is known), otherwise
         from one Messages report covering ``since`` until now."""
         backgrounds, singles = _status_plan(refs)
-        found = [s for bg, wanted in backgrounds.items()
-                 for s in _background_statuses(self.background_send(bg), wanted)]
+        # Look-ups go ``max_in_flight`` at once (a send's bound), their answers kept in order.
+        found = [s for (bg, wanted), send in self.each_in_flight(lambda item: self.background_send(item[0]),
+                                                                 backgrounds.items())
+                 for s in _background_statuses(send, wanted)]
         if len(singles) <= _SINGLE_STATUS_LIMIT or since is None:
-            found.extend(self.message_status(m) for m in singles)
+            found.extend(status for _, status in self.each_in_flight(self.message_status, singles))
         else:
             header, rows = self.iter_report(ReportType.MESSAGES.value, start=since, end=dt.datetime.now(dt.UTC))
             found.extend(_pick(self.api.report_statuses(header, rows), singles))
@@ -219,12 +222,13 @@ class NetMessengerHook(SmsHook):
         if since is not None and len(singles) > _SINGLE_STATUS_LIMIT:
             return await asyncio.to_thread(self.get_statuses, refs, since)
         transport = self.session_transport()
-        found: list[MessageStatus] = []
-        for bg, wanted in backgrounds.items():
-            found.extend(_background_statuses(await self.abackground_send(bg), wanted))
-        for message_id in singles:
-            found.append(await transport.call(self.api.status_request(message_id),
-                                              partial(self.api.parse_status, message_id=message_id)))
+        width = self.max_in_flight
+        sends = await agather_in_order([partial(self.abackground_send, bg) for bg in backgrounds], width)
+        found = [s for send, wanted in zip(sends, backgrounds.values(), strict=True)
+                 for s in _background_statuses(send, wanted)]
+        found += await agather_in_order([partial(transport.call, self.api.status_request(message_id),
+                                                 partial(self.api.parse_status, message_id=message_id))
+                                         for message_id in singles], width)
         return found
 
     # -- reports ----------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
@@ -45,6 +47,9 @@ class _NulFound(Exception):
     """A NUL byte in the file: the line-by-line read names its line."""
 
 
+_UNREADABLE = (UnicodeDecodeError, csv.Error, _NulFound)
+
+
 class _NulGuard(io.BufferedIOBase):
     """A binary file as the ``io`` module reads it, refusing NUL bytes (UTF-16 files are full of
     them, and they decode as "valid" UTF-8); the file itself is closed by its owner."""
@@ -68,6 +73,23 @@ class _NulGuard(io.BufferedIOBase):
         if b"\x00" in data:
             raise _NulFound
         return data
+
+
+def _picked(records: Iterator[list[str]], present: Sequence[int], absent: int) -> Iterator[list[str]]:
+    """The stripped values at ``present`` of each non-blank record, then ``absent`` empty ones (the
+    usual layout: the fields a file lacks are the last asked for, the groups)."""
+    pick = operator.itemgetter(*present, *present[-1:])  # always a tuple, one value too many
+    need = max(present) + 1
+    pad = [""] * need
+    tail = [""] * absent
+    for record in records:
+        if not record:
+            continue
+        if len(record) < need:
+            record = (record + pad)[:need]
+        values = list(map(str.strip, pick(record)))
+        values[-1:] = tail
+        yield values
 
 
 class ContactSource:
@@ -103,22 +125,29 @@ class ContactSource:
     def _open(self) -> Any:
         return open(self.source, "rb") if isinstance(self.source, str) else self.source.open("rb")
 
+    @contextmanager
+    def _reader(self) -> Iterator[Iterator[list[str]]]:
+        """The CSV reader over the file, decoded and read by the ``io`` and ``csv`` modules in C;
+        iterating it raises ``UnicodeDecodeError``, ``csv.Error`` or ``_NulFound`` on a bad file."""
+        guarded: Any = _NulGuard  # a BufferedIOBase, which typeshed's TextIOWrapper does not list
+        with self._open() as handle, io.TextIOWrapper(guarded(handle), encoding="utf-8-sig", newline="") as text:
+            yield csv.reader(text)
+
     def _records(self) -> Iterator[list[str]]:
         """Header then rows of the CSV file, as lists of strings.
 
-        Read by the ``io`` and ``csv`` modules in C (a million-row file twice, once to check and
-        once to upload); at the first undecodable byte, NUL or unreadable line the file is read
-        again line by line, which names the line and the reason.
+        Read in C (a million-row file twice, once to check and once to upload); at the first
+        undecodable byte, NUL or unreadable line the file is read again line by line, which names
+        the line and the reason.
         """
         delivered = 0
         try:
-            guarded: Any = _NulGuard  # a BufferedIOBase, which typeshed's TextIOWrapper does not list
-            with self._open() as handle, io.TextIOWrapper(guarded(handle), encoding="utf-8-sig", newline="") as text:
-                for record in csv.reader(text):
+            with self._reader() as reader:
+                for record in reader:
                     delivered += 1
                     yield record
             return
-        except (UnicodeDecodeError, csv.Error, _NulFound):
+        except _UNREADABLE:
             pass
         for seen, record in enumerate(self._records_line_by_line(), start=1):
             if seen > delivered:  # not reached for a bad file: the line-by-line read fails first
@@ -152,18 +181,25 @@ class ContactSource:
         return list(dict.fromkeys([*(self._column(f) for f in REQUIRED_FIELDS), *self.columns.values()]))
 
     def _check_file(self) -> int:
-        records = self._records()
-        header = next(records, None)
+        try:
+            with self._reader() as reader:
+                self._check_header(next(reader, None))
+                count = sum(map(bool, reader))  # blank lines are no rows; counted in C
+        except _UNREADABLE:
+            for _ in self._records_line_by_line():  # names the line and the reason
+                pass
+            raise _fail("cannot be read as UTF-8 CSV") from None
+        if not count:
+            raise _fail("the file has a header but no contact rows")
+        return count
+
+    def _check_header(self, header: Sequence[str] | None) -> None:
         if header is None:
             raise _fail("the file is empty: it needs a header line naming its columns, then one row per contact")
         missing = [c for c in self._needed() if c not in header]
         if missing:
             raise _fail(f"the header has no column {', '.join(repr(c) for c in missing)} (it has "
                         f"{', '.join(repr(h) for h in header[:20])}); name the columns with columns={{...}}")
-        count = sum(1 for row in records if row)
-        if not count:
-            raise _fail("the file has a header but no contact rows")
-        return count
 
     def _check_rows(self) -> int:
         count = 0
@@ -181,6 +217,36 @@ class ContactSource:
             raise _fail(f"no row has the key {', '.join(repr(c) for c in missing)}; name the keys with "
                         "columns={...}")
         return count
+
+    def values(self, keys: Sequence[str]) -> Iterator[list[str]]:
+        """Every row as the values under ``keys``, stripped (``""`` where the row has none), read again
+        from the start: what ``str(row.get(key) or "").strip()`` gives for each key of each of :meth:`rows`.
+
+        A file's records are read as lists, not made into a mapping each (a million-row import).
+        """
+        if not self.is_file:
+            yield from self._values_of_rows(keys)
+            return
+        try:
+            with self._reader() as reader:
+                header: Sequence[str] = next(reader, [])
+                at = {name: index for index, name in enumerate(header)}  # a repeated column: the last, as in rows()
+                present = [at[key] for key in keys if key in at]
+                if not present or any(key not in at for key in keys[:len(present)]):
+                    unusual = True  # a mapping per row, below
+                else:
+                    unusual = False
+                    yield from _picked(reader, present, len(keys) - len(present))
+        except _UNREADABLE:
+            for _ in self._records_line_by_line():  # the file changed since the check: name the line
+                pass
+            raise _fail("cannot be read as UTF-8 CSV") from None
+        if unusual:
+            yield from self._values_of_rows(keys)
+
+    def _values_of_rows(self, keys: Sequence[str]) -> Iterator[list[str]]:
+        for row in self.rows():
+            yield [str(row.get(key) or "").strip() for key in keys]
 
     def rows(self) -> Iterator[Mapping[str, Any]]:
         """Every row as a mapping of column name to value (read again from the start)."""

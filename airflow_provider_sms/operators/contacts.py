@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
@@ -11,7 +13,9 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_sms.hooks.base import GatewaySettings, SmsHook
+    from airflow_provider_sms.core.contacts import ImportResult
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.operators.contact_source import ContactSource
 
 __all__ = ["SmsContactImportOperator"]
 
@@ -50,6 +54,15 @@ class _Rejects:
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
+
+
+@dataclass
+class _Batch:
+    """One upload's contacts (with their 1-based row numbers) and the invalid rows read before them."""
+
+    rows: list[int] = field(default_factory=list)
+    contacts: list[dict[str, str]] = field(default_factory=list)
+    invalid: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, name, number, reason
 
 
 class SmsContactImportOperator(BaseOperator):
@@ -110,25 +123,9 @@ class SmsContactImportOperator(BaseOperator):
         self.rejects_path = rejects_path
         self.max_rejects = max_rejects
 
-    def _contact(self, row: Mapping[str, Any], settings: GatewaySettings,
-                 keys: Sequence[tuple[str, str]]) -> tuple[dict[str, str], str | None]:
-        """The row as contact fields with a normalised number, or the reason it cannot be imported.
-
-        :param keys: ``(contact field, row key)`` of every field (worked out once per run).
-        """
-        from airflow_provider_sms.core.recipients import NumberProblem, normalise_number
-
-        contact = {f: str(row.get(key) or "").strip() for f, key in keys}
-        if not contact["name"]:
-            return contact, "no name"
-        try:
-            contact["number"] = normalise_number(contact["number"], settings.default_region, settings.number_check)
-        except NumberProblem as problem:
-            return contact, f"invalid number: {problem.reason}"
-        return contact, None
-
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
+        from airflow_provider_sms.core.recipients import number_normaliser
         from airflow_provider_sms.exceptions import Problem, SmsValidationError
         from airflow_provider_sms.hooks.base import get_sms_hook
         from airflow_provider_sms.hooks.capabilities import Capability
@@ -149,21 +146,12 @@ class SmsContactImportOperator(BaseOperator):
                 source = ContactSource(self.source, self.columns)
                 expected = source.check()  # the whole file, before the first upload
                 self.log.info("contact source checked: %d rows", expected)
-                chunk: list[tuple[int, dict[str, str]]] = []
-                keys = [(f, self.columns.get(f, f)) for f in _FIELDS]
-                for index, row in enumerate(source.rows(), start=1):
-                    totals["rows"] += 1
-                    contact, problem = self._contact(row, settings, keys)
-                    if problem is not None:
-                        totals["invalid"] += 1
-                        rejects.add(index, contact["name"], contact["number"], "validation", "invalid", problem)
-                        continue
-                    chunk.append((index, contact))
-                    if len(chunk) >= self.chunk_size:
-                        self._upload(hook, chunk, totals, rejects)
-                        chunk = []
-                if chunk:
-                    self._upload(hook, chunk, totals, rejects)
+                batches = self._batches(source, number_normaliser(settings.default_region, settings.number_check),
+                                        totals)
+                # Uploads go out like a send's requests: the connection's max_in_flight at once, one
+                # rate limit; the results are counted in file order, as one upload after another would.
+                for batch, answer in hook.each_in_flight(partial(self._upload, hook), batches):
+                    self._count(batch, answer, totals, rejects)
                 if not totals["rows"]:
                     raise SmsValidationError([Problem("source", "no contact rows given")])
         finally:
@@ -179,28 +167,66 @@ class SmsContactImportOperator(BaseOperator):
             raise AirflowFailException(f"{rejects.count} rows were rejected, more than max_rejects={self.max_rejects}")
         return result
 
-    def _upload(self, hook: SmsHook, chunk: list[tuple[int, dict[str, str]]], totals: dict[str, int],
-                rejects: _Rejects) -> None:
+    def _batches(self, source: ContactSource, normalise: Callable[[str], str],
+                 totals: dict[str, int]) -> Iterator[_Batch]:
+        """The rows in batches of ``chunk_size`` valid contacts, each with the invalid rows read before it."""
+        from airflow_provider_sms.core.recipients import NumberProblem
+
+        batch = _Batch()
+        rows, contacts, size = batch.rows, batch.contacts, self.chunk_size
+        index = 0  # a plain loop with local names: this runs once per row of a million-row file
+        for index, values in enumerate(source.values([self.columns.get(f, f) for f in _FIELDS]), start=1):
+            name = values[0]
+            if not name:
+                batch.invalid.append((index, name, values[1], "no name"))
+                continue
+            try:
+                values[1] = normalise(values[1])
+            except NumberProblem as problem:
+                batch.invalid.append((index, name, values[1], f"invalid number: {problem.reason}"))
+                continue
+            rows.append(index)
+            contacts.append(dict(zip(_FIELDS, values)))  # noqa: B905 - six values, always
+            if len(contacts) >= size:
+                yield batch
+                batch = _Batch()
+                rows, contacts = batch.rows, batch.contacts
+        totals["rows"] = index
+        if batch.rows or batch.invalid:
+            yield batch
+
+    def _upload(self, hook: SmsHook, batch: _Batch) -> ImportResult | None:
+        """Upload one batch (in an upload thread); a lost answer is uploaded once more (idempotent
+        unless ``duplicates="allow"``)."""
         from airflow_provider_sms.exceptions import SmsAmbiguousError
 
-        contacts = [c for _, c in chunk]
+        if not batch.contacts:
+            return None
         try:
-            result = hook.import_contacts(contacts, group=self.group, duplicates=self.duplicates)
+            return hook.import_contacts(batch.contacts, group=self.group, duplicates=self.duplicates)
         except SmsAmbiguousError as error:
             if self.duplicates == "allow":
                 raise AirflowFailException(f"{error}; not uploaded again, as duplicates='allow' would create "
                                            "them twice") from error
             # Idempotent under the other policies: lines that did arrive come back as duplicates.
-            self.log.warning("answer to a chunk of %d contacts was lost; uploading it once more", len(chunk))
+            self.log.warning("answer to a chunk of %d contacts was lost; uploading it once more", len(batch.contacts))
             try:
-                result = hook.import_contacts(contacts, group=self.group, duplicates=self.duplicates)
+                return hook.import_contacts(batch.contacts, group=self.group, duplicates=self.duplicates)
             except SmsAmbiguousError as again:
                 raise AirflowException(str(again)) from again
+
+    @staticmethod
+    def _count(batch: _Batch, result: ImportResult | None, totals: dict[str, int], rejects: _Rejects) -> None:
+        """Add one batch's invalid rows and upload result, in the order one upload after another gives."""
+        for row, name, number, reason in batch.invalid:
+            totals["invalid"] += 1
+            rejects.add(row, name, number, "validation", "invalid", reason)
+        if result is None:
+            return
         for outcome, count in result.counts.items():
             totals[outcome] = totals.get(outcome, 0) + count
         for line in result.rejects:
-            if 1 <= line.line <= len(chunk):
-                row, contact = chunk[line.line - 1]
-                rejects.add(row, contact["name"], contact["number"], "gateway", line.outcome.value,
-                            "; ".join(line.reasons) or line.result)
-
+            if 1 <= line.line <= len(batch.rows):
+                contact = batch.contacts[line.line - 1]
+                rejects.add(batch.rows[line.line - 1], contact["name"], contact["number"], "gateway",
+                            line.outcome.value, "; ".join(line.reasons) or line.result)

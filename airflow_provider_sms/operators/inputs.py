@@ -96,7 +96,7 @@ def as_items(value: Any, field: str = "to", *, max_items: int = MAX_RECIPIENTS) 
         return str(value)
     if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Sequence):
         raise _fail(field, f"must be {_ITEM_TYPES}, got a {_type(value)}")
-    items = list(value)
+    items = value if type(value) is list else list(value)  # not copied: read, never changed
     if len(items) > max_items:
         raise _fail(field, f"at most {max_items:,} entries per task, got {len(items):,}")
     if all(type(item) is str for item in items):  # the bulk case, at C speed

@@ -136,7 +136,7 @@ class ChunkSender:
     # -- the whole send ---------------------------------------------------------------------------
 
     def run(self, recipients: Sequence[str], chunk_size: int,
-            before_send: Callable[[list[str]], tuple[list[str], SendResult]] | None = None) -> SendOutcome:
+            before_send: Callable[[Sequence[str]], tuple[Sequence[str], SendResult]] | None = None) -> SendOutcome:
         """Send to ``recipients`` (any order; they are put in canonical order first).
 
         :param before_send: without a journal's records, what a retry does first (the look-up
@@ -158,7 +158,7 @@ class ChunkSender:
         # A journal that every worker writes to, with no record of this task: nothing was sent.
         return self.try_number > 1 and (self.journal is None or not self.journal.shared)
 
-    def _resume(self, ordered: list[str], records: Sequence[ChunkRecord]) -> list[str]:
+    def _resume(self, ordered: Sequence[str], records: Sequence[ChunkRecord]) -> list[str]:
         from airflow_provider_sms.journal.plan import plan_retry
 
         plan = plan_retry(self.hook.gateway, ordered, records, self.content, self.hook.rejection_is_final)

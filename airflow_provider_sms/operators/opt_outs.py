@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from airflow_provider_sms.core.dedupe import canonical_order
+from airflow_provider_sms.core.recipient_set import CanonicalRecipients
 from airflow_provider_sms.core.results import RecipientResult, suppressed_result
 
 if TYPE_CHECKING:
@@ -26,10 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def drop_opted_out(numbers: Sequence[str], *, conn_id: str, gateway: str,
-                   texted_before: Callable[[], set[str]] | None = None) -> tuple[list[str], list[RecipientResult]]:
+                   texted_before: Callable[[], set[str]] | None = None
+                   ) -> tuple[Sequence[str], list[RecipientResult]]:
     """Split ``numbers`` into those to send to and the ``suppressed`` results of those opted out.
 
-    :param numbers: international digits, as normalised by the operators (order is kept).
+    :param numbers: international digits, as normalised by the operators (order is kept; a
+        :class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients` stays one, uncopied).
     :param conn_id: the connection of the database holding the list (the send journal's).
     :param gateway: for the log line.
     :param texted_before: numbers earlier tries of this task already texted (asked only when some
@@ -53,10 +57,12 @@ def drop_opted_out(numbers: Sequence[str], *, conn_id: str, gateway: str,
     if listed and texted_before is not None:
         listed -= texted_before()
     if not listed:
-        return list(numbers), []
+        return numbers, []
     log.info("%s: %d of %d recipients opted out (replied with a stop word) and are not sent to "
              "(honour_opt_outs=False sends to them, e.g. for transactional messages)", gateway, len(listed),
              len(numbers))
+    if isinstance(numbers, CanonicalRecipients):  # the listed ones, in its order, without reading every number
+        return numbers.without(listed), [suppressed_result(n) for n in canonical_order(listed) if n in numbers]
     keep = [n for n in numbers if n not in listed]
     return keep, [suppressed_result(n) for n in numbers if n in listed]
 

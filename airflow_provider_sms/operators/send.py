@@ -182,7 +182,8 @@ class _SmsSendBase(BaseOperator):
 
     def _send_chunks(self, hook: SmsHook, template: OutgoingMessage, recipients: Sequence[str], kind: str,
                      context: Context,
-                     before_send: Callable[[list[str]], tuple[list[str], SendResult]] | None = None) -> SendResult:
+                     before_send: Callable[[Sequence[str]], tuple[Sequence[str], SendResult]] | None = None
+                     ) -> SendResult:
         """Send to every recipient, chunk by chunk, through the journal; fail loudly on doubt.
 
         A chunk the gateway refuses is recorded as rejected and the rest still go.
@@ -298,11 +299,16 @@ def _retry_safe(hook: SmsHook) -> bool:
 
 
 def _address_book_entries(hook: SmsHook, items: list[str] | str) -> tuple[list[str], list[str]]:
-    """Split ``to`` into number inputs and ``group:``/``contact:`` entries; only some gateways take entries."""
+    """Split ``to`` into number inputs and ``group:``/``contact:`` entries; only some gateways take entries.
+
+    A list without entries (the bulk case) is handed on as it is, not copied.
+    """
     from airflow_provider_sms.core.address_book import split_address_book
     from airflow_provider_sms.core.recipients import split_recipients
     from airflow_provider_sms.hooks.capabilities import Capability
 
+    if not isinstance(items, str) and not any(":" in item for item in items):
+        return items, []  # blank entries are dropped when the numbers are read
     raw, entries = split_address_book(split_recipients(items), gateway=hook.gateway)
     if entries:
         hook.require(Capability.ADDRESS_BOOK_SEND, f"write numbers only (got {entries[0].written!r}), or "
@@ -382,8 +388,8 @@ class SmsSendOperator(_SmsSendBase):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
-        from airflow_provider_sms.core.dedupe import canonical_order
-        from airflow_provider_sms.core.recipients import normalise_numbers
+        from airflow_provider_sms.core.recipient_set import CanonicalRecipients
+        from airflow_provider_sms.core.recipients import iter_normalised_numbers
         from airflow_provider_sms.hooks.base import iter_chunks
 
         with airflow_errors(), gc_paused():
@@ -391,28 +397,31 @@ class SmsSendOperator(_SmsSendBase):
             hook = self._hook()
             settings = hook.settings
             raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
-            numbers = normalise_numbers(raw, settings.default_region, settings.number_check,
-                                        field="to", gateway=hook.gateway) if raw or not entries else []
-            # Canonical order (sorted, once each) is how the chunks go anyway; no dict of a million keys.
-            unique = canonical_order(numbers)
-            if len(unique) < len(numbers):
-                log.info("dropped %d duplicate recipients", len(numbers) - len(unique))
-            del numbers
+            # Canonical order (sorted, once each) is how the chunks go anyway. A million numbers are
+            # held as integers (8 bytes each), never as a list, set and sorted copy of strings.
+            unique = CanonicalRecipients.of(
+                iter_normalised_numbers(raw, settings.default_region, settings.number_check, field="to",
+                                        gateway=hook.gateway) if raw or not entries else ())
+            if len(unique) < len(raw):
+                log.info("dropped %d duplicate (or blank) recipients", len(raw) - len(unique))
+            del raw
             template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
             if unique or not entries:
                 hook.check_message(replace(template, numbers=unique[:1]))
             for part in iter_chunks(entries, hook.max_recipients_per_request):  # every address-book name first
                 hook.check_message(replace(template, groups=part))
-            unique, suppressed = self._drop_opted_out(hook, unique, context)
-            result = self._send_chunks(hook, template, unique + entries, "numbers", context,
+            kept, suppressed = self._drop_opted_out(hook, unique, context)
+            del unique
+            result = self._send_chunks(hook, template, CanonicalRecipients.of(kept).plus(entries), "numbers",
+                                       context,
                                        before_send=lambda recipients: self._skip_already_sent(hook, recipients,
                                                                                               template, context))
             result.results.extend(suppressed)
             result.text_replacements.update(replaced)
             return self._finish(context, result)
 
-    def _drop_opted_out(self, hook: SmsHook, numbers: list[str],
-                        context: Context) -> tuple[list[str], list[RecipientResult]]:
+    def _drop_opted_out(self, hook: SmsHook, numbers: Sequence[str],
+                        context: Context) -> tuple[Sequence[str], list[RecipientResult]]:
         """The numbers to send to, and the ``suppressed`` results of those on the suppression list."""
         from airflow_provider_sms.journal import TaskKey
         from airflow_provider_sms.operators.opt_outs import drop_opted_out, journal_texted
@@ -423,8 +432,8 @@ class SmsSendOperator(_SmsSendBase):
         return drop_opted_out(numbers, conn_id=self.journal_conn_id or DEFAULT_JOURNAL_CONN_ID, gateway=hook.gateway,
                               texted_before=lambda: journal_texted(self.journal_conn_id, task))
 
-    def _skip_already_sent(self, hook: SmsHook, recipients: list[str], template: OutgoingMessage,
-                           context: Context) -> tuple[list[str], SendResult]:
+    def _skip_already_sent(self, hook: SmsHook, recipients: Sequence[str], template: OutgoingMessage,
+                           context: Context) -> tuple[Sequence[str], SendResult]:
         """Without the journal's records, a retry first drops the recipients an earlier try already
         handled (gateways without dedupe ids): the look-up of the whole list from the run's start."""
         from airflow_provider_sms.core.address_book import with_recipients
@@ -483,8 +492,8 @@ class SmsGroupSendOperator(_SmsSendBase):
             return self._finish(context, result)
 
 
-def _refuse_blind_group_resend(hook: SmsHook) -> Callable[[list[str]], tuple[list[str], SendResult]]:
-    def refuse(groups: list[str]) -> tuple[list[str], SendResult]:
+def _refuse_blind_group_resend(hook: SmsHook) -> Callable[[Sequence[str]], tuple[Sequence[str], SendResult]]:
+    def refuse(groups: Sequence[str]) -> tuple[Sequence[str], SendResult]:
         raise AirflowFailException(
             f"{hook.gateway} cannot tell whether an earlier try already texted {', '.join(groups[:10])}, and no "
             "send journal recorded it; not sending again, to avoid texting anyone twice")

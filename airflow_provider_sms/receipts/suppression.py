@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from airflow_provider_sms.core.recipient_set import CanonicalRecipients
 from airflow_provider_sms.core.recipients import NumberProblem, normalise_number
 from airflow_provider_sms.journal.database import (
     DEFAULT_JOURNAL_CONN_ID,
@@ -209,19 +210,21 @@ class SuppressionList:
         """Which of ``numbers`` (international digits, as the send operators normalise them) are listed.
 
         Reads the whole list when it is smaller than ``numbers`` (one query), else asks in chunks.
+        A :class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients` is searched as it
+        is (no set of a million strings is built; none at all when the list is empty).
         """
         if not numbers:
             return set()
-        wanted = set(numbers)
         try:
             with self.database.engine.connect() as conn:
                 size = int(conn.execute(select(func.count()).select_from(suppressions)).scalar_one())
                 if size == 0:
                     return set()
+                wanted: Collection[str] = numbers if isinstance(numbers, CanonicalRecipients) else set(numbers)
                 if size <= len(wanted):
-                    return {n for (n,) in conn.execute(select(suppressions.c.number))} & wanted
+                    return {n for (n,) in conn.execute(select(suppressions.c.number)) if n in wanted}
                 found: set[str] = set()
-                ordered = sorted(wanted)
+                ordered = wanted if isinstance(wanted, CanonicalRecipients) else sorted(wanted)
                 for start in range(0, len(ordered), _QUERY_CHUNK):
                     part = ordered[start:start + _QUERY_CHUNK]
                     found.update(n for (n,) in conn.execute(select(suppressions.c.number)

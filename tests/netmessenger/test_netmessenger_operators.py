@@ -19,6 +19,7 @@ from airflow_provider_sms.operators.send import SmsGroupSendOperator, SmsSendOpe
 from airflow_provider_sms.sensors.background_send import SmsBackgroundSendSensor
 from airflow_provider_sms.sensors.message_status import SmsMessageStatusSensor
 from airflow_provider_sms.simulator import SimulatorServer
+from tests.conftest import netmessenger_connection
 from tests.operators.helpers import FakeTaskInstance, context, first_event_once_logged
 
 NUMBERS = [f"4477001000{i:02d}" for i in range(1, 8)]
@@ -272,9 +273,12 @@ def test_report_to_object_storage(nm_conn: str, sms_simulator: SimulatorServer, 
     assert len((tmp_path / "store" / "messages.csv").read_text().splitlines()) == 4
 
 
-def test_import_retried_after_failing_mid_way_imports_nothing_twice(nm_conn: str,
-                                                                    sms_simulator: SimulatorServer) -> None:
+def test_import_retried_after_failing_mid_way_imports_nothing_twice(nm_conn: str, sms_simulator: SimulatorServer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [{"name": f"Member {i}", "number": f"+447700{100000 + i}"} for i in range(25)]
+    # One upload at a time: the fault below is aimed at the uploads after the first (with two in
+    # flight, the next chunk is read, and the fault set, while the first is still on its way).
+    monkeypatch.setenv("AIRFLOW_CONN_NETMESSENGER_DEFAULT", netmessenger_connection(sms_simulator, max_in_flight=1))
 
     def source_that_breaks_the_gateway() -> Any:
         for index, row in enumerate(rows):

@@ -94,6 +94,21 @@ def test_suppressed_reads_big_and_small_lists(listing: SuppressionList) -> None:
     assert listing.suppressed([]) == set()
 
 
+def test_suppressed_searches_the_compact_form_of_a_send(listing: SuppressionList) -> None:
+    """The send operators pass CanonicalRecipients: the same answers, in both reading modes."""
+    from airflow_provider_sms.core.recipient_set import CanonicalRecipients
+
+    everyone = [f"4477001{i:05d}" for i in range(3000)]
+    assert listing.suppressed(CanonicalRecipients.of(everyone)) == set()  # empty list: nothing read
+    listed = everyone[::3]
+    for number in listed:
+        listing.add(number)
+    assert listing.suppressed(CanonicalRecipients.of(everyone[::-1])) == set(listed)  # whole list read
+    assert listing.suppressed(CanonicalRecipients.of(everyone[:10])) == {everyone[0], everyone[3], everyone[6],
+                                                                          everyone[9]}  # chunks asked
+    assert listing.suppressed(CanonicalRecipients.of([])) == set()
+
+
 def test_remove_and_manual_entries(listing: SuppressionList) -> None:
     assert listing.add("+447700100009", source="manual")
     assert listing.remove("447700100009") and not listing.remove("447700100009")
