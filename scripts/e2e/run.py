@@ -10,9 +10,10 @@ Starts the gateway simulator and Airflow's API server, scheduler, DAG processor 
   fallback) through the REST API and calls the connection-test endpoint for each (success, and the
   gateway's refusal on a wrong password);
 * lets the scheduler make each time-scheduled example DAG's latest run, triggers every example DAG
-  manually (no logical date, no data interval), the nightly report for a past date and as a backfill,
-  the group campaign once more with a logical date, and the pipeline alert manually once the reports
-  DAG has written its files (its asset events trigger it too);
+  manually (no logical date, no data interval), the nightly report for a past date, with a real
+  data interval and as a backfill, the group campaign once more with a logical date, and the
+  pipeline alert manually once the reports DAG has written its files (its asset events trigger it
+  too);
 * SIGKILLs the triggerer while the notification DAG's sensor is deferred and starts a new one;
 * asserts every task's final state (the pipeline alert's load fails on purpose and its notifier
   texts on-call through the fallback once per run), the report windows and row counts, what each
@@ -572,12 +573,16 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
             manual[dag_id] = api.trigger(dag_id)
             time.sleep(1)
         past = api.trigger(NIGHTLY, _midnight(3).isoformat())
+        # A real data interval (4 days ago) that is not the day before the logical date, so the
+        # check tells the interval from the fallback of an empty one (which would cover yesterday).
+        real_interval = api.trigger(NIGHTLY, (_midnight(0) + dt.timedelta(hours=2)).isoformat(),
+                                    data_interval=(_midnight(4).isoformat(), _midnight(3).isoformat()))
         killed_at = _kill_triggerer_while_deferred(api, deployment, manual[NOTIFICATION])
         scheduled = {dag_id: _scheduled_run(api, dag_id) for dag_id in SCHEDULED}
         runs = {dag_id: [manual[dag_id]] for dag_id in first}
         for dag_id in SCHEDULED:
             runs[dag_id].append(scheduled[dag_id])
-        runs[NIGHTLY].append(past)
+        runs[NIGHTLY] += [past, real_interval]
         _wait_runs_final(api, deployment, runs, 900)
         _log("first wave final; the group campaign again with a logical date, a backfill, the pipeline alert")
         again = api.trigger(CAMPAIGN, dt.datetime.now(dt.UTC).isoformat())
@@ -614,6 +619,7 @@ def scenario(deployment: Deployment, sim: Simulator, forms: dict[str, str], secr
         _check_reports(api, manual[NIGHTLY], 1, checks)
         _check_reports(api, scheduled[NIGHTLY], 1, checks)
         _check_reports(api, past, 4, checks)
+        _check_reports(api, real_interval, 4, checks)
         checks.check(len(backfill) == 2, f"the backfill of 2 days made 2 runs: {backfill}")
         for run_id, covered_days_ago in backfill:
             _check_reports(api, run_id, covered_days_ago, checks)
