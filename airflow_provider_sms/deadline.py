@@ -11,6 +11,9 @@ The async transport needs none of this: ``asyncio.timeout`` cancels a whole exch
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
 import socket
 import threading
 import time
@@ -28,20 +31,81 @@ __all__ = ["DeadlineAdapter", "Watchdog"]
 _current = threading.local()
 
 
+class _Alarm:
+    """One thread that fires each armed :class:`Watchdog` at its deadline.
+
+    A timer thread per call cost a thread start and stop for every request (500 per NetMessenger
+    send of 100,000), on the path the send's own threads need the interpreter for.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition(threading.Lock())
+        self._due: list[tuple[float, int, Watchdog]] = []
+        self._order = itertools.count()  # ties: never compare two watchdogs
+        self._disarmed = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, watchdog: Watchdog) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (watchdog.ends, next(self._order), watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sms-deadline", daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is watchdog:
+                self._wake.notify()  # earlier than what the thread sleeps towards
+
+    def disarm(self, watchdog: Watchdog) -> None:
+        with self._wake:
+            watchdog.disarmed = True
+            self._disarmed += 1
+            # Disarmed entries leave the heap lazily; many calls with long deadlines must not pile up.
+            if self._disarmed > 64 and self._disarmed * 2 > len(self._due):
+                self._due = [entry for entry in self._due if not entry[2].disarmed]
+                heapq.heapify(self._due)
+                self._disarmed = 0
+
+    def _run(self) -> None:
+        while True:
+            fire: list[Watchdog] = []
+            with self._wake:
+                now = time.monotonic()
+                while self._due and (self._due[0][2].disarmed or self._due[0][0] <= now):
+                    _, _, watchdog = heapq.heappop(self._due)
+                    if watchdog.disarmed:
+                        self._disarmed -= 1
+                    else:
+                        fire.append(watchdog)
+                if not fire:
+                    self._wake.wait(self._due[0][0] - now if self._due else None)
+            for watchdog in fire:
+                watchdog.fire()
+
+
+_alarm = _Alarm()
+
+
+def _after_fork() -> None:
+    # The child has none of the parent's threads, and the lock may have been held at the fork.
+    global _alarm
+    _alarm = _Alarm()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 class Watchdog:
     """Shuts down the sockets of one call once ``seconds`` have passed (a context manager: the timer runs inside it)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = max(0.0, seconds)
         self.expired = False
+        self.disarmed = False
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(self.seconds, self._expire)
-        self._timer.daemon = True
-        self._ends = time.monotonic() + self.seconds
+        self.ends = time.monotonic() + self.seconds
 
     def remaining(self) -> float:
-        return max(0.0, self._ends - time.monotonic())
+        return max(0.0, self.ends - time.monotonic())
 
     def watch(self, sock: Any) -> None:
         """Shut ``sock`` down at the deadline (at once if it has passed)."""
@@ -53,19 +117,20 @@ class Watchdog:
             elif all(s is not sock for s in self._sockets):
                 self._sockets.append(sock)
 
-    def _expire(self) -> None:
+    def fire(self) -> None:
+        """The deadline has passed: shut down every socket of the call (the alarm thread calls this)."""
         with self._lock:
             self.expired = True
             for sock in self._sockets:
                 _shut(sock)
 
     def __enter__(self) -> Watchdog:
-        self._timer.start()
+        _alarm.arm(self)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        self._timer.cancel()
+        _alarm.disarm(self)
 
     @contextmanager
     def registering(self) -> Iterator[None]:

@@ -36,6 +36,40 @@ def _as_number(text: str) -> int | None:
     return None
 
 
+#: Entries read at a time by :meth:`CanonicalRecipients.of`.
+_BLOCK = 4096
+
+
+def _blocks(recipients: Iterable[str]) -> Iterator[Sequence[str]]:
+    if isinstance(recipients, list | tuple):
+        for start in range(0, len(recipients), _BLOCK):
+            yield recipients[start:start + _BLOCK]
+        return
+    entries = iter(recipients)
+    while block := list(islice(entries, _BLOCK)):
+        yield block
+
+
+def _extend_with_numbers(numbers: array[int], block: Sequence[str]) -> bool:
+    """Append the whole block to ``numbers`` when every entry is a number :func:`_as_number` reads
+    (the usual bulk list: normalised digits), checked and converted at C speed; else False, nothing added."""
+    if not block:
+        return True
+    try:
+        joined = "".join(block)
+    except TypeError:  # not all strings: the entry-by-entry reading says what they are
+        return False
+    if not (joined.isascii() and joined.isdigit()):
+        return False
+    if min(map(len, block)) < 1 or max(map(len, block)) > _MAX_DIGITS or "0" in map(_FIRST, block):
+        return False
+    numbers.extend(map(int, block))
+    return True
+
+
+_FIRST = operator.itemgetter(0)
+
+
 def _text_key(text: str) -> tuple[int, str]:
     return len(text), text
 
@@ -92,15 +126,22 @@ class CanonicalRecipients(Sequence[str]):
         """The recipients of ``recipients`` (any order, duplicates allowed) in canonical order."""
         if isinstance(recipients, CanonicalRecipients):
             return recipients
+        return cls.of_blocks(_blocks(recipients))
+
+    @classmethod
+    def of_blocks(cls, blocks: Iterable[Sequence[str]]) -> CanonicalRecipients:
+        """:meth:`of` the recipients of every block, in turn (a bulk list read a block at a time)."""
         numbers: array[int] = array("q")
         others: list[str] = []
-        append = numbers.append
-        for text in recipients:
-            number = _as_number(text)
-            if number is None:
-                others.append(text)
-            else:
-                append(number)
+        for block in blocks:
+            if not _extend_with_numbers(numbers, block):
+                append = numbers.append
+                for text in block:
+                    number = _as_number(text)
+                    if number is None:
+                        others.append(text)
+                    else:
+                        append(number)
         return cls(_sorted_unique(numbers), _canonical_texts(others))
 
     def plus(self, recipients: Iterable[str]) -> CanonicalRecipients:

@@ -24,6 +24,7 @@ __all__ = [
     "ALLOWED_CHARACTERS",
     "NumberCheck",
     "NumberProblem",
+    "iter_normalised_blocks",
     "iter_normalised_numbers",
     "iter_recipients",
     "normalise_number",
@@ -318,12 +319,20 @@ def iter_normalised_numbers(value: str | Iterable[str] | None, default_region: s
     :func:`normalise_numbers` counts them), or "no recipients given". The caller must read it to the
     end before using what it yielded.
     """
+    for block in iter_normalised_blocks(value, default_region, check, field=field, gateway=gateway):
+        yield from block
+
+
+def iter_normalised_blocks(value: str | Iterable[str] | None, default_region: str | None = None,
+                           check: NumberCheck = "valid", *, field: str = "to",
+                           gateway: str | None = None) -> Iterator[list[str]]:
+    """:func:`iter_normalised_numbers` a list of valid numbers at a time (one per block of entries)."""
     entries = split_recipients(value)
     problems: list[Problem] = []
     seen = 0
     while block := list(islice(entries, _COMPACT_BLOCK)):
         try:
-            yield from normalise_numbers(block, default_region, check, field=field, gateway=gateway)
+            yield normalise_numbers(block, default_region, check, field=field, gateway=gateway)
         except SmsValidationError as error:
             problems += [p if p.index is None else replace(p, index=p.index + seen) for p in error.problems]
         seen += len(block)

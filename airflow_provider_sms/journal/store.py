@@ -63,8 +63,14 @@ class ChunkRecord:
     def result(self) -> SendResult:
         """The gateway's answer to this chunk, as recorded (ANSWERED chunks)."""
         data = self.outcome or {}
-        rows = [RecipientResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], DeliveryStatus(r[6]))
-                for r in data.get("rows", [])]
+        shared = data.get("every_recipient")
+        if isinstance(shared, list):  # one outcome for every recipient of the intent, in its order
+            accepted, code, text, message_id, batch_id, status = shared
+            outcome = (bool(accepted), code, text, message_id, batch_id, DeliveryStatus(status))
+            rows = [RecipientResult(r, *outcome) for r in self.recipients]
+        else:
+            rows = [RecipientResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], DeliveryStatus(r[6]))
+                    for r in data.get("rows", [])]
         return SendResult(self.gateway, rows, list(data.get("batch_ids", [])),
                           list(data.get("background_send_ids", [])))
 
@@ -74,8 +80,15 @@ class ChunkRecord:
         return str((self.outcome or {}).get("error", ""))
 
 
-def _encode(result: SendResult) -> str:
+def _encode(result: SendResult, recipients: Sequence[str] | None = None) -> str:
     # Lists, not dicts: a chunk may carry thousands of recipients and this runs once per chunk.
+    tail = (f'"batch_ids":{json.dumps(result.batch_ids, separators=(",", ":"))},'
+            f'"background_send_ids":{json.dumps(result.background_send_ids, separators=(",", ":"))}}}')
+    shared = _shared_outcome(result.results, recipients) if recipients is not None else None
+    if shared is not None:
+        # The usual answer (a whole request accepted under one batch id) without a row per recipient:
+        # the intent already holds the recipients, and ~50 bytes each were most of the journal's writes.
+        return f'{{"every_recipient":{shared},{tail}'
     rows = _same_outcome_rows(result.results)
     if rows is None and all(map(isinstance, map(_STATUS, result.results), repeat(DeliveryStatus))):
         # The rows as they are: a named tuple is a JSON array, a status (a str enum) its value.
@@ -83,14 +96,30 @@ def _encode(result: SendResult) -> str:
     if rows is None:
         rows = json.dumps([[r.recipient, r.accepted, r.code, r.text, r.message_id, r.batch_id, str(r.status)]
                            for r in result.results], separators=(",", ":"))
-    return (f'{{"rows":{rows},"batch_ids":{json.dumps(result.batch_ids, separators=(",", ":"))},'
-            f'"background_send_ids":{json.dumps(result.background_send_ids, separators=(",", ":"))}}}')
+    return f'{{"rows":{rows},{tail}'
 
 
 _OUTCOME = itemgetter(1, 2, 3, 4, 5, 6)
 _ACCEPTED = itemgetter(1)
 _RECIPIENT = itemgetter(0)
 _STATUS = itemgetter(6)
+
+
+def _shared_outcome(results: Sequence[RecipientResult], recipients: Sequence[str]) -> str | None:
+    """The JSON of the one outcome every row of ``results`` holds when they are exactly
+    ``recipients``, in order, with that outcome; None otherwise (then a row per recipient is kept)."""
+    if len(results) != len(recipients) or not results:
+        return None
+    outcome = _OUTCOME(results[0])
+    if not all(map(eq, map(_OUTCOME, results), repeat(outcome))) \
+            or not all(map(is_, map(_ACCEPTED, results), repeat(outcome[0]))) \
+            or not all(map(eq, map(_RECIPIENT, results), recipients)):
+        return None
+    accepted, code, text, message_id, batch_id, status = outcome
+    if not isinstance(accepted, bool) or not isinstance(status, DeliveryStatus) or not all(
+            value is None or type(value) is str for value in (code, text, message_id, batch_id)):
+        return None  # what would not read back as it was
+    return json.dumps([accepted, code, text, message_id, batch_id, status.value], separators=(",", ":"))
 
 
 def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:
@@ -202,9 +231,13 @@ class SendJournal:
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
 
-    def answered(self, record_id: int, result: SendResult) -> None:
-        """The gateway answered: who was accepted and who rejected (kept to report on later tries)."""
-        self._finish(record_id, ChunkState.ANSWERED, _encode(result))
+    def answered(self, record_id: int, result: SendResult, recipients: Sequence[str] | None = None) -> None:
+        """The gateway answered: who was accepted and who rejected (kept to report on later tries).
+
+        :param recipients: the chunk's recipients as its intent recorded them; when the answer is one
+            outcome for each of them, in that order, it is kept once instead of once per recipient.
+        """
+        self._finish(record_id, ChunkState.ANSWERED, _encode(result, recipients))
 
     def refused(self, record_id: int, reason: str) -> None:
         """The whole request was refused before anyone was texted; a later try may send it again."""

@@ -371,7 +371,7 @@ class ChunkSender:
                 RecipientResult(r, accepted=False, code=code, text=str(error)) for r in recipients]))
             return
         if journal is not None and record_id is not None:
-            journal.answered(record_id, answer)
+            journal.answered(record_id, answer, recipients)
         self.outcome.result.extend(answer)
 
     def _doubt(self, recipients: Iterable[str], *, settle_later: bool) -> None:

@@ -389,7 +389,7 @@ class SmsSendOperator(_SmsSendBase):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
         from airflow_provider_sms.core.recipient_set import CanonicalRecipients
-        from airflow_provider_sms.core.recipients import iter_normalised_numbers
+        from airflow_provider_sms.core.recipients import iter_normalised_blocks
         from airflow_provider_sms.hooks.base import iter_chunks
 
         with airflow_errors(), gc_paused():
@@ -399,9 +399,9 @@ class SmsSendOperator(_SmsSendBase):
             raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
             # Canonical order (sorted, once each) is how the chunks go anyway. A million numbers are
             # held as integers (8 bytes each), never as a list, set and sorted copy of strings.
-            unique = CanonicalRecipients.of(
-                iter_normalised_numbers(raw, settings.default_region, settings.number_check, field="to",
-                                        gateway=hook.gateway) if raw or not entries else ())
+            unique = CanonicalRecipients.of_blocks(
+                iter_normalised_blocks(raw, settings.default_region, settings.number_check, field="to",
+                                       gateway=hook.gateway) if raw or not entries else ())
             if len(unique) < len(raw):
                 log.info("dropped %d duplicate (or blank) recipients", len(raw) - len(unique))
             del raw

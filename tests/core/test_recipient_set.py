@@ -144,3 +144,35 @@ def test_normalising_in_blocks_gives_the_answers_of_one_list(block: int, monkeyp
             except SmsValidationError as error:
                 got = [str(error), error.problems]
             assert got == expected, (value, region, check)
+
+
+_plain_number = st.integers(1, 10**18 - 1).map(str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_plain_number, _plain_number, _plain_number, _digits, _odd), max_size=40),
+       st.integers(1, 7))
+def test_blocks_read_whole_at_c_speed_give_the_same_as_entry_by_entry(recipients: list[str], block: int) -> None:
+    # Small blocks, so that most are all plain numbers (the fast path) and some hold one odd entry.
+    original = recipient_set._BLOCK
+    recipient_set._BLOCK = block
+    try:
+        expected = _reference(recipients)
+        assert list(CanonicalRecipients.of(recipients)) == expected
+        assert list(CanonicalRecipients.of(iter(recipients))) == expected
+        blocks = [recipients[i:i + block] for i in range(0, len(recipients), block)]
+        assert list(CanonicalRecipients.of_blocks(blocks)) == expected
+    finally:
+        recipient_set._BLOCK = original
+
+
+def test_a_block_of_plain_numbers_is_taken_whole_and_any_odd_entry_sends_it_entry_by_entry() -> None:
+    from array import array
+
+    numbers: array[int] = array("q")
+    assert recipient_set._extend_with_numbers(numbers, ["447700900123", "1", "9" * 18])
+    assert list(numbers) == [447700900123, 1, 10**18 - 1]
+    for odd in ("0447700900123", "9" * 19, "", "4477 00", "\uff11\uff12", "+447700900123", "12_3"):
+        assert not recipient_set._extend_with_numbers(numbers, ["447700900123", odd])
+    assert not recipient_set._extend_with_numbers(numbers, ["447700900123", 44])  # type: ignore[list-item]
+    assert len(numbers) == 3  # nothing added by a refused block

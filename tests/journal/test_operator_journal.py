@@ -94,11 +94,11 @@ def test_journal_lost_mid_send_then_retry_settles_the_chunk_it_was_recording(
     real = SendJournal.answered
     calls = {"n": 0}
 
-    def flaky(self: SendJournal, record_id: int, result: object) -> None:
+    def flaky(self: SendJournal, record_id: int, result: object, recipients: object = None) -> None:
         calls["n"] += 1
         if calls["n"] == 2:  # the database goes away after the second chunk was sent
             raise JournalUnavailableError("the SMS journal at test is unavailable (OperationalError)")
-        real(self, record_id, result)  # type: ignore[arg-type]
+        real(self, record_id, result, recipients)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SendJournal, "answered", flaky)
     ti = FakeTaskInstance()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from airflow_provider_sms.core.dedupe import canonical_order, chunk_key
-from airflow_provider_sms.core.results import RecipientResult, SendResult
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult
 from airflow_provider_sms.exceptions import SmsConfigurationError
 from airflow_provider_sms.journal import ChunkState, JournalUnavailableError, SendJournal, TaskKey
 from airflow_provider_sms.journal.database import (
@@ -66,6 +66,46 @@ def test_intent_then_outcome_round_trip(journal: SendJournal) -> None:
     assert answered.state is ChunkState.ANSWERED and answered.dedupe_key == 7
     assert answered.result().to_dict() == answer.to_dict()
     assert journal.records(TaskKey("dag", "send", "manual__2", -1)) == []  # another run knows nothing of it
+
+
+@pytest.mark.parametrize("status", [DeliveryStatus.PENDING, DeliveryStatus.DELIVERED])
+def test_one_outcome_for_every_recipient_is_kept_once_and_reads_back_the_same(journal: SendJournal,
+                                                                             status: DeliveryStatus) -> None:
+    recipients = [f"4477001{i:05d}" for i in range(3000)]
+    record_id = _begin(journal, recipients)
+    assert record_id is not None
+    answer = SendResult("gw", [RecipientResult(r, True, None, "ok", None, "b1", status) for r in recipients], ["b1"])
+    journal.answered(record_id, answer, recipients)
+    [answered] = journal.records(TASK)
+    assert answered.result().to_dict() == answer.to_dict()
+    assert len(json.dumps(answered.outcome)) < 200  # not a row per recipient
+
+
+@pytest.mark.parametrize("change", ["order", "one rejected", "one id", "accepted as 1", "fewer", "none given"])
+def test_anything_but_one_outcome_for_the_intent_in_its_order_keeps_every_row(journal: SendJournal,
+                                                                             change: str) -> None:
+    recipients = [f"4477001{i:05d}" for i in range(5)]
+    record_id = _begin(journal, recipients)
+    assert record_id is not None
+    rows = [RecipientResult(r, True, batch_id="b1") for r in recipients]
+    given: list[str] | None = recipients
+    if change == "order":
+        rows.reverse()
+    elif change == "one rejected":
+        rows[2] = rows[2]._replace(accepted=False, code="-412")
+    elif change == "one id":
+        rows[4] = rows[4]._replace(message_id="m4")
+    elif change == "accepted as 1":
+        rows = [r._replace(accepted=1) for r in rows]  # type: ignore[arg-type]
+    elif change == "fewer":
+        rows.pop()
+    else:
+        given = None
+    answer = SendResult("gw", rows, ["b1"])
+    journal.answered(record_id, answer, given)
+    [answered] = journal.records(TASK)
+    assert answered.outcome is not None and "every_recipient" not in answered.outcome
+    assert answered.result().to_dict() == answer.to_dict()
 
 
 def test_a_chunk_is_taken_unless_it_was_refused(journal: SendJournal) -> None:

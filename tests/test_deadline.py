@@ -1,0 +1,67 @@
+"""The overall deadline of blocking calls: one alarm thread for every call, sockets shut on time."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from airflow_provider_sms import deadline
+from airflow_provider_sms.deadline import Watchdog
+
+
+def _blocked_read(watchdog: Watchdog) -> tuple[float, socket.socket]:
+    """Block on a socket the watchdog watches; return how long the read was blocked."""
+    reader, writer = socket.socketpair()
+    watchdog.watch(reader)
+    started = time.monotonic()
+    try:
+        assert reader.recv(1) == b""  # woken by the shutdown, not by data
+    finally:
+        writer.close()
+    return time.monotonic() - started, reader
+
+
+def test_a_call_past_its_deadline_has_its_socket_shut_and_is_marked_expired() -> None:
+    with Watchdog(0.3) as watchdog:
+        blocked, reader = _blocked_read(watchdog)
+    reader.close()
+    assert watchdog.expired
+    assert 0.2 <= blocked < 2.0
+
+
+def test_a_shorter_deadline_armed_after_a_longer_one_still_fires_on_time() -> None:
+    with Watchdog(60) as long_call, Watchdog(0.2) as short_call:
+        blocked, reader = _blocked_read(short_call)
+    reader.close()
+    assert short_call.expired and not long_call.expired
+    assert blocked < 2.0
+
+
+def test_a_call_that_ended_in_time_is_never_fired_on() -> None:
+    with Watchdog(0.1) as watchdog:
+        pass
+    reader, writer = socket.socketpair()
+    watchdog.watch(reader)
+    time.sleep(0.4)
+    writer.send(b"x")
+    assert reader.recv(1) == b"x"  # still open: the disarmed watchdog did nothing
+    assert not watchdog.expired
+    reader.close()
+    writer.close()
+
+
+def test_many_calls_share_one_alarm_thread_and_leave_nothing_behind() -> None:
+    def calls() -> None:
+        for _ in range(500):
+            with Watchdog(120):
+                pass
+
+    workers = [threading.Thread(target=calls) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert [t.name for t in threading.enumerate()].count("sms-deadline") == 1
+    # 2,000 disarmed calls with two minutes left each: pruned as they go, not kept until they are due.
+    assert len(deadline._alarm._due) <= 200
