@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import os
 import socket
 import threading
@@ -29,6 +30,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 __all__ = ["DeadlineAdapter", "Watchdog"]
 
 _current = threading.local()
+log = logging.getLogger(__name__)
 
 
 class _Alarm:
@@ -48,7 +50,7 @@ class _Alarm:
     def arm(self, watchdog: Watchdog) -> None:
         with self._wake:
             heapq.heappush(self._due, (watchdog.ends, next(self._order), watchdog))
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="sms-deadline", daemon=True)
                 self._thread.start()
             elif self._due[0][2] is watchdog:
@@ -78,7 +80,10 @@ class _Alarm:
                 if not fire:
                     self._wake.wait(self._due[0][0] - now if self._due else None)
             for watchdog in fire:
-                watchdog.fire()
+                try:
+                    watchdog.fire()
+                except Exception:  # the thread must live on for every other call's deadline
+                    log.exception("shutting down the sockets of a call past its deadline failed")
 
 
 _alarm = _Alarm()

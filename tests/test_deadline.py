@@ -6,6 +6,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from airflow_provider_sms import deadline
 from airflow_provider_sms.deadline import Watchdog
 
@@ -65,3 +67,19 @@ def test_many_calls_share_one_alarm_thread_and_leave_nothing_behind() -> None:
     assert [t.name for t in threading.enumerate()].count("sms-deadline") == 1
     # 2,000 disarmed calls with two minutes left each: pruned as they go, not kept until they are due.
     assert len(deadline._alarm._due) <= 200
+
+
+def test_a_failure_while_firing_one_call_leaves_the_alarm_working_for_the_others(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = Watchdog(0.05)
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(broken, "fire", fail)
+    with broken:
+        time.sleep(0.2)
+    with Watchdog(0.2) as watchdog:
+        blocked, reader = _blocked_read(watchdog)
+    reader.close()
+    assert watchdog.expired and blocked < 2.0
