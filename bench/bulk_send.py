@@ -53,6 +53,7 @@ from _common import (
     emit_result,
     fmt_mb,
     fmt_rate,
+    import_send_modules,
     measured,
     median,
     numbers,
@@ -98,16 +99,8 @@ def child_probe(api: str) -> None:
 
 
 def child_operator(api: str, count: int, fmt: str, xcom_results: str) -> None:
-    # The modules the send uses are imported before the measurement, as the clients import
-    # requests (and phonenumbers) first, and as latency_send.py does: the operator imports them
-    # lazily inside execute, and importing is not a per-message cost.
-    import phonenumbers  # noqa: F401
-    import requests  # noqa: F401
-
-    import airflow_provider_sms.hooks.bulksms
-    import airflow_provider_sms.journal.store
-    import airflow_provider_sms.operators.journaled_send
-    import airflow_provider_sms.operators.opt_outs  # noqa: F401
+    # The modules the send uses are imported before the measurement (see ``SEND_MODULES``).
+    import_send_modules()
     from airflow_provider_sms.operators.send import SmsSendOperator
 
     to = recipients(count, fmt)

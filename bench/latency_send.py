@@ -45,6 +45,7 @@ from _common import (
     bench_context,
     bulksms_connection,
     emit_result,
+    import_send_modules,
     measured,
     median,
     netmessenger_connection,
@@ -86,12 +87,7 @@ def child_probe(gateway: str) -> None:
 def child_operator(gateway: str, count: int, in_flight: int) -> None:
     # Imported before the measurement, as the client imports requests first: a worker that has run
     # a task has them loaded; what is measured is the send.
-    import phonenumbers  # noqa: F401
-    import requests  # noqa: F401
-
-    import airflow_provider_sms.hooks.bulksms
-    import airflow_provider_sms.hooks.netmessenger
-    import airflow_provider_sms.journal.store  # noqa: F401
+    import_send_modules()
     from airflow_provider_sms.operators.send import SmsSendOperator
 
     to = numbers(FIRST, count, "e164")

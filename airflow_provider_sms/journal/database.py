@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -194,6 +194,9 @@ def ensure_schema(database: Database, component: str, metadata: MetaData, versio
     """Create ``metadata``'s tables if missing and record ``component``'s schema version.
 
     Idempotent; when two workers race to create the tables, the loser finds them made and goes on.
+    An older version is brought forward: versions so far only add tables or change what a column's
+    JSON may hold (which this code reads in every version), so nothing else is needed. A provider
+    whose version is older than the database's is refused, as it could misread what newer ones wrote.
 
     :raises JournalUnavailableError: the database cannot be reached, or holds a newer schema.
     """
@@ -209,6 +212,11 @@ def ensure_schema(database: Database, component: str, metadata: MetaData, versio
                                      .where(schema_versions.c.component == component)).scalar()
                 if found is None:
                     conn.execute(schema_versions.insert().values(component=component, version=version))
+                elif found < version:
+                    conn.execute(update(schema_versions).where(schema_versions.c.component == component)
+                                 .values(version=version))
+                    log.info("%s: %s schema version %d brought forward to %d", database.description, component,
+                             found, version)
                 elif found > version:
                     raise JournalUnavailableError(
                         f"{database.description}: {component} schema version {found} is newer than this provider's "

@@ -25,7 +25,11 @@ from sqlalchemy import (
 __all__ = ["COMPONENT", "SCHEMA_VERSION", "ChunkState", "metadata", "send_chunks"]
 
 COMPONENT = "send_journal"
-SCHEMA_VERSION = 1
+#: 2: an answered chunk whose recipients share one outcome keeps it once (``every_recipient``, with
+#: ``message_ids`` when each has its own) instead of a row per recipient. The tables are the same;
+#: version 1 providers would read such a chunk as answered for nobody and send it again, so the
+#: version shuts them out ("upgrade the provider on every worker") once a newer one has opened it.
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 

@@ -66,8 +66,14 @@ class ChunkRecord:
         shared = data.get("every_recipient")
         if isinstance(shared, list):  # one outcome for every recipient of the intent, in its order
             accepted, code, text, message_id, batch_id, status = shared
-            outcome = (bool(accepted), code, text, message_id, batch_id, DeliveryStatus(status))
-            rows = [RecipientResult(r, *outcome) for r in self.recipients]
+            accepted, status = bool(accepted), DeliveryStatus(status)
+            ids = data.get("message_ids")
+            if isinstance(ids, list):  # the message id is each recipient's own
+                rows = [RecipientResult(r, accepted, code, text, i, batch_id, status)
+                        for r, i in zip(self.recipients, ids, strict=True)]
+            else:
+                rows = [RecipientResult(r, accepted, code, text, message_id, batch_id, status)
+                        for r in self.recipients]
         else:
             rows = [RecipientResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], DeliveryStatus(r[6]))
                     for r in data.get("rows", [])]
@@ -88,7 +94,7 @@ def _encode(result: SendResult, recipients: Sequence[str] | None = None) -> str:
     if shared is not None:
         # The usual answer (a whole request accepted under one batch id) without a row per recipient:
         # the intent already holds the recipients, and ~50 bytes each were most of the journal's writes.
-        return f'{{"every_recipient":{shared},{tail}'
+        return f'{{{shared},{tail}'
     rows = _same_outcome_rows(result.results)
     if rows is None and all(map(isinstance, map(_STATUS, result.results), repeat(DeliveryStatus))):
         # The rows as they are: a named tuple is a JSON array, a status (a str enum) its value.
@@ -106,20 +112,32 @@ _STATUS = itemgetter(6)
 
 
 def _shared_outcome(results: Sequence[RecipientResult], recipients: Sequence[str]) -> str | None:
-    """The JSON of the one outcome every row of ``results`` holds when they are exactly
-    ``recipients``, in order, with that outcome; None otherwise (then a row per recipient is kept)."""
+    """The JSON members that stand for ``results`` when they are exactly ``recipients``, in order,
+    with one outcome (``every_recipient``), their message ids apart (then ``message_ids`` too);
+    None otherwise (then a row per recipient is kept)."""
     if len(results) != len(recipients) or not results:
         return None
-    outcome = _OUTCOME(results[0])
-    if not all(map(eq, map(_OUTCOME, results), repeat(outcome))) \
-            or not all(map(is_, map(_ACCEPTED, results), repeat(outcome[0]))) \
+    shared = _OUTCOME_BUT_ID(results[0])
+    if not all(map(eq, map(_OUTCOME_BUT_ID, results), repeat(shared))) \
+            or not all(map(is_, map(_ACCEPTED, results), repeat(shared[0]))) \
             or not all(map(eq, map(_RECIPIENT, results), recipients)):
         return None
-    accepted, code, text, message_id, batch_id, status = outcome
-    if not isinstance(accepted, bool) or not isinstance(status, DeliveryStatus) or not all(
-            value is None or type(value) is str for value in (code, text, message_id, batch_id)):
+    accepted, code, text, batch_id, status = shared
+    ids = list(map(_MESSAGE_ID, results))
+    if not isinstance(accepted, bool) or not isinstance(status, DeliveryStatus) \
+            or not {type(v) for v in (code, text, batch_id)} <= _JSON_TEXT or not set(map(type, ids)) <= _JSON_TEXT:
         return None  # what would not read back as it was
-    return json.dumps([accepted, code, text, message_id, batch_id, status.value], separators=(",", ":"))
+    one_id = ids.count(ids[0]) == len(ids)
+    outcome = json.dumps([accepted, code, text, ids[0] if one_id else None, batch_id, status.value],
+                         separators=(",", ":"))
+    if one_id:
+        return f'"every_recipient":{outcome}'
+    return f'"every_recipient":{outcome},"message_ids":{json.dumps(ids, separators=(",", ":"))}'
+
+
+_OUTCOME_BUT_ID = itemgetter(1, 2, 3, 5, 6)
+_MESSAGE_ID = itemgetter(4)
+_JSON_TEXT = {str, type(None)}
 
 
 def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:

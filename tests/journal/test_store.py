@@ -24,7 +24,7 @@ from airflow_provider_sms.journal.database import (
     url_from_connection,
 )
 from airflow_provider_sms.journal.plan import plan_retry
-from airflow_provider_sms.journal.schema import COMPONENT, SCHEMA_VERSION, metadata
+from airflow_provider_sms.journal.schema import COMPONENT, SCHEMA_VERSION, metadata, send_chunks
 
 TASK = TaskKey("dag", "send", "manual__1", -1)
 
@@ -50,8 +50,32 @@ def test_schema_set_up_is_idempotent_and_versioned(journal: SendJournal) -> None
     ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
     with journal.database.engine.connect() as conn:
         assert conn.execute(select(schema_versions)).all() == [(COMPONENT, SCHEMA_VERSION)]
-    with pytest.raises(JournalUnavailableError, match="schema version 1 is newer than this provider's"):
+    with pytest.raises(JournalUnavailableError, match=f"schema version {SCHEMA_VERSION} is newer than this provider's"):
         ensure_schema(journal.database, COMPONENT, metadata, 0)
+
+
+def test_a_journal_from_version_1_is_brought_forward_and_version_1_providers_are_then_shut_out(
+        journal: SendJournal) -> None:
+    # What a version 1 provider left: its version row and a chunk with a row per recipient.
+    with journal.database.engine.begin() as conn:
+        conn.execute(schema_versions.update().values(version=1))
+    record_id = _begin(journal, ["447700100001", "447700100002"])
+    assert record_id is not None
+    with journal.database.engine.begin() as conn:
+        conn.execute(send_chunks.update().where(send_chunks.c.id == record_id).values(
+            state="answered", outcome='{"rows":[["447700100001",true,null,null,"m1","b",'
+                                      '"pending"],["447700100002",false,"-412","blocked",null,"b","failed"]],'
+                                      '"batch_ids":["b"],"background_send_ids":[]}'))
+    ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)  # this provider opens it
+    with journal.database.engine.connect() as conn:
+        assert conn.execute(select(schema_versions)).all() == [(COMPONENT, SCHEMA_VERSION)]
+    [old] = journal.records(TASK)
+    assert [(r.recipient, r.accepted, r.message_id) for r in old.result().results] == [
+        ("447700100001", True, "m1"), ("447700100002", False, None)]
+    # A version 1 provider still running somewhere would read the compact rows as "answered for
+    # nobody" and send again: it is refused instead, naming what to do.
+    with pytest.raises(JournalUnavailableError, match="upgrade the provider on every worker"):
+        ensure_schema(journal.database, COMPONENT, metadata, 1)
 
 
 def test_intent_then_outcome_round_trip(journal: SendJournal) -> None:
@@ -81,7 +105,20 @@ def test_one_outcome_for_every_recipient_is_kept_once_and_reads_back_the_same(jo
     assert len(json.dumps(answered.outcome)) < 200  # not a row per recipient
 
 
-@pytest.mark.parametrize("change", ["order", "one rejected", "one id", "accepted as 1", "fewer", "none given"])
+def test_one_outcome_with_a_message_id_each_keeps_the_ids_alone(journal: SendJournal) -> None:
+    recipients = [f"4477001{i:05d}" for i in range(3000)]
+    record_id = _begin(journal, recipients)
+    assert record_id is not None
+    answer = SendResult("gw", [RecipientResult(r, True, message_id=f"id-{i}") for i, r in enumerate(recipients)])
+    journal.answered(record_id, answer, recipients)
+    [answered] = journal.records(TASK)
+    assert answered.result().to_dict() == answer.to_dict()
+    assert answered.outcome is not None and answered.outcome["message_ids"][:2] == ["id-0", "id-1"]
+    assert len(json.dumps(answered.outcome)) < 3000 * 12 + 200  # the ids, not a row per recipient
+
+
+@pytest.mark.parametrize("change", ["order", "one rejected", "one code", "accepted as 1", "fewer", "none given",
+                                    "an id not text"])
 def test_anything_but_one_outcome_for_the_intent_in_its_order_keeps_every_row(journal: SendJournal,
                                                                              change: str) -> None:
     recipients = [f"4477001{i:05d}" for i in range(5)]
@@ -93,8 +130,10 @@ def test_anything_but_one_outcome_for_the_intent_in_its_order_keeps_every_row(jo
         rows.reverse()
     elif change == "one rejected":
         rows[2] = rows[2]._replace(accepted=False, code="-412")
-    elif change == "one id":
-        rows[4] = rows[4]._replace(message_id="m4")
+    elif change == "one code":
+        rows[4] = rows[4]._replace(code="7")
+    elif change == "an id not text":
+        rows[4] = rows[4]._replace(message_id=4)  # type: ignore[arg-type]
     elif change == "accepted as 1":
         rows = [r._replace(accepted=1) for r in rows]  # type: ignore[arg-type]
     elif change == "fewer":
