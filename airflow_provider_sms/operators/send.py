@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.core.message import OutgoingMessage, TestMode
     from airflow_provider_sms.core.results import RecipientResult, SendResult
-    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.hooks.base import GatewaySettings, SmsHook
     from airflow_provider_sms.journal import SendJournal
 
 __all__ = ["SmsGroupSendOperator", "SmsSendOperator"]
@@ -316,6 +316,36 @@ def _address_book_entries(hook: SmsHook, items: list[str] | str) -> tuple[list[s
     return raw, [e.written for e in entries]
 
 
+#: From this many numbers on, a send holds its recipients as integers
+#: (:class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients`, 8 bytes each); below it
+#: as the list of normalised strings (about 70 bytes each, at most ~15 MB), which is quicker to build.
+COMPACT_FROM = 200_000
+
+
+def _canonical_numbers(raw: list[str] | str, settings: GatewaySettings, gateway: str) -> Sequence[str]:
+    """``raw`` normalised (every number checked), once each, in canonical order: how the chunks go."""
+    from airflow_provider_sms.core.dedupe import canonical_order
+    from airflow_provider_sms.core.recipient_set import CanonicalRecipients
+    from airflow_provider_sms.core.recipients import iter_normalised_blocks, normalise_numbers
+
+    if isinstance(raw, list) and len(raw) < COMPACT_FROM:
+        return canonical_order(normalise_numbers(raw, settings.default_region, settings.number_check, field="to",
+                                                 gateway=gateway))
+    # A million numbers are never a list, set and sorted copy of strings: read a block at a time.
+    return CanonicalRecipients.of_blocks(iter_normalised_blocks(raw, settings.default_region, settings.number_check,
+                                                                field="to", gateway=gateway))
+
+
+def _with_entries(numbers: Sequence[str], entries: list[str]) -> Sequence[str]:
+    """The numbers (canonical order) and the address-book entries, in canonical order together."""
+    from airflow_provider_sms.core.dedupe import canonical_order
+    from airflow_provider_sms.core.recipient_set import CanonicalRecipients
+
+    if isinstance(numbers, CanonicalRecipients):
+        return numbers.plus(entries)
+    return canonical_order([*numbers, *entries]) if entries else numbers
+
+
 class SmsSendOperator(_SmsSendBase):
     """Send ``message`` to every number in ``to`` through the gateway of ``sms_conn_id``.
 
@@ -388,8 +418,6 @@ class SmsSendOperator(_SmsSendBase):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sms._airflow_errors import airflow_errors
-        from airflow_provider_sms.core.recipient_set import CanonicalRecipients
-        from airflow_provider_sms.core.recipients import iter_normalised_blocks
         from airflow_provider_sms.hooks.base import iter_chunks
 
         with airflow_errors(), gc_paused():
@@ -397,11 +425,7 @@ class SmsSendOperator(_SmsSendBase):
             hook = self._hook()
             settings = hook.settings
             raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
-            # Canonical order (sorted, once each) is how the chunks go anyway. A million numbers are
-            # held as integers (8 bytes each), never as a list, set and sorted copy of strings.
-            unique = CanonicalRecipients.of_blocks(
-                iter_normalised_blocks(raw, settings.default_region, settings.number_check, field="to",
-                                       gateway=hook.gateway) if raw or not entries else ())
+            unique = _canonical_numbers(raw, settings, hook.gateway) if raw or not entries else []
             if len(unique) < len(raw):
                 log.info("dropped %d duplicate (or blank) recipients", len(raw) - len(unique))
             del raw
@@ -412,7 +436,7 @@ class SmsSendOperator(_SmsSendBase):
                 hook.check_message(replace(template, groups=part))
             kept, suppressed = self._drop_opted_out(hook, unique, context)
             del unique
-            result = self._send_chunks(hook, template, CanonicalRecipients.of(kept).plus(entries), "numbers",
+            result = self._send_chunks(hook, template, _with_entries(kept, entries), "numbers",
                                        context,
                                        before_send=lambda recipients: self._skip_already_sent(hook, recipients,
                                                                                               template, context))

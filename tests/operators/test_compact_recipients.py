@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from airflow_provider_sms.core import recipient_set
 from airflow_provider_sms.core.dedupe import canonical_order, chunk_key
 from airflow_provider_sms.journal import SendJournal, TaskKey
+from airflow_provider_sms.operators import send
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.simulator import SimulatorServer
 from tests.conftest import bulksms_connection, netmessenger_connection
@@ -28,6 +29,7 @@ CHUNK = 50
 @pytest.fixture(autouse=True)
 def small_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recipient_set, "_BUCKET", 32)  # 600 numbers: the bucket sort, as a million would
+    monkeypatch.setattr(send, "COMPACT_FROM", 1)  # held as integers, as lists from 200,000 numbers are
 
 
 def _connect(monkeypatch: pytest.MonkeyPatch, server: SimulatorServer, gateway: str) -> str:
@@ -97,3 +99,33 @@ def test_a_retry_with_the_list_reordered_texts_nobody_twice(gateway: str, sms_si
     result: dict[str, Any] = retry.execute(context(ti))
     assert (result["accepted_count"], result["in_doubt_count"]) == (len(NUMBERS), 0)
     assert _received(sms_simulator, gateway) == [1] * len(NUMBERS)
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_integers_and_strings_give_the_same_send_and_journal(seed: int, sms_simulator: SimulatorServer,
+                                                             monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Lists below ``COMPACT_FROM`` keep the normalised strings: the chunks, keys, journal rows and
+    result are those of the compact form, with address-book entries too."""
+    conn_id = _connect(monkeypatch, sms_simulator, "bulksms-json")
+    written = _written(NUMBERS, seed)
+    ti = FakeTaskInstance()
+    seen = []
+    for compact_from in (1, 10_000):
+        monkeypatch.setattr(send, "COMPACT_FROM", compact_from)
+        sms_simulator.reset()
+        monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT",
+                           json.dumps({"conn_type": "sqlite", "host": str(tmp_path / f"journal-{compact_from}.db")}))
+        op = SmsSendOperator(task_id="send", sms_conn_id=conn_id, to=written, message="Hi", sender="Ops",
+                             max_in_flight=3)
+        result = op.execute(context(ti))
+        assert _received(sms_simulator, "bulksms-json") == [1] * len(NUMBERS)
+        records = SendJournal.open().records(TaskKey(op.dag_id or "", "send", ti.run_id, -1))
+        # The gateway's ids differ between the two sends; everything else is the same.
+        rows = [(r["recipient"], r["accepted"], r["code"], r["status"]) for r in result.pop("results")]
+        summary = {k: v for k, v in result.items() if k not in ("batch_ids", "message_ids", "sent_at")}
+        seen.append(([(r.chunk_key, r.recipients, r.dedupe_key, r.content, r.state) for r in records], rows, summary))
+    assert seen[0] == seen[1]
+    numbers, entries = ["447700100001", "447700100003"], ["group:Staff", "group:A", "447700100002"]
+    compact = recipient_set.CanonicalRecipients.of(numbers)
+    assert send._with_entries(numbers, entries) == list(send._with_entries(compact, entries)) == list(
+        canonical_order([*numbers, *entries]))
