@@ -57,8 +57,8 @@ class _Alarm:
                 self._wake.notify()  # earlier than what the thread sleeps towards
 
     def disarm(self, watchdog: Watchdog) -> None:
+        """``watchdog``'s call ended (it set its ``disarmed`` flag first): forget it."""
         with self._wake:
-            watchdog.disarmed = True
             self._disarmed += 1
             # Disarmed entries leave the heap lazily; many calls with long deadlines must not pile up.
             if self._disarmed > 64 and self._disarmed * 2 > len(self._due):
@@ -123,8 +123,12 @@ class Watchdog:
                 self._sockets.append(sock)
 
     def fire(self) -> None:
-        """The deadline has passed: shut down every socket of the call (the alarm thread calls this)."""
+        """The deadline has passed: shut down every socket of the call (the alarm thread calls this).
+
+        Nothing happens once the call has ended: its sockets may already serve the next call."""
         with self._lock:
+            if self.disarmed:
+                return
             self.expired = True
             for sock in self._sockets:
                 _shut(sock)
@@ -135,6 +139,8 @@ class Watchdog:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
+        with self._lock:
+            self.disarmed = True
         _alarm.disarm(self)
 
     @contextmanager

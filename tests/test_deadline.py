@@ -83,3 +83,17 @@ def test_a_failure_while_firing_one_call_leaves_the_alarm_working_for_the_others
         blocked, reader = _blocked_read(watchdog)
     reader.close()
     assert watchdog.expired and blocked < 2.0
+
+
+def test_a_deadline_reached_as_the_call_ends_leaves_its_sockets_to_the_next_call() -> None:
+    # The alarm may pick a watchdog just before its call ends; firing it then must not shut a
+    # kept-alive connection that the next call is about to use.
+    reader, writer = socket.socketpair()
+    with Watchdog(60) as watchdog:
+        watchdog.watch(reader)
+    watchdog.fire()
+    writer.send(b"x")
+    assert reader.recv(1) == b"x"
+    assert not watchdog.expired
+    reader.close()
+    writer.close()
