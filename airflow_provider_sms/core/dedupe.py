@@ -15,7 +15,8 @@ from operator import le, lt
 
 from airflow_provider_sms.core.recipient_set import CanonicalRecipients
 
-__all__ = ["INT32_MAX", "canonical_order", "chunk_key", "content_digest", "dedupe_key", "is_canonical"]
+__all__ = ["INT32_MAX", "CanonicalList", "canonical_order", "chunk_key", "content_digest", "dedupe_key",
+           "is_canonical"]
 
 INT32_MAX = 2_147_483_647
 
@@ -40,6 +41,14 @@ def dedupe_key(*parts: object) -> int:
     return int.from_bytes(digest, "big") % INT32_MAX + 1
 
 
+class CanonicalList(list[str]):
+    """A list :func:`canonical_order` made: known to be in canonical order, so not checked again
+    (a send passes it through several steps; each check was a pass over 100,000 strings). Never
+    changed after it is made."""
+
+    __slots__ = ()
+
+
 def canonical_order(recipients: Iterable[str]) -> Sequence[str]:
     """The recipients once each, sorted: the same set in any order gives the same list.
 
@@ -48,13 +57,14 @@ def canonical_order(recipients: Iterable[str]) -> Sequence[str]:
     A :class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients` is in that order
     already and is returned as it is (a big send's compact form, never copied into strings).
     """
-    if isinstance(recipients, CanonicalRecipients):
+    if isinstance(recipients, CanonicalRecipients | CanonicalList):
         return recipients
     if isinstance(recipients, list) and is_canonical(recipients):  # e.g. numbers from an ORDER BY query
-        return list(recipients)
+        return CanonicalList(recipients)
     # Two stable sorts instead of one keyed by (len, text): no key tuple per recipient, which at a
     # million recipients was 60 MB more at the peak of a send.
-    ordered = sorted(set(recipients))
+    ordered = CanonicalList(set(recipients))
+    ordered.sort()
     ordered.sort(key=len)
     return ordered
 
@@ -67,6 +77,8 @@ def is_canonical(recipients: Sequence[str]) -> bool:
     list that is canonical in another way (numbers of several lengths) answers False, and the
     caller sorts it, as it would anyway.
     """
+    if isinstance(recipients, CanonicalRecipients | CanonicalList):
+        return True
     following = islice(recipients, 1, None)
     if not all(map(lt, recipients, following)):
         return False
@@ -74,7 +86,11 @@ def is_canonical(recipients: Sequence[str]) -> bool:
                                                           map(len, islice(recipients, 1, None))))
 
 
-def chunk_key(recipients: Sequence[str], content: str) -> str:
-    """The name of one chunk: a digest of its recipients (in canonical order) and of the content digest."""
-    ordered = recipients if is_canonical(recipients) else canonical_order(recipients)
+def chunk_key(recipients: Sequence[str], content: str, *, canonical: bool = False) -> str:
+    """The name of one chunk: a digest of its recipients (in canonical order) and of the content digest.
+
+    :param canonical: the caller cut ``recipients`` from a list in canonical order (so they are in
+        it): they are not checked again. The name is the same either way.
+    """
+    ordered = recipients if canonical or is_canonical(recipients) else canonical_order(recipients)
     return content_digest([*ordered, "\x1e", content])

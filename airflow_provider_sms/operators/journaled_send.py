@@ -229,7 +229,7 @@ class ChunkSender:
 
     def _begin(self, recipients: list[str]) -> _Chunk:
         """Key the chunk and record the intent to send it (before its request goes out)."""
-        name = chunk_key(recipients, self.content)
+        name = chunk_key(recipients, self.content, canonical=True)  # cut from the list in canonical order
         key = dedupe_key(self.task.dag_id, self.task.task_id, self.task.run_id, self.task.map_index, name) \
             if self.task is not None else None
         record_id: int | None = None

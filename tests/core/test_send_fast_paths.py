@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_sms.core.address_book import AddressBookEntry, parse_entry, split_address_book, with_recipients
-from airflow_provider_sms.core.dedupe import canonical_order, chunk_key, content_digest, is_canonical
+from airflow_provider_sms.core.dedupe import CanonicalList, canonical_order, chunk_key, content_digest, is_canonical
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import _split_recipients, split_recipients
 from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, SendSummary, same_outcome
@@ -61,7 +61,12 @@ def test_content_digest_is_the_digest_of_one_update_per_part(parts: list[str]) -
 def test_chunk_keys_and_the_canonical_check_match_sorting(recipients: list[str], content: str) -> None:
     assert chunk_key(recipients, content) == _chunk_key_sorting(recipients, content)
     assert canonical_order(recipients) == sorted(sorted(set(recipients)), key=len)
-    assert canonical_order(recipients) is not recipients  # a list of its own, sorted or not
+    if type(recipients) is CanonicalList:  # made by canonical_order: handed back as it is
+        assert canonical_order(recipients) is recipients and is_canonical(recipients)
+    else:
+        assert canonical_order(recipients) is not recipients  # a list of its own, sorted or not
+        assert type(canonical_order(recipients)) is CanonicalList
+    assert chunk_key(canonical_order(recipients), content, canonical=True) == _chunk_key_sorting(recipients, content)
     if is_canonical(recipients):  # never says yes to a list that sorting would change
         assert canonical_order(recipients) == recipients
 
@@ -71,8 +76,9 @@ def test_the_canonical_check_answers_yes_for_sorted_numbers_of_one_length() -> N
     assert is_canonical(ordered) and is_canonical(ordered[:1]) and is_canonical([])
     assert not is_canonical([*ordered, ordered[-1]])  # a repeat
     assert not is_canonical(ordered[::-1])
-    mixed = canonical_order(["99", "100", "7"])
+    mixed = list(canonical_order(["99", "100", "7"]))
     assert not is_canonical(mixed) and chunk_key(mixed, "c") == _chunk_key_sorting(mixed, "c")  # sorted instead
+    assert is_canonical(canonical_order(mixed))  # what canonical_order made is not checked again
 
 
 @settings(max_examples=300, deadline=None)
