@@ -54,6 +54,22 @@ def test_schema_set_up_is_idempotent_and_versioned(journal: SendJournal) -> None
         ensure_schema(journal.database, COMPONENT, metadata, 0)
 
 
+def test_opening_a_journal_at_this_version_is_one_query(journal: SendJournal) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(journal.database.engine, "before_cursor_execute", seen)
+    try:
+        ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
+    finally:
+        event.remove(journal.database.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1 and "sms_schema_versions" in statements[0]
+
+
 def test_a_journal_from_version_1_is_brought_forward_and_version_1_providers_are_then_shut_out(
         journal: SendJournal) -> None:
     # What a version 1 provider left: its version row and a chunk with a row per recipient.
