@@ -78,7 +78,8 @@ class _Alarm:
                     else:
                         fire.append(watchdog)
                 if not fire:
-                    self._wake.wait(self._due[0][0] - now if self._due else None)
+                    # Capped: a wait past TIMEOUT_MAX raises, and the thread must outlive any deadline.
+                    self._wake.wait(min(self._due[0][0] - now, threading.TIMEOUT_MAX) if self._due else None)
             for watchdog in fire:
                 try:
                     watchdog.fire()
@@ -122,10 +123,16 @@ class Watchdog:
             elif all(s is not sock for s in self._sockets):
                 self._sockets.append(sock)
 
+    def unwatch(self, sock: Any) -> None:
+        """Leave ``sock`` alone from now on: its connection went back to the pool, for other calls."""
+        with self._lock:
+            self._sockets = [s for s in self._sockets if s is not sock]
+
     def fire(self) -> None:
         """The deadline has passed: shut down every socket of the call (the alarm thread calls this).
 
-        Nothing happens once the call has ended: its sockets may already serve the next call."""
+        Nothing happens once the call has ended, nor to a socket whose connection went back to the
+        pool before that (the last read of a body hands it back): it may already serve another call."""
         with self._lock:
             if self.disarmed:
                 return
@@ -141,6 +148,7 @@ class Watchdog:
                  traceback: TracebackType | None) -> None:
         with self._lock:
             self.disarmed = True
+            self._sockets = []  # kept in the heap until pruned: hold no sockets meanwhile
         _alarm.disarm(self)
 
     @contextmanager
@@ -162,38 +170,57 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def _watch(sock: Any) -> None:
+def _watch(conn: Any) -> None:
     watchdog: Watchdog | None = getattr(_current, "watchdog", None)
-    if watchdog is not None and sock is not None:
-        watchdog.watch(sock)
+    if watchdog is not None and conn.sock is not None:
+        watchdog.watch(conn.sock)
+        conn.sms_watchdog = watchdog  # told to let go when the connection goes back to the pool
+
+
+def _release(conn: Any) -> None:
+    watchdog: Watchdog | None = getattr(conn, "sms_watchdog", None)
+    if watchdog is not None:
+        conn.sms_watchdog = None
+        watchdog.unwatch(conn.sock)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
     def connect(self) -> None:
         super().connect()
-        _watch(self.sock)
+        _watch(self)
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(self.sock)  # a kept-alive connection did not connect in this call
+        _watch(self)  # a kept-alive connection did not connect in this call
         return super().getresponse(*args, **kwargs)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def connect(self) -> None:
         super().connect()
-        _watch(self.sock)
+        _watch(self)
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(self.sock)
+        _watch(self)
         return super().getresponse(*args, **kwargs)
 
 
 class _WatchedPool(HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
+    def _put_conn(self, conn: Any) -> None:
+        # Before another call can take it: a deadline passing now must not shut that call's socket.
+        if conn is not None:
+            _release(conn)
+        super()._put_conn(conn)
+
 
 class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            _release(conn)
+        super()._put_conn(conn)
 
 
 class DeadlineAdapter(HTTPAdapter):

@@ -97,3 +97,72 @@ def test_a_deadline_reached_as_the_call_ends_leaves_its_sockets_to_the_next_call
     assert not watchdog.expired
     reader.close()
     writer.close()
+
+
+def test_a_deadline_passing_after_the_body_was_read_leaves_the_pooled_connection_to_the_next_call() -> None:
+    # urllib3 puts a kept-alive connection back in the pool inside the last read of a body, before
+    # the call ends. Another thread's call may take it at once; the first call's deadline passing
+    # then must not shut it (that call would lose its answer: a healthy send left "in doubt").
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
+
+    from airflow_provider_sms.deadline import DeadlineAdapter
+
+    class Answer(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            if self.path == "/slow":
+                time.sleep(1.0)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    session = requests.Session()
+    session.mount("http://", DeadlineAdapter(pool_connections=1, pool_maxsize=1, max_retries=0))
+    handed_back = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def next_call() -> None:
+        handed_back.wait()
+        with Watchdog(60) as watchdog:
+            try:
+                with watchdog.registering():
+                    answer = session.get(url + "/slow", stream=True, timeout=(5, 5))
+                outcome["next"] = answer.raw.read()
+            except requests.RequestException as error:
+                outcome["next"] = error
+
+    other = threading.Thread(target=next_call)
+    other.start()
+    try:
+        with Watchdog(0.3) as first:
+            with first.registering():
+                answer = session.get(url + "/fast", stream=True, timeout=(5, 5))
+            answer.raw.read()  # the connection goes back to the pool here
+            handed_back.set()  # ... and the next call takes it
+            time.sleep(0.6)  # the first call's deadline passes before it ends
+            answer.close()
+        other.join(10)
+    finally:
+        server.shutdown()
+        session.close()
+    assert first.expired
+    assert outcome["next"] == b"ok"
+
+
+def test_a_deadline_too_far_to_wait_for_leaves_the_alarm_working() -> None:
+    with Watchdog(float("inf")), Watchdog(1e12):
+        time.sleep(0.05)  # the alarm sleeps towards them (capped), it does not die
+        with Watchdog(0.2) as watchdog:
+            blocked, reader = _blocked_read(watchdog)
+    reader.close()
+    assert watchdog.expired and blocked < 2.0
