@@ -31,7 +31,7 @@ from airflow_provider_sms.exceptions import (
     SmsTransientError,
     SmsValidationError,
 )
-from airflow_provider_sms.gateways.answers import decode_body, header, parse_retry_after, scrub, secret_forms
+from airflow_provider_sms.gateways.answers import decode_body, header, load_json, parse_retry_after, scrub, secret_forms
 from airflow_provider_sms.gateways.bulletin.models import InboundReply, SentItem, SentMessage, StatusUpdate
 from airflow_provider_sms.gateways.checks import number_problems
 from airflow_provider_sms.gateways.http import BasicAuth, HttpRequest, HttpResponse
@@ -420,8 +420,8 @@ class BulletinApi:
         if not self._check_poll(response, what):
             return []
         try:
-            return json.loads(decode_body(response.body))
-        except ValueError:
+            return load_json(decode_body(response.body))
+        except ValueError:  # RecursionError too (nesting too deep): load_json turns it into this
             raise SmsTransientError(f"{what} answered something that is not JSON", gateway=self.gateway) from None
 
     def parse_out_poll(self, response: HttpResponse) -> list[SentMessage]:
