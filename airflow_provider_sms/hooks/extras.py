@@ -35,7 +35,7 @@ def load_extra(conn: Any, gateway: str) -> dict[str, Any]:
     conn_id = getattr(conn, "conn_id", None)
     try:
         parsed = json.loads(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         # The position only: the text itself may hold a secret.
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise SmsConfigurationError(f"connection {conn_id!r}: extras are not valid JSON{where}; fix the "

@@ -60,7 +60,7 @@ def _fail(field: str, reason: str, value: Any = None, index: int | None = None) 
 def _parse_rendered_list(text: str, field: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep is "not JSON" too; literal_eval gives the error
         pass
     try:
         return ast.literal_eval(text)

@@ -37,7 +37,7 @@ def load_xcom(value: Any, field: str = "input") -> Any:
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep is "not JSON" too; literal_eval gives the error
             pass
         try:
             return ast.literal_eval(value)

@@ -68,3 +68,9 @@ def test_choice() -> None:
     assert READ.choice("number_check", " Possible ", ("valid", "possible")) == "possible"
     with pytest.raises(SmsConfigurationError, match="must be one of 'valid', 'possible', got 'strict'"):
         READ.choice("number_check", "strict", ("valid", "possible"))
+
+
+def test_load_extra_nested_too_deep_is_refused_not_a_recursion_error() -> None:
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    with pytest.raises(SmsConfigurationError, match="connection 'sms_x': extras are not valid JSON"):
+        load_extra(SimpleNamespace(extra=deep, conn_id="sms_x"), "bulksms")

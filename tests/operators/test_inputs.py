@@ -88,3 +88,17 @@ def test_as_number_and_as_mapping() -> None:
     assert as_mapping('{"a": 1}', "report_params") == {"a": 1}
     with pytest.raises(SmsValidationError, match="report_params: must be a mapping"):
         as_mapping("[1]", "report_params")
+
+
+_DEEP = 100_000  # far past the interpreter's recursion limit
+
+
+@pytest.mark.parametrize("text", ["[" * _DEEP + "]" * _DEEP, "{" * _DEEP, '{"a":' * _DEEP + "1" + "}" * _DEEP])
+def test_rendered_input_nested_too_deep_is_refused_naming_the_field(text: str) -> None:
+    # json.loads raises RecursionError, which is not one of our errors; nothing may escape as it.
+    with pytest.raises(SmsValidationError) as items:
+        as_items(text, "to")
+    assert "to" in str(items.value)
+    with pytest.raises(SmsValidationError) as mapping:
+        as_mapping(text, "merge_data")
+    assert "merge_data" in str(mapping.value)

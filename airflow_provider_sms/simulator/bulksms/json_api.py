@@ -215,7 +215,7 @@ class JsonApi:
             return self._submit(account, {**request.query_params, **form}, [_simple_entry(form)])
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise bad_request("the body is not valid JSON") from None
         entries = payload if isinstance(payload, list) else [payload]
         if not entries or not all(isinstance(entry, dict) for entry in entries):
