@@ -22,11 +22,17 @@ the implementation it replaced.
 from __future__ import annotations
 
 import re
+import threading
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
+from operator import itemgetter
+from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
+
+from airflow_provider_sms.core.digit_automaton import DigitAutomaton, Unsupported
 
 __all__ = ["is_valid_national", "own_code_is_international", "valid_e164_digits"]
 
@@ -157,6 +163,8 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
         return None
     if text.count("\n") != len(numbers) or not numbers:  # an entry holding a line break
         return None
+    if _proven.cover(text):
+        return text.replace("+", "").split("\n")[:-1]
     position, end = 0, len(text)
     while position < end:
         code = _code_at(text, position)
@@ -165,6 +173,7 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
         if found is None or found.end() == position:
             return None
         position = found.end()
+    _proven.learn(numbers)
     return text.replace("+", "").split("\n")[:-1]
 
 
@@ -177,3 +186,130 @@ def _code_at(text: str, position: int) -> int | None:
         if code is not None:
             return code
     return None
+
+
+# -- numbers sharing a proven prefix ---------------------------------------------------------------
+#
+# A bulk list is mostly runs of numbers from the same ranges. When every number that starts with a
+# given prefix and has a given number of digits more gets the same answer from the plan -- proven on the
+# metadata's patterns, not sampled -- one valid number vouches for all of them, and a later block
+# whose numbers all start with proven prefixes needs no pattern match at all.
+
+#: How many digits at the end of a number a proven prefix may stand for (the prefix is the rest, with
+#: the ``+``), tried longest first: a prefix that stands for more numbers is proven once.
+PREFIX_TAILS = (6, 5, 4)
+_PREFIX = {tail: itemgetter(slice(None, -tail)) for tail in PREFIX_TAILS}
+#: Numbers of one block sharing a prefix before proving it pays: a proof costs about as much as
+#: matching 200 numbers.
+_PROVE_FROM = 256
+_SAMPLE_EVERY = 64  # how thinly a block is sampled to see whether any prefix is that common
+_MAX_PROVEN = 4_096  # each a branch of one expression; a list spread wider is left to the plan
+
+
+class _ProvenPrefixes:
+    """The prefixes proven so far in this process, and one expression that reads a block of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.prefixes: frozenset[tuple[str, int]] = frozenset()  # (prefix, how many digits follow it)
+        self._lines: re.Pattern[str] | None = None  # a run of lines, each a proven prefix and its tail of digits
+
+    def cover(self, text: str) -> bool:
+        """Whether every line of ``text`` (entries, each followed by a line break) is a proven prefix
+        and as many more ASCII digits as it was proven for."""
+        lines = self._lines
+        return lines is not None and lines.fullmatch(text) is not None
+
+    def learn(self, valid: list[str] | tuple[str, ...]) -> None:
+        """Prove the prefixes that many numbers of ``valid`` (each valid, written ``+<digits>``) share."""
+        sample = Counter(map(_PREFIX[PREFIX_TAILS[0]], valid[::_SAMPLE_EVERY])).most_common(1)
+        # Twice the bar in the sample: a list spread thin seldom clears it by chance.
+        if len(self.prefixes) >= _MAX_PROVEN or not sample or sample[0][1] * _SAMPLE_EVERY < 2 * _PROVE_FROM:
+            return  # the numbers are spread thin: proofs would cost more than they save
+        with self._lock:
+            proven = set(self.prefixes)
+            for tail in PREFIX_TAILS:
+                for prefix, count in Counter(map(_PREFIX[tail], valid)).items():
+                    if count >= _PROVE_FROM and not _stands_for(proven, prefix, tail) \
+                            and _one_answer_for_every_tail(prefix, tail):
+                        proven.add((prefix, tail))
+            if len(proven) > len(self.prefixes):
+                self.prefixes = frozenset(proven)
+                self._lines = re.compile(f"(?:{_trie(self.prefixes)}\\n)*")
+
+    def clear(self) -> None:
+        with self._lock:
+            self.prefixes, self._lines = frozenset(), None
+
+
+_proven = _ProvenPrefixes()
+
+
+def _stands_for(proven: set[tuple[str, int]], prefix: str, tail: int) -> bool:
+    """Whether ``proven`` already holds ``prefix`` with ``tail``, or a shorter prefix with a longer tail over it."""
+    return any((prefix[:len(prefix) - cut], tail + cut) in proven for cut in range(PREFIX_TAILS[0] - tail + 1))
+
+
+def _trie(prefixes: Iterable[tuple[str, int]]) -> str:
+    """A pattern matching exactly each prefix followed by its tail of digits, shared beginnings
+    factored out (so a match reads each character once, not once per prefix)."""
+    root: dict[str, Any] = {}
+    for prefix, tail in prefixes:
+        node = root
+        for char in prefix:
+            node = node.setdefault(char, {})
+        node.setdefault("", set()).add(tail)
+    return _trie_pattern(root)
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    branches = [re.escape(char) + _trie_pattern(rest) for char, rest in sorted(node.items()) if char]
+    branches += [f"[0-9]{{{tail}}}" for tail in sorted(node.get("", ()), reverse=True)]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _one_answer_for_every_tail(prefix: str, tail: int) -> bool:
+    """Whether the plan answers alike for every number ``prefix`` + ``tail`` digits (``prefix``
+    is ``+`` and digits, at least the calling code).
+
+    The plan's answer for a number of a given length is fixed by which of its patterns match it
+    (general and type patterns, and which regions' leading digits start it; lengths are fixed by
+    the length). So it is one answer when each pattern matches all of those numbers or none of them.
+    """
+    code = _code_at(prefix, 0)
+    found = _automata(code) if code is not None else None
+    if found is None:
+        return False
+    national_patterns, leading_patterns = found
+    national = prefix[1 + len(str(code)):]
+    if any(leading.starts(national) is None for leading in leading_patterns):
+        return False
+    for automaton in national_patterns:
+        some, every = automaton.completions(automaton.after(national), tail)
+        if some and not every:
+            return False
+    return True
+
+
+@cache
+def _automata(calling_code: int) -> tuple[tuple[DigitAutomaton, ...], tuple[DigitAutomaton, ...]] | None:
+    """An automaton for each pattern the plan of ``calling_code`` reads a national number with, and
+    for each region's leading digits; None if one of them is not modelled."""
+    patterns: list[str] = []
+    leading: list[str] = []
+    for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ()):
+        metadata = _metadata(region_code, calling_code)
+        if metadata is None:
+            continue
+        for number_desc in (metadata.general_desc, *(getattr(metadata, f, None) for f in _TYPE_FIELDS)):
+            pattern = getattr(number_desc, "national_number_pattern", None)
+            if pattern is not None:
+                patterns.append(pattern)
+        if metadata.leading_digits is not None:
+            leading.append(metadata.leading_digits)
+    try:
+        # Modelled means plain: no look-around reads past what a pattern consumes.
+        return (tuple(DigitAutomaton(pattern) for pattern in dict.fromkeys(patterns)),
+                tuple(DigitAutomaton(pattern) for pattern in dict.fromkeys(leading)))
+    except Unsupported:
+        return None

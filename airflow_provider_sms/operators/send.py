@@ -18,6 +18,8 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
@@ -307,7 +309,7 @@ def _address_book_entries(hook: SmsHook, items: list[str] | str) -> tuple[list[s
     from airflow_provider_sms.core.recipients import split_recipients
     from airflow_provider_sms.hooks.capabilities import Capability
 
-    if not isinstance(items, str) and not any(":" in item for item in items):
+    if not isinstance(items, str) and not any(map(contains, items, repeat(":"))):  # one C pass
         return items, []  # blank entries are dropped when the numbers are read
     raw, entries = split_address_book(split_recipients(items), gateway=hook.gateway)
     if entries:
