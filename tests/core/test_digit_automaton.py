@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import phonenumbers
 import pytest
 
-from airflow_provider_sms.core import number_plan
 from airflow_provider_sms.core.digit_automaton import DigitAutomaton, Unsupported
+from airflow_provider_sms.core.plan_metadata import TYPE_FIELDS, metadata
 
 
 def _metadata_patterns() -> Iterator[str]:
@@ -20,11 +20,11 @@ def _metadata_patterns() -> Iterator[str]:
     seen: set[str] = set()
     for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
         for region in regions:
-            metadata = number_plan._metadata(region, code)
-            if metadata is None:
+            plan = metadata(region, code)
+            if plan is None:
                 continue
-            descs = (metadata.general_desc, *(getattr(metadata, f, None) for f in number_plan._TYPE_FIELDS))
-            found = [getattr(d, "national_number_pattern", None) for d in descs] + [metadata.leading_digits]
+            descs = (plan.general_desc, *(getattr(plan, f, None) for f in TYPE_FIELDS))
+            found = [getattr(d, "national_number_pattern", None) for d in descs] + [plan.leading_digits]
             for pattern in found:
                 if pattern is not None and pattern not in seen:
                     seen.add(pattern)

@@ -7,6 +7,7 @@ import itertools
 import random
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from unittest import mock
 
 import phonenumbers
@@ -14,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_sms.core import number_plan
+from airflow_provider_sms.core import number_plan, plan_metadata, proven_prefixes
+from airflow_provider_sms.core.plan_metadata import code_at
+from tests.core import test_number_plan
 from tests.core.reference import old_number_plan
 from tests.core.test_number_check_equivalence import EXAMPLES
 
@@ -23,9 +26,9 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 @pytest.fixture(autouse=True)
 def _fresh_proofs() -> Iterator[None]:
-    number_plan._proven.clear()
+    proven_prefixes.forget()
     yield
-    number_plan._proven.clear()
+    proven_prefixes.forget()
 
 
 def _reference(block: list[str]) -> list[str] | None:
@@ -59,7 +62,7 @@ def _learn_all() -> None:
 def _every_completion(prefix: str, tail: int) -> set[bool]:
     """The plan's answers over every completion of ``prefix`` by ``tail`` digits (one block match per code)."""
     block = [prefix + "".join(t) for t in itertools.product("0123456789", repeat=tail)]
-    code = number_plan._code_at(prefix, 0)
+    code = code_at(prefix, 0)
     assert code is not None
     return {number_plan.is_valid_national(code, n[1 + len(str(code)):]) for n in block}
 
@@ -78,7 +81,7 @@ def test_a_proof_holds_for_every_completion_under_many_codes() -> None:
         for tail in (4, 3) if len(written) > 9 else (3,):
             prefix = written[:-tail]
             tried += 1
-            if number_plan._one_answer_for_every_tail(prefix, tail):
+            if proven_prefixes.one_answer_for_every_tail(prefix, tail):
                 proven += 1
                 assert _every_completion(prefix, tail) == {True}, prefix  # the example itself is valid
     assert proven > tried // 3  # most ranges are provable: the check is not vacuous
@@ -92,7 +95,7 @@ def test_a_proof_holds_for_every_completion_under_many_codes() -> None:
     ("+12025", 6, True),
 ])
 def test_longer_tails_are_proven_only_where_they_hold(prefix: str, tail: int, provable: bool) -> None:
-    assert number_plan._one_answer_for_every_tail(prefix, tail) is provable
+    assert proven_prefixes.one_answer_for_every_tail(prefix, tail) is provable
     answers = {_reference([prefix + t]) is not None
                for t in ("0" * tail, "2" + "0" * (tail - 1), "1" * tail, "9" * tail)}
     assert (answers == {True}) is provable
@@ -100,7 +103,7 @@ def test_longer_tails_are_proven_only_where_they_hold(prefix: str, tail: int, pr
 
 def test_runs_prove_prefixes_and_later_blocks_need_no_pattern_match() -> None:
     _learn_all()
-    assert len(number_plan._proven.prefixes) >= len(RUNS)
+    assert len(proven_prefixes.proven()) >= len(RUNS)
     shuffled = [n for run in RUNS for n in run]
     random.Random(5).shuffle(shuffled)
     with mock.patch.object(number_plan, "_line_plan", side_effect=AssertionError("the plan was used")):
@@ -114,7 +117,7 @@ def test_numbers_spread_thin_prove_nothing() -> None:
     spread = [f"+4479{rng.randrange(10**8):08d}" for _ in range(20_000)]
     valid = [n for n in spread if _reference([n]) is not None][:4096]
     assert number_plan.valid_e164_digits(valid) == [n[1:] for n in valid]
-    assert number_plan._proven.prefixes == frozenset()
+    assert proven_prefixes.proven() == frozenset()
 
 
 # What may sit in a block of numbers that all start with proven prefixes.
@@ -149,7 +152,7 @@ def test_a_changed_entry_in_a_proven_block_gets_the_plans_answer() -> None:
                                                                st.integers(0, 2)))),
                       min_size=1, max_size=30))
 def test_any_block_built_from_proven_runs_gets_the_plans_answer(picks: list[tuple[int, int, object]]) -> None:
-    if not number_plan._proven.prefixes:
+    if not proven_prefixes.proven():
         _learn_all()
     block = []
     for run, index, change in picks:
@@ -159,3 +162,65 @@ def test_any_block_built_from_proven_runs_gets_the_plans_answer(picks: list[tupl
             entry = entry[:at] + text + entry[at + cut:]
         block.append(entry)
     assert number_plan.valid_e164_digits(block) == _reference(block)
+
+
+def test_the_plan_read_with_automata_answers_as_the_plan() -> None:
+    """``valid_by_automata`` (which decides what a proven prefix stands for) against the plan, under
+    every calling code and on real ranges."""
+    rng = random.Random(17)
+    samples = [(code, "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 15))))
+               for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE for _ in range(40)]
+    samples += test_number_plan._samples(19, 10_000)
+    answers = [proven_prefixes.valid_by_automata(code, national) for code, national in samples]
+    assert [s for s, a in zip(samples, answers, strict=True) if a != number_plan.is_valid_national(*s)] == []
+    assert 2_000 < sum(a is True for a in answers) < len(samples) - 2_000
+
+
+def _desc(pattern: str, *lengths: int) -> SimpleNamespace:
+    return SimpleNamespace(national_number_pattern=pattern, possible_length=lengths)
+
+
+# A made-up plan where the order of regions and their leading digits decide: region A takes numbers
+# starting 12 (and is invalid for some of them, which a later region would accept), B has no
+# leading digits and a type the region does not have (-1), C takes 13 to 15 and 2. Every pattern
+# matches all or none of 1000 to 1999, yet only 1200 to 1299 are valid: the leading digits decide.
+_PLAN = {
+    "AA": SimpleNamespace(leading_digits="12", general_desc=_desc(r"\d{4,6}"),
+                          mobile=_desc(r"12[0-4]\d{2}|\d{4}", 4, 5)),
+    "BB": SimpleNamespace(leading_digits=None, general_desc=_desc(r"[1-3]\d{3,5}", 4, 5, 6),
+                          fixed_line=_desc(r"1\d{4}|3\d{3}"), toll_free=_desc(r"9\d", -1)),
+    "CC": SimpleNamespace(leading_digits="1[3-5]|2", general_desc=_desc(r"\d{3,5}"),
+                          mobile=_desc(r"2\d{3}")),
+}
+
+
+def test_a_made_up_plan_where_leading_digits_decide_is_read_alike() -> None:
+    code = 999
+    fake_regions = {**phonenumbers.COUNTRY_CODE_TO_REGION_CODE, code: ("AA", "BB", "CC")}
+    with mock.patch.object(phonenumbers, "COUNTRY_CODE_TO_REGION_CODE", fake_regions), \
+            mock.patch.object(number_plan, "metadata", lambda region, _code: _PLAN[region]), \
+            mock.patch.object(proven_prefixes, "metadata", lambda region, _code: _PLAN[region]), \
+            mock.patch.dict(plan_metadata.CALLING_CODES, {str(code): code}):
+        number_plan._plan_text.cache_clear()
+        number_plan._plan.cache_clear()
+        proven_prefixes._regions.cache_clear()
+        try:
+            nationals = ["".join(t) for n in range(1, 6) for t in itertools.product("0123459", repeat=n)]
+            plan = [number_plan.is_valid_national(code, n) for n in nationals]
+            assert [proven_prefixes.valid_by_automata(code, n) for n in nationals] == plan
+            assert 100 < sum(plan) < len(nationals) - 100
+            assert not number_plan.is_valid_national(code, "12500")  # A decides (invalid), though B would take it
+            assert not proven_prefixes.one_answer_for_every_tail(f"+{code}1", 3)
+            proofs = 0
+            for head in ("".join(t) for n in range(4) for t in itertools.product("0123459", repeat=n)):
+                for tail in (1, 2):
+                    if proven_prefixes.one_answer_for_every_tail(f"+{code}{head}", tail):
+                        proofs += 1
+                        answers = {number_plan.is_valid_national(code, head + "".join(t))
+                                   for t in itertools.product("0123456789", repeat=tail)}
+                        assert len(answers) == 1, (head, tail)
+            assert proofs > 100
+        finally:
+            number_plan._plan_text.cache_clear()
+            number_plan._plan.cache_clear()
+            proven_prefixes._regions.cache_clear()

@@ -1,0 +1,234 @@
+"""Prefixes under which every number of a given length is valid, proven on the number plan's own
+patterns, so that a bulk list's numbers need no pattern match each.
+
+A bulk list is mostly runs of numbers from the same ranges (``+4477009...``). The number plan's
+answer for a number of a given length is fixed by which of its patterns match it: the general and
+type patterns of each region sharing the calling code, and each region's leading digits (the
+lengths are fixed by the length). With an automaton per pattern
+(:class:`~airflow_provider_sms.core.digit_automaton.DigitAutomaton`) this module proves, for a
+prefix, that each pattern matches all of the prefix's completions by so many digits or none of
+them, so the plan gives them all one answer; it then works out that answer for one of them, the
+same way the plan does. A prefix proven valid stands for every such number.
+
+A block of a list (:func:`learn`) whose prefixes are common enough to pay for a proof (about as much
+as 200 pattern matches) gets its prefixes proven; then :func:`cover` checks a block in one match
+of a plain expression: each line a proven prefix followed by its number of ASCII digits. Lists
+spread thin (random numbers) skip the proofs after a glance at a sample, and are left to the plan.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
+from typing import Any
+
+import phonenumbers
+
+from airflow_provider_sms.core.digit_automaton import DigitAutomaton, Unsupported
+from airflow_provider_sms.core.plan_metadata import TYPE_FIELDS, code_at, metadata, possible_lengths
+
+__all__ = ["PREFIX_TAILS", "cover", "learn", "valid_by_automata"]
+
+#: How many digits a proven prefix may stand for (the prefix is the rest of the number, with the
+#: ``+``), tried longest first: a prefix that stands for more numbers is proven once.
+PREFIX_TAILS = (6, 5, 4)
+_PREFIX = {tail: itemgetter(slice(None, -tail)) for tail in PREFIX_TAILS}
+#: Numbers of one block sharing a prefix before a proof pays (a proof costs ~200 pattern matches).
+_PROVE_FROM = 256
+_SAMPLE_EVERY = 64  # how thinly a block is sampled to see whether any prefix is that common
+_MAX_PROVEN = 4_096  # each is a branch of one expression; a list spread wider is left to the plan
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+# -- the plan, as automata ---------------------------------------------------------------------------
+
+_Desc = tuple[DigitAutomaton, frozenset[int] | None]  # a pattern and the lengths it allows (None: any)
+
+
+@dataclass(frozen=True)
+class _Region:
+    """One region's part of a calling code's plan (see ``number_plan._plan_text``, which reads it alike)."""
+
+    leading: DigitAutomaton | None
+    general: _Desc | None
+    types: tuple[_Desc, ...]
+
+    def valid(self, national: str) -> bool:
+        if self.general is None or not self.types:
+            return False
+        return _fits(self.general, national) and any(_fits(desc, national) for desc in self.types)
+
+
+def _fits(desc: _Desc, national: str) -> bool:
+    automaton, lengths = desc
+    return (lengths is None or len(national) in lengths) and automaton.matches(national)
+
+
+@cache
+def _automaton(pattern: str) -> DigitAutomaton:
+    return DigitAutomaton(pattern)
+
+
+def _desc(number_desc: object) -> _Desc | None:
+    pattern = getattr(number_desc, "national_number_pattern", None)
+    if number_desc is None or pattern is None:
+        return None
+    return _automaton(pattern), possible_lengths(number_desc)
+
+
+@cache
+def _regions(calling_code: int) -> tuple[_Region, ...] | None:
+    """The plan of ``calling_code`` as automata, regions in libphonenumber's order; None if one of
+    its patterns is not modelled (then nothing under it is proven)."""
+    regions = []
+    try:
+        for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ()):
+            region = metadata(region_code, calling_code)
+            if region is None:
+                continue
+            types = tuple(d for d in (_desc(getattr(region, f, None)) for f in TYPE_FIELDS) if d is not None)
+            leading = _automaton(region.leading_digits) if region.leading_digits is not None else None
+            regions.append(_Region(leading, _desc(region.general_desc), types))
+    except Unsupported:
+        return None
+    return tuple(regions)
+
+
+def valid_by_automata(calling_code: int, national: str) -> bool | None:
+    """The plan's answer for ``national`` (ASCII digits) under ``calling_code``, read with automata:
+    regions in order, the first whose leading digits start the number decides, a region without
+    leading digits decides only when the number is valid there. None if the plan is not modelled."""
+    regions = _regions(calling_code)
+    if regions is None:
+        return None
+    for region in regions:
+        if region.leading is not None:
+            if region.leading.starts(national) is True:  # some start of the number matches
+                return region.valid(national)
+        elif region.valid(national):
+            return True
+    return False
+
+
+def one_answer_for_every_tail(prefix: str, tail: int) -> bool:
+    """Whether the plan answers alike for every number ``prefix`` + ``tail`` digits (``prefix``:
+    ``+``, the calling code, and digits).
+
+    True when each pattern matches all of those numbers or none of them, and each region's leading
+    digits start all of them or none.
+    """
+    code = code_at(prefix, 0)
+    regions = _regions(code) if code is not None else None
+    if regions is None or code is None:
+        return False
+    national = prefix[1 + len(str(code)):]
+    for region in regions:
+        if region.leading is not None and region.leading.starts(national) is None:
+            return False
+        for desc in (region.general, *region.types):
+            if desc is not None:
+                automaton = desc[0]
+                some, every = automaton.completions(automaton.after(national), tail)
+                if some and not every:
+                    return False
+    return True
+
+
+# -- proven prefixes -----------------------------------------------------------------------------------
+
+
+class _ProvenPrefixes:
+    """The prefixes proven so far in this process, and one expression that reads a block of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.prefixes: frozenset[tuple[str, int]] = frozenset()  # (prefix, how many digits follow it)
+        self._lines: re.Pattern[str] | None = None  # a run of lines, each a proven prefix and its tail of digits
+
+    def cover(self, text: str) -> bool:
+        lines = self._lines
+        return lines is not None and lines.fullmatch(text) is not None
+
+    def learn(self, numbers: list[str] | tuple[str, ...]) -> bool:
+        sample = Counter(map(_PREFIX[PREFIX_TAILS[0]], numbers[::_SAMPLE_EVERY])).most_common(1)
+        # Twice the bar in the sample: a list spread thin seldom clears it by chance.
+        if len(self.prefixes) >= _MAX_PROVEN or not sample or sample[0][1] * _SAMPLE_EVERY < 2 * _PROVE_FROM:
+            return False  # the numbers are spread thin: proofs would cost more than they save
+        with self._lock:
+            proven = set(self.prefixes)
+            for tail in PREFIX_TAILS:
+                first_of = dict(zip(map(_PREFIX[tail], reversed(numbers)), reversed(numbers), strict=True))
+                for prefix, count in Counter(map(_PREFIX[tail], numbers)).items():
+                    if count >= _PROVE_FROM and not _stands_for(proven, prefix, tail) \
+                            and _proven_valid(prefix, tail, first_of[prefix]):
+                        proven.add((prefix, tail))
+            if len(proven) == len(self.prefixes):
+                return False
+            self.prefixes = frozenset(proven)
+            self._lines = re.compile(f"(?:{_trie(self.prefixes)}\\n)*")
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self.prefixes, self._lines = frozenset(), None
+
+
+_PROVEN = _ProvenPrefixes()
+
+
+def cover(text: str) -> bool:
+    """Whether every line of ``text`` (entries, each followed by a line break) is a proven prefix
+    and as many ASCII digits as it was proven for: then every entry is a valid E.164 number."""
+    return _PROVEN.cover(text)
+
+
+def learn(numbers: list[str] | tuple[str, ...]) -> bool:
+    """Prove the prefixes that many entries of ``numbers`` (a block of a bulk list, unchecked) share
+    and that hold only valid numbers; True when a prefix was added."""
+    return _PROVEN.learn(numbers)
+
+
+def proven() -> frozenset[tuple[str, int]]:
+    """The prefixes proven in this process, each with the number of digits it stands for."""
+    return _PROVEN.prefixes
+
+
+def forget() -> None:
+    """Drop every proven prefix (tests)."""
+    _PROVEN.clear()
+
+
+def _proven_valid(prefix: str, tail: int, example: str) -> bool:
+    """Whether every number ``prefix`` + ``tail`` digits is valid, ``example`` being one entry written so."""
+    if _E164.fullmatch(example) is None or not one_answer_for_every_tail(prefix, tail):
+        return False
+    code = code_at(example, 0)
+    return code is not None and valid_by_automata(code, example[1 + len(str(code)):]) is True
+
+
+def _stands_for(proven: set[tuple[str, int]], prefix: str, tail: int) -> bool:
+    """Whether ``proven`` holds ``prefix`` with ``tail``, or a shorter prefix over it with a longer tail."""
+    return any((prefix[:len(prefix) - cut], tail + cut) in proven for cut in range(PREFIX_TAILS[0] - tail + 1))
+
+
+def _trie(prefixes: Iterable[tuple[str, int]]) -> str:
+    """A pattern matching exactly each prefix followed by its tail of ASCII digits, shared beginnings
+    factored out (so a match reads each character once, not once per prefix)."""
+    root: dict[str, Any] = {}
+    for prefix, tail in prefixes:
+        node = root
+        for char in prefix:
+            node = node.setdefault(char, {})
+        node.setdefault("", set()).add(tail)
+    return _trie_pattern(root)
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    branches = [re.escape(char) + _trie_pattern(rest) for char, rest in sorted(node.items()) if char]
+    branches += [f"[0-9]{{{tail}}}" for tail in sorted(node.get("", ()), reverse=True)]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
