@@ -377,13 +377,14 @@ class BenchTaskInstance:
 #: first: a task process has Airflow's task runner loaded, and importing is not a per-message cost.
 SEND_MODULES = (
     "phonenumbers", "requests",
-    "airflow.sdk.definitions.connection", "airflow.sdk.execution_time.supervisor",
+    "airflow.sdk.definitions.connection", "airflow.sdk.execution_time.cache", "airflow.sdk.execution_time.supervisor",
     "airflow_provider_sms._airflow_errors", "airflow_provider_sms.core.address_book",
     "airflow_provider_sms.core.dedupe", "airflow_provider_sms.core.receipts",
     "airflow_provider_sms.core.recipient_set", "airflow_provider_sms.deadline",
     "airflow_provider_sms.hooks.bulksms", "airflow_provider_sms.hooks.netmessenger",
     "airflow_provider_sms.journal.store", "airflow_provider_sms.operators.journaled_send",
-    "airflow_provider_sms.operators.opt_outs", "airflow_provider_sms.receipts.suppression",
+    "airflow_provider_sms.operators.opt_outs", "airflow_provider_sms.receipts.cursors",
+    "airflow_provider_sms.receipts.suppression",
     "airflow_provider_sms.operators.send",
 )
 

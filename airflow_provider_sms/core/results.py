@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 __all__ = ["SUPPRESSED_CODE", "BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus",
-           "RecipientResult", "SendResult", "SendSummary", "same_outcome", "suppressed_result"]
+           "RecipientResult", "SameOutcomeRows", "SendResult", "SendSummary", "same_outcome", "suppressed_result"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -89,10 +89,44 @@ def same_outcome(recipients: Iterable[str], accepted: bool, code: str | None = N
                  status: DeliveryStatus = DeliveryStatus.PENDING) -> list[RecipientResult]:
     """One :class:`RecipientResult` per recipient, all with the same outcome (a whole request
     accepted under one batch id, or refused): what a list comprehension of ``RecipientResult(r, ...)``
-    gives, built at C speed (a 5,000-recipient answer is parsed once per request)."""
+    gives, built at C speed (a 5,000-recipient answer is parsed once per request).
+
+    The list remembers that its rows share one outcome (:class:`SameOutcomeRows`) until it is changed.
+    """
     fields = zip(recipients, repeat(accepted), repeat(code), repeat(text), repeat(message_id), repeat(batch_id),
                  repeat(status))
-    return list(map(tuple.__new__, repeat(RecipientResult), fields))
+    rows = list(map(tuple.__new__, repeat(RecipientResult), fields))
+    if not rows or not isinstance(recipients, list | tuple):
+        return rows
+    return SameOutcomeRows(rows, recipients)
+
+
+class SameOutcomeRows(list[RecipientResult]):
+    """Rows built by :func:`same_outcome`: ``recipients`` in order, each with the outcome of the first row.
+
+    :attr:`recipients` is set while that holds; any change to the list clears it. Readers use it to
+    skip comparing every row (the send journal keeps such an answer once, not per recipient).
+    """
+
+    def __init__(self, rows: Iterable[RecipientResult], recipients: Iterable[str]) -> None:
+        super().__init__(rows)
+        self.recipients: tuple[str, ...] | None = tuple(recipients)  # a copy: the caller's list may change
+
+
+def _forgetting(name: str) -> Any:
+    change = getattr(list, name)
+
+    def changed(self: SameOutcomeRows, *args: Any, **kwargs: Any) -> Any:
+        self.recipients = None
+        return change(self, *args, **kwargs)
+
+    changed.__name__ = name
+    return changed
+
+
+for _change in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop",
+                "remove", "clear", "sort", "reverse"):
+    setattr(SameOutcomeRows, _change, _forgetting(_change))
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult
+from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SameOutcomeRows, SendResult
 from airflow_provider_sms.journal.database import (
     DEFAULT_JOURNAL_CONN_ID,
     Database,
@@ -117,6 +117,10 @@ def _shared_outcome(results: Sequence[RecipientResult], recipients: Sequence[str
     None otherwise (then a row per recipient is kept)."""
     if len(results) != len(recipients) or not results:
         return None
+    if isinstance(results, SameOutcomeRows) and results.recipients is not None:
+        if results.recipients != tuple(recipients):
+            return None
+        return _one_outcome(results[0], [results[0].message_id], one_id=True)
     # Column by column, at C speed: a column holds one value when it counts its first value
     # everywhere (identity first, so the rows of one parsed answer that share objects are quick).
     first = results[0]
@@ -128,11 +132,16 @@ def _shared_outcome(results: Sequence[RecipientResult], recipients: Sequence[str
             or list(map(_RECIPIENT, results)) != list(recipients):
         return None  # 1 == True, but JSON tells them apart
     ids = list(map(_MESSAGE_ID, results))
+    return _one_outcome(first, ids, one_id=ids.count(ids[0]) == len(ids))
+
+
+def _one_outcome(first: RecipientResult, ids: list[Any], *, one_id: bool) -> str | None:
+    """The JSON members for rows that all have ``first``'s outcome and the message ids ``ids``
+    (one id for all when ``one_id``); None when some value would not read back as it was."""
     if not isinstance(first.accepted, bool) or not isinstance(first.status, DeliveryStatus) \
             or not {type(v) for v in (first.code, first.text, first.batch_id)} <= _JSON_TEXT \
             or not set(map(type, ids)) <= _JSON_TEXT:
         return None  # what would not read back as it was
-    one_id = ids.count(ids[0]) == len(ids)
     outcome = json.dumps([first.accepted, first.code, first.text, ids[0] if one_id else None, first.batch_id,
                           first.status.value], separators=(",", ":"))
     if one_id:

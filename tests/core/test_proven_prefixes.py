@@ -151,14 +151,15 @@ def test_a_changed_entry_in_a_proven_block_gets_the_plans_answer() -> None:
                                 st.one_of(st.none(), st.tuples(st.integers(0, 16), st.sampled_from(_CHANGES),
                                                                st.integers(0, 2)))),
                       min_size=1, max_size=30))
-def test_any_block_built_from_proven_runs_gets_the_plans_answer(picks: list[tuple[int, int, object]]) -> None:
+def test_any_block_built_from_proven_runs_gets_the_plans_answer(
+        picks: list[tuple[int, int, tuple[int, str, int] | None]]) -> None:
     if not proven_prefixes.proven():
         _learn_all()
     block = []
     for run, index, change in picks:
         entry = RUNS[run][index]
         if change is not None:
-            at, text, cut = change  # type: ignore[misc]
+            at, text, cut = change
             entry = entry[:at] + text + entry[at + cut:]
         block.append(entry)
     assert number_plan.valid_e164_digits(block) == _reference(block)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,14 @@ from airflow_provider_sms.core.address_book import AddressBookEntry, parse_entry
 from airflow_provider_sms.core.dedupe import CanonicalList, canonical_order, chunk_key, content_digest, is_canonical
 from airflow_provider_sms.core.message import OutgoingMessage
 from airflow_provider_sms.core.recipients import _split_recipients, split_recipients
-from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, SendSummary, same_outcome
+from airflow_provider_sms.core.results import (
+    DeliveryStatus,
+    RecipientResult,
+    SameOutcomeRows,
+    SendResult,
+    SendSummary,
+    same_outcome,
+)
 from airflow_provider_sms.journal.store import _encode
 
 
@@ -173,3 +181,41 @@ def test_a_summary_counting_whole_accepted_chunks_equals_the_full_result(
         summary.extend(chunk)
         assert summary.to_dict(per_recipient=False) == full.to_dict(per_recipient=False)
         assert (summary.recipient_count, summary.accepted_count) == (full.recipient_count, full.accepted_count)
+
+
+_CHANGES: list[tuple[str, Callable[[list[RecipientResult]], object]]] = [
+    ("set", lambda rows: rows.__setitem__(0, rows[1])),
+    ("set slice", lambda rows: rows.__setitem__(slice(0, 1), [])),
+    ("del", lambda rows: rows.__delitem__(0)),
+    ("+=", lambda rows: rows.__iadd__([])),
+    ("*=", lambda rows: rows.__imul__(1)),
+    ("append", lambda rows: rows.append(rows[0])),
+    ("extend", lambda rows: rows.extend([])),
+    ("insert", lambda rows: rows.insert(0, rows[0])),
+    ("pop", lambda rows: rows.pop()),
+    ("remove", lambda rows: rows.remove(rows[0])),
+    ("clear", lambda rows: rows.clear()),
+    ("sort", lambda rows: rows.sort()),
+    ("reverse", lambda rows: rows.reverse()),
+]
+
+
+@pytest.mark.parametrize(("name", "change"), _CHANGES, ids=[name for name, _ in _CHANGES])
+def test_rows_of_one_outcome_forget_it_when_changed(name: str,
+                                                    change: Callable[[list[RecipientResult]], object]) -> None:
+    """Even a change that leaves the rows as they were: the mark only says what was built."""
+    recipients = ["447700100001", "447700100002", "447700100003"]
+    rows = same_outcome(recipients, True, "0", batch_id="b")
+    assert isinstance(rows, SameOutcomeRows) and rows.recipients == tuple(recipients)
+    change(rows)
+    assert rows.recipients is None
+
+
+def test_rows_of_one_outcome_keep_their_own_copy_of_the_recipients() -> None:
+    recipients = ["447700100001", "447700100002"]
+    rows = same_outcome(recipients, True)
+    recipients.append("447700100003")
+    assert isinstance(rows, SameOutcomeRows) and rows.recipients == ("447700100001", "447700100002")
+    assert type(rows[:]) is list  # a slice is a plain list, with no mark
+    assert type(same_outcome(iter(recipients), True)) is list  # recipients read once: nothing to keep
+    assert rows == [RecipientResult(r, True) for r in recipients[:2]]
