@@ -40,4 +40,6 @@ def _all_fine(numbers: Sequence[str]) -> bool:
         joined = "".join(numbers)
     except TypeError:  # not all strings: the loop reports it as before
         return False
-    return len(unique) == len(numbers) and "" not in unique and joined.isascii() and joined.isdigit()
+    # bytes.isdigit: ASCII digits only, and several times quicker than str.isdigit over the whole text.
+    return len(unique) == len(numbers) and "" not in unique and joined.isascii() \
+        and joined.encode("ascii").isdigit()

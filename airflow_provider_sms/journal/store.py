@@ -105,6 +105,15 @@ def _encode(result: SendResult, recipients: Sequence[str] | None = None) -> str:
     return f'{{"rows":{rows},{tail}'
 
 
+def _recipients_json(recipients: Sequence[str]) -> str:
+    """``json.dumps(list(recipients))`` (compact), joined directly when every recipient is digits
+    (the usual chunk: nothing to escape), which is several times quicker."""
+    digits = "".join(recipients)
+    if digits.isascii() and digits.encode("ascii").isdigit() and all(recipients):  # bytes: ASCII digits, quick
+        return '["' + '","'.join(recipients) + '"]'
+    return json.dumps(list(recipients), separators=(",", ":"))
+
+
 _OUTCOME = itemgetter(1, 2, 3, 4, 5, 6)
 _ACCEPTED = itemgetter(1)
 _RECIPIENT = itemgetter(0)
@@ -238,7 +247,7 @@ class SendJournal:
         now = dt.datetime.now(dt.UTC)
         values = {"dag_id": task.dag_id, "task_id": task.task_id, "run_id": task.run_id,
                   "map_index": task.map_index, "chunk_key": chunk_key, "gateway": gateway,
-                  "recipients": json.dumps(list(recipients), separators=(",", ":")), "content": content,
+                  "recipients": _recipients_json(recipients), "content": content,
                   "dedupe_key": dedupe_key, "send_at": send_at, "state": ChunkState.SENDING.value,
                   "try_number": try_number, "attempts": 1, "intent_at": now, "outcome_at": None, "outcome": None}
         try:

@@ -27,7 +27,7 @@ from airflow_provider_sms.core.results import (
     SendSummary,
     same_outcome,
 )
-from airflow_provider_sms.journal.store import _encode
+from airflow_provider_sms.journal.store import _encode, _recipients_json
 
 
 def _digest_one_update_per_part(parts: Iterable[str]) -> str:
@@ -219,3 +219,13 @@ def test_rows_of_one_outcome_keep_their_own_copy_of_the_recipients() -> None:
     assert type(rows[:]) is list  # a slice is a plain list, with no mark
     assert type(same_outcome(iter(recipients), True)) is list  # recipients read once: nothing to keep
     assert rows == [RecipientResult(r, True) for r in recipients[:2]]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(recipients=st.one_of(
+    st.lists(st.text(alphabet="0123456789", min_size=0, max_size=15), max_size=20),
+    st.lists(st.text(alphabet='0123456789",\\:²١ \u0000g', max_size=8), max_size=10),
+    st.lists(st.text(max_size=6), max_size=10)))
+def test_the_intents_recipients_are_written_as_json_dumps_writes_them(recipients: list[str]) -> None:
+    assert _recipients_json(recipients) == json.dumps(recipients, separators=(",", ":"))
+    assert _recipients_json(tuple(recipients)) == json.dumps(recipients, separators=(",", ":"))
