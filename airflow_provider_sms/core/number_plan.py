@@ -154,7 +154,7 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
     # A bulk list is mostly runs from the same ranges: numbers under prefixes proven valid need no
     # pattern match (see proven_prefixes), and a block is read to prove its common prefixes first.
     if proven_prefixes.cover(text) or (proven_prefixes.learn(numbers) and proven_prefixes.cover(text)):
-        return text.replace("+", "").split("\n")[:-1]
+        return text[1:-1].split("\n+")  # every line is "+" and digits
     position, end = 0, len(text)
     while position < end:
         code = code_at(text, position)
@@ -163,4 +163,4 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
         if found is None or found.end() == position:
             return None
         position = found.end()
-    return text.replace("+", "").split("\n")[:-1]
+    return text[1:-1].split("\n+")  # every line is "+" and digits

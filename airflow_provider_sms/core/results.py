@@ -129,6 +129,12 @@ for _change in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", 
     setattr(SameOutcomeRows, _change, _forgetting(_change))
 
 
+def _all_accepted(results: list[RecipientResult]) -> bool:
+    if isinstance(results, SameOutcomeRows) and results.recipients is not None:
+        return bool(results[0].accepted)  # one outcome for every row
+    return all(map(_ACCEPTED, results))  # one C pass
+
+
 @dataclass
 class SendResult:
     """Everything one send produced, over all its requests (chunks)."""
@@ -270,7 +276,7 @@ class SendSummary(SendResult):
                 return
             self.folded = True
             results, self.results = self.results, []
-        if self._batched and all(map(_ACCEPTED, results)):  # a whole chunk accepted: counted in one C pass
+        if self._batched and _all_accepted(results):  # a whole chunk accepted: counted at once
             self._accepted_folded += len(results)
             self._message_ids.clear()
             return
