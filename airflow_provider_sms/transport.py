@@ -220,6 +220,14 @@ class SyncTransport(_TransportBase):
         self._sleep = sleep
         self.pacer = pacer
         self.session = requests.Session()
+        # The environment's proxies (HTTP(S)_PROXY, NO_PROXY) and CA bundle (REQUESTS_CA_BUNDLE), read
+        # once for the gateway's address: requests otherwise reads the whole environment, twice, and
+        # looks for a ~/.netrc on every call (a cost per number at NetMessenger's 200 numbers a call).
+        # A ~/.netrc is not read at all: the connection holds the gateway's credentials.
+        settings = self.session.merge_environment_settings(base_url, {}, None, None, None)
+        self.session.trust_env = False
+        self.session.proxies = settings["proxies"]
+        self.session.verify = settings["verify"]
         adapter = DeadlineAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

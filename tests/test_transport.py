@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -95,3 +97,65 @@ def test_form_encoding_uses_the_requested_charset() -> None:
     assert wire.content == b"message=caf%E9+%A35"
     assert wire.headers["Content-Type"].endswith("charset=iso-8859-1")
     assert wire.url == "http://h/p"
+
+
+class _RecordingProxy:
+    """A loopback HTTP proxy that answers every request itself and records the request lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as reader:
+                while line := reader.readline():
+                    self.lines.append(line.decode("latin-1").strip())
+                    length = 0
+                    while (header := reader.readline()) not in (b"\r\n", b"\n", b""):
+                        name, _, value = header.decode("latin-1").partition(":")
+                        length = int(value) if name.strip().lower() == "content-length" else length
+                    reader.read(length)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def close(self) -> None:
+        self._server.close()
+
+
+@pytest.mark.parametrize("no_proxy", [None, "gateway.test"])
+def test_proxies_from_the_environment_are_honoured(monkeypatch: pytest.MonkeyPatch, no_proxy: str | None) -> None:
+    """The environment is read once, when the transport is made, and then applies to every call."""
+    proxy = _RecordingProxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        if no_proxy:
+            monkeypatch.setenv("NO_PROXY", no_proxy)
+        transport = SyncTransport("http://gateway.test:8080", gateway="test", timeout=2.0,
+                                  retry=RetryPolicy(max_attempts=1))
+        monkeypatch.delenv("HTTP_PROXY")  # read already
+        request = HttpRequest("GET", "/status")
+        if no_proxy:
+            with pytest.raises(SmsTransientError):  # straight to gateway.test, which does not resolve
+                transport.call(request, _status)
+            assert proxy.lines == []
+        else:
+            assert [transport.call(request, _status) for _ in range(3)] == [200] * 3
+            assert proxy.lines == ["GET http://gateway.test:8080/status HTTP/1.1"] * 3
+    finally:
+        proxy.close()
+
+
+def test_the_ca_bundle_from_the_environment_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert SyncTransport("https://gateway.test", gateway="test").session.verify == str(bundle)
