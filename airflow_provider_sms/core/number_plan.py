@@ -153,7 +153,8 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
         return None
     # A bulk list is mostly runs from the same ranges: numbers under prefixes proven valid need no
     # pattern match (see proven_prefixes), and a block is read to prove its common prefixes first.
-    if proven_prefixes.cover(text) or (proven_prefixes.learn(numbers) and proven_prefixes.cover(text)):
+    if proven_prefixes.cover(numbers, text) \
+            or (proven_prefixes.learn(numbers) and proven_prefixes.cover(numbers, text)):
         return text[1:-1].split("\n+")  # every line is "+" and digits
     position, end = 0, len(text)
     while position < end:

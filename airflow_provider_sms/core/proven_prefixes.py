@@ -12,8 +12,9 @@ same way the plan does. A prefix proven valid stands for every such number.
 
 A block of a list (:func:`learn`) whose prefixes are common enough to pay for a proof (about as much
 as 200 pattern matches) gets its prefixes proven; then :func:`cover` checks a block in one match
-of a plain expression: each line a proven prefix followed by its number of ASCII digits. Lists
-spread thin (random numbers) skip the proofs after a glance at a sample, and are left to the plan.
+of a plain expression made of the proven prefixes a sample of the block starts with: each line one
+of them followed by its number of ASCII digits. Lists spread thin (random numbers) skip the proofs
+after a glance at a sample, and are left to the plan.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -38,10 +39,12 @@ __all__ = ["PREFIX_TAILS", "cover", "learn", "valid_by_automata"]
 #: ``+``), tried longest first: a prefix that stands for more numbers is proven once.
 PREFIX_TAILS = (6, 5, 4)
 _PREFIX = {tail: itemgetter(slice(None, -tail)) for tail in PREFIX_TAILS}
-#: Numbers of one block sharing a prefix before a proof pays (a proof costs ~200 pattern matches).
+#: Numbers of one block sharing a prefix (as its sample shows) before a proof pays (a proof costs
+#: about as much as 200 pattern matches).
 _PROVE_FROM = 256
 _SAMPLE_EVERY = 64  # how thinly a block is sampled to see whether any prefix is that common
-_MAX_PROVEN = 4_096  # each is a branch of one expression; a list spread wider is left to the plan
+_MAX_PROVEN = 16_384  # about 2 MB; a list spread wider than that is left to the plan
+_MAX_MISSED = 8  # lines of a block whose prefix a sample missed, before the block is left to the plan
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
@@ -143,48 +146,84 @@ def one_answer_for_every_tail(prefix: str, tail: int) -> bool:
 
 
 class _ProvenPrefixes:
-    """The prefixes proven so far in this process, and one expression that reads a block of them."""
+    """The prefixes proven so far in this process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.prefixes: frozenset[tuple[str, int]] = frozenset()  # (prefix, how many digits follow it)
-        self._lines: re.Pattern[str] | None = None  # a run of lines, each a proven prefix and its tail of digits
 
-    def cover(self, text: str) -> bool:
-        lines = self._lines
-        return lines is not None and lines.fullmatch(text) is not None
+    def cover(self, numbers: list[str] | tuple[str, ...], text: str) -> bool:
+        prefixes = self.prefixes
+        if not prefixes:
+            return False
+        # The block's own prefixes, from a sample, make a small expression (compiled once per set of
+        # them): one expression of everything proven would grow, and be compiled again, with every
+        # block of a list of many ranges. A line the sample missed adds its prefix and the match goes on.
+        wanted = set()
+        last, tail = "\n", 1  # the prefix of the number before (no number holds a line break)
+        for number in numbers[::_SAMPLE_EVERY]:
+            if number[:-tail] == last:
+                continue  # the usual case: a block of one range
+            found = _proven_prefix(number, prefixes)
+            if found is None:
+                return False
+            wanted.add(found)
+            last, tail = found
+        position = 0
+        for _ in range(_MAX_MISSED):
+            position = _lines(frozenset(wanted)).match(text, position).end()  # type: ignore[union-attr]
+            if position == len(text):
+                return True
+            found = _proven_prefix(text[position:text.index("\n", position)], prefixes)
+            if found is None:
+                return False
+            wanted.add(found)
+        return False
 
     def learn(self, numbers: list[str] | tuple[str, ...]) -> bool:
-        sample = Counter(map(_PREFIX[PREFIX_TAILS[0]], numbers[::_SAMPLE_EVERY])).most_common(1)
-        # Twice the bar in the sample: a list spread thin seldom clears it by chance.
-        if len(self.prefixes) >= _MAX_PROVEN or not sample or sample[0][1] * _SAMPLE_EVERY < 2 * _PROVE_FROM:
+        # Candidates come from the sample too: counting every entry of the block, for each tail, cost
+        # more than the proofs, and a prefix the sample misses holds too few numbers to pay for one.
+        sample = numbers[::_SAMPLE_EVERY]
+        common = Counter(map(_PREFIX[PREFIX_TAILS[0]], sample)).most_common(1)
+        # Twice the bar for the commonest: a list spread thin seldom clears it by chance.
+        if len(self.prefixes) >= _MAX_PROVEN or not common or common[0][1] * _SAMPLE_EVERY < 2 * _PROVE_FROM:
             return False  # the numbers are spread thin: proofs would cost more than they save
         with self._lock:
             proven = set(self.prefixes)
             for tail in PREFIX_TAILS:
-                first_of = dict(zip(map(_PREFIX[tail], reversed(numbers)), reversed(numbers), strict=True))
-                for prefix, count in Counter(map(_PREFIX[tail], numbers)).items():
-                    if count >= _PROVE_FROM and not _stands_for(proven, prefix, tail) \
-                            and _proven_valid(prefix, tail, first_of[prefix]):
+                examples = dict(zip(map(_PREFIX[tail], sample), sample, strict=True))
+                for prefix, count in Counter(map(_PREFIX[tail], sample)).items():
+                    if count * _SAMPLE_EVERY >= _PROVE_FROM and not _stands_for(proven, prefix, tail) \
+                            and _proven_valid(prefix, tail, examples[prefix]):
                         proven.add((prefix, tail))
             if len(proven) == len(self.prefixes):
                 return False
             self.prefixes = frozenset(proven)
-            self._lines = re.compile(f"(?:{_trie(self.prefixes)}\\n)*")
             return True
 
     def clear(self) -> None:
         with self._lock:
-            self.prefixes, self._lines = frozenset(), None
+            self.prefixes = frozenset()
+
+
+def _proven_prefix(number: str, prefixes: frozenset[tuple[str, int]]) -> tuple[str, int] | None:
+    """The proven prefix ``number`` starts with, and its tail; None if there is none."""
+    return next(((number[:-tail], tail) for tail in PREFIX_TAILS if (number[:-tail], tail) in prefixes), None)
+
+
+@lru_cache(maxsize=256)
+def _lines(prefixes: frozenset[tuple[str, int]]) -> re.Pattern[str]:
+    """A run of lines, each one of ``prefixes`` and its tail of ASCII digits."""
+    return re.compile(f"(?:{_trie(prefixes)}\\n)*")
 
 
 _PROVEN = _ProvenPrefixes()
 
 
-def cover(text: str) -> bool:
-    """Whether every line of ``text`` (entries, each followed by a line break) is a proven prefix
-    and as many ASCII digits as it was proven for: then every entry is a valid E.164 number."""
-    return _PROVEN.cover(text)
+def cover(numbers: list[str] | tuple[str, ...], text: str) -> bool:
+    """Whether every entry of ``numbers`` (``text``: each of them followed by a line break) is a
+    proven prefix and as many ASCII digits as it was proven for: then each is a valid E.164 number."""
+    return _PROVEN.cover(numbers, text)
 
 
 def learn(numbers: list[str] | tuple[str, ...]) -> bool:

@@ -225,3 +225,21 @@ def test_a_made_up_plan_where_leading_digits_decide_is_read_alike() -> None:
             number_plan._plan_text.cache_clear()
             number_plan._plan.cache_clear()
             proven_prefixes._regions.cache_clear()
+
+
+def test_a_list_of_many_ranges_in_order_is_covered_block_by_block_without_growing_expressions() -> None:
+    """A sorted list of 60 ranges: each is proven as its blocks come, and each block is read with
+    an expression of its own few prefixes (compiled once per set of them), not one of all proven."""
+    ranges = [_run(447400000000 + k * 1_000_000, 3_000) for k in range(60)]
+    numbers = [n for r in ranges for n in r]
+    blocks = [numbers[start:start + 4096] for start in range(0, len(numbers), 4096)]
+    for block in blocks:
+        assert number_plan.valid_e164_digits(block) == [n[1:] for n in block]
+    assert len(proven_prefixes.proven()) == 60
+    proven_prefixes._lines.cache_clear()
+    with mock.patch.object(number_plan, "_line_plan", side_effect=AssertionError("the plan was used")), \
+            mock.patch.object(proven_prefixes, "_trie", wraps=proven_prefixes._trie) as trie:
+        for block in blocks:
+            assert number_plan.valid_e164_digits(block) == [n[1:] for n in block]
+    sizes = [len(call.args[0]) for call in trie.call_args_list]
+    assert len(sizes) <= 2 * len(blocks) and max(sizes) <= 3  # a block spans at most 3 ranges of 3,000
