@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 __all__ = ["SUPPRESSED_CODE", "BackgroundMessage", "BackgroundSend", "DeliveryStatus", "MessageStatus",
-           "RecipientResult", "SameOutcomeRows", "SendResult", "SendSummary", "same_outcome", "suppressed_result"]
+           "RecipientResult", "SendResult", "SendSummary", "same_outcome", "suppressed_result"]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -104,13 +104,18 @@ def same_outcome(recipients: Iterable[str], accepted: bool, code: str | None = N
 class SameOutcomeRows(list[RecipientResult]):
     """Rows built by :func:`same_outcome`: ``recipients`` in order, each with the outcome of the first row.
 
-    :attr:`recipients` is set while that holds; any change to the list clears it. Readers use it to
-    skip comparing every row (the send journal keeps such an answer once, not per recipient).
+    :attr:`recipients` is set while that holds; any change to the list through its methods clears
+    it. Readers use it to skip comparing every row (the send journal keeps such an answer once, not
+    per recipient). Only :func:`same_outcome` sets it, and it is not checked: do not pass
+    ``recipients`` yourself, and do not change such a list by ``list``'s own functions
+    (``list.append(rows, ...)``, ``heapq``), which the mark cannot see.
     """
 
-    def __init__(self, rows: Iterable[RecipientResult], recipients: Iterable[str]) -> None:
+    def __init__(self, rows: Iterable[RecipientResult] = (), recipients: Iterable[str] | None = None) -> None:
         super().__init__(rows)
-        self.recipients: tuple[str, ...] | None = tuple(recipients)  # a copy: the caller's list may change
+        # A copy: the caller's list may change. Without recipients (a copy made by type(rows)(...),
+        # as dataclasses.asdict makes one) the list is a plain one.
+        self.recipients: tuple[str, ...] | None = tuple(recipients) if recipients is not None else None
 
 
 def _forgetting(name: str) -> Any:

@@ -229,3 +229,15 @@ def test_rows_of_one_outcome_keep_their_own_copy_of_the_recipients() -> None:
 def test_the_intents_recipients_are_written_as_json_dumps_writes_them(recipients: list[str]) -> None:
     assert _recipients_json(recipients) == json.dumps(recipients, separators=(",", ":"))
     assert _recipients_json(tuple(recipients)) == json.dumps(recipients, separators=(",", ":"))
+
+
+def test_rows_of_one_outcome_survive_asdict_and_copies_as_lists() -> None:
+    import copy
+    import dataclasses
+
+    rows = same_outcome(["447700100001", "447700100002"], True, "0", batch_id="b")
+    as_dict = dataclasses.asdict(SendResult("gw", rows))  # rebuilds the list as type(rows)(...)
+    assert as_dict["results"] == [tuple(r) for r in rows]
+    assert isinstance(as_dict["results"], SameOutcomeRows) and as_dict["results"].recipients is None
+    copied = copy.copy(rows)  # rebuilt by extend, which clears the mark: the copy is read row by row
+    assert copied == rows and isinstance(copied, SameOutcomeRows) and copied.recipients is None
