@@ -184,43 +184,44 @@ def _release(conn: Any) -> None:
         watchdog.unwatch(conn.sock)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Mixed into urllib3's connections: their sockets are watched by the calling thread's :class:`Watchdog`."""
+
+    sock: Any
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         _watch(self)
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         _watch(self)  # a kept-alive connection did not connect in this call
-        return super().getresponse(*args, **kwargs)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self)
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(self)
-        return super().getresponse(*args, **kwargs)
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
 
-class _WatchedPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _Releasing:
+    """Mixed into urllib3's pools: a connection handed back is no longer watched."""
 
     def _put_conn(self, conn: Any) -> None:
         # Before another call can take it: a deadline passing now must not shut that call's socket.
         if conn is not None:
             _release(conn)
-        super()._put_conn(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
 
 
-class _WatchedHTTPSPool(HTTPSConnectionPool):
+class _WatchedPool(_Releasing, HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(_Releasing, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
-
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None:
-            _release(conn)
-        super()._put_conn(conn)
 
 
 class DeadlineAdapter(HTTPAdapter):
