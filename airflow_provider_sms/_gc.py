@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["gc_held"]
+__all__ = ["gc_held", "to_oldest_generation"]
 
 _lock = threading.Lock()
 _holders = 0
@@ -37,3 +37,17 @@ def gc_held() -> Iterator[None]:
             _holders -= 1
             if _holders == 0 and _was_enabled:
                 gc.enable()
+
+
+def to_oldest_generation() -> None:
+    """Move every object the collector tracks to its oldest generation (before re-enabling it).
+
+    What a bulk loop leaves alive (lists of 100,000 numbers) would otherwise be walked, item by
+    item, by the young collection the first allocation after ``gc.enable()`` sets off: 4-5 ms at the
+    end of a 100,000-recipient send. A process holding frozen objects (``gc.freeze()``, as Airflow's
+    LocalExecutor does before it forks workers) is left as it is: unfreezing would hand the objects
+    it shares with its parent back to the collector.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -25,3 +25,33 @@ def test_a_disabled_collector_stays_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _in_young_generations(obj: object) -> bool:
+    return any(o is obj for o in (*gc.get_objects(generation=0), *gc.get_objects(generation=1)))
+
+
+def test_the_loops_survivors_go_to_the_oldest_generation() -> None:
+    from airflow_provider_sms.operators.send import gc_paused
+
+    with gc_paused():
+        survivor = [str(n) for n in range(1000)]
+        assert _in_young_generations(survivor)
+    assert gc.isenabled()
+    assert not _in_young_generations(survivor)  # no young collection walks it again
+    assert any(o is survivor for o in gc.get_objects(generation=2))
+    assert gc.get_freeze_count() == 0
+
+
+def test_objects_a_process_froze_stay_frozen() -> None:
+    from airflow_provider_sms.operators.send import gc_paused
+
+    gc.freeze()  # as a forked LocalExecutor worker holds its parent's objects
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_paused():
+            young = [[n] for n in range(10)]
+        assert gc.get_freeze_count() == frozen
+        assert _in_young_generations(young)  # left to the collector's usual course
+    finally:
+        gc.unfreeze()

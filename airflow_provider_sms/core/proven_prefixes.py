@@ -22,9 +22,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from collections.abc import Iterable, Iterator
+from functools import cache, cached_property, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -53,18 +52,45 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _Desc = tuple[DigitAutomaton, frozenset[int] | None]  # a pattern and the lengths it allows (None: any)
 
 
-@dataclass(frozen=True)
 class _Region:
-    """One region's part of a calling code's plan (see ``number_plan._plan_text``, which reads it alike)."""
+    """One region's part of a calling code's plan (see ``number_plan._plan_text``, which reads it alike).
 
-    leading: DigitAutomaton | None
-    general: _Desc | None
-    types: tuple[_Desc, ...]
+    Its general and type patterns become automata on first use: a number outside the region's
+    leading digits never needs them (the UK's numbers never read the Channel Islands' patterns).
+
+    :raises Unsupported: on first use, when one of its patterns is not modelled.
+    """
+
+    def __init__(self, region_code: str, calling_code: int) -> None:
+        self._codes = region_code, calling_code
+        self._types: dict[str, _Desc | None] = {}
+
+    @cached_property
+    def _plan(self) -> Any:
+        return metadata(*self._codes)  # loaded on first use too: phonenumbers loads a region's data on demand
+
+    @cached_property
+    def leading(self) -> DigitAutomaton | None:
+        pattern = getattr(self._plan, "leading_digits", None)
+        return _automaton(pattern) if pattern is not None else None
+
+    @cached_property
+    def general(self) -> _Desc | None:
+        return _desc(getattr(self._plan, "general_desc", None))
+
+    def types(self) -> Iterator[_Desc]:
+        """The type patterns, commonest first, each made into an automaton when first reached."""
+        for field in TYPE_FIELDS:
+            if field not in self._types:
+                self._types[field] = _desc(getattr(self._plan, field, None))
+            desc = self._types[field]
+            if desc is not None:
+                yield desc
 
     def valid(self, national: str) -> bool:
-        if self.general is None or not self.types:
+        if self.general is None or not _fits(self.general, national):
             return False
-        return _fits(self.general, national) and any(_fits(desc, national) for desc in self.types)
+        return any(_fits(desc, national) for desc in self.types())
 
 
 def _fits(desc: _Desc, national: str) -> bool:
@@ -85,36 +111,26 @@ def _desc(number_desc: object) -> _Desc | None:
 
 
 @cache
-def _regions(calling_code: int) -> tuple[_Region, ...] | None:
-    """The plan of ``calling_code`` as automata, regions in libphonenumber's order; None if one of
-    its patterns is not modelled (then nothing under it is proven)."""
-    regions = []
-    try:
-        for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ()):
-            region = metadata(region_code, calling_code)
-            if region is None:
-                continue
-            types = tuple(d for d in (_desc(getattr(region, f, None)) for f in TYPE_FIELDS) if d is not None)
-            leading = _automaton(region.leading_digits) if region.leading_digits is not None else None
-            regions.append(_Region(leading, _desc(region.general_desc), types))
-    except Unsupported:
-        return None
-    return tuple(regions)
+def _regions(calling_code: int) -> tuple[_Region, ...]:
+    """The plan of ``calling_code`` as automata (each made when first read), regions in
+    libphonenumber's order."""
+    return tuple(_Region(region_code, calling_code)
+                 for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ()))
 
 
 def valid_by_automata(calling_code: int, national: str) -> bool | None:
     """The plan's answer for ``national`` (ASCII digits) under ``calling_code``, read with automata:
     regions in order, the first whose leading digits start the number decides, a region without
     leading digits decides only when the number is valid there. None if the plan is not modelled."""
-    regions = _regions(calling_code)
-    if regions is None:
+    try:
+        for region in _regions(calling_code):
+            if region.leading is not None:
+                if region.leading.starts(national) is True:  # some start of the number matches
+                    return region.valid(national)
+            elif region.valid(national):
+                return True
+    except Unsupported:
         return None
-    for region in regions:
-        if region.leading is not None:
-            if region.leading.starts(national) is True:  # some start of the number matches
-                return region.valid(national)
-        elif region.valid(national):
-            return True
     return False
 
 
@@ -122,24 +138,58 @@ def one_answer_for_every_tail(prefix: str, tail: int) -> bool:
     """Whether the plan answers alike for every number ``prefix`` + ``tail`` digits (``prefix``:
     ``+``, the calling code, and digits).
 
-    True when each pattern matches all of those numbers or none of them, and each region's leading
-    digits start all of them or none.
+    Read as the plan reads a number, region by region: a region whose leading digits start none of
+    those numbers is passed over; one whose leading digits start all of them decides, as does one
+    without leading digits that takes all of them; in any region read, each pattern that counts
+    must match all of the numbers or none. Regions after the one that decides are never read (nor
+    made into automata).
     """
     code = code_at(prefix, 0)
-    regions = _regions(code) if code is not None else None
-    if regions is None or code is None:
+    if code is None:
         return False
     national = prefix[1 + len(str(code)):]
-    for region in regions:
-        if region.leading is not None and region.leading.starts(national) is None:
-            return False
-        for desc in (region.general, *region.types):
-            if desc is not None:
-                automaton = desc[0]
-                some, every = automaton.completions(automaton.after(national), tail)
-                if some and not every:
-                    return False
-    return True
+    try:
+        for region in _regions(code):
+            starts = region.leading.starts(national) if region.leading is not None else True
+            if starts is None:
+                return False
+            if starts is False:
+                continue
+            general = _all_or_none(region.general, national, tail)
+            if general is None:
+                return False
+            valid = general and _all_take(region, national, tail)
+            if valid is None:
+                return False
+            if region.leading is not None or valid:
+                return True  # this region decides, alike for all of them
+    except Unsupported:
+        return False
+    return True  # no region takes any of them
+
+
+def _all_take(region: _Region, national: str, tail: int) -> bool | None:
+    """Whether ``region``'s types take every completion (True), none of them (False), or it may
+    depend (None), read type by type: the first that takes all or only some of them answers, and
+    the types after it are never read (a later type taking all after one taking some is possible
+    but rare: the prefix is then not proven, and the plan checks its numbers)."""
+    for desc in region.types():
+        answer = _all_or_none(desc, national, tail)
+        if answer is not False:
+            return answer
+    return False
+
+
+def _all_or_none(desc: _Desc | None, national: str, tail: int) -> bool | None:
+    """Whether ``desc`` fits every completion of ``national`` by ``tail`` digits (True), none of them
+    (False), or some only (None)."""
+    if desc is None:
+        return False
+    automaton, lengths = desc
+    if lengths is not None and len(national) + tail not in lengths:
+        return False
+    some, every = automaton.completions(automaton.after(national), tail)
+    return every if every or not some else None
 
 
 # -- proven prefixes -----------------------------------------------------------------------------------

@@ -227,6 +227,45 @@ def test_a_made_up_plan_where_leading_digits_decide_is_read_alike() -> None:
             proven_prefixes._regions.cache_clear()
 
 
+def test_a_region_is_read_only_for_numbers_its_leading_digits_may_start() -> None:
+    """Region CC's mobile pattern is not modelled (a look-ahead): numbers CC never decides (outside
+    1[3-5] and 2) are still proven and answered; those it decides get no answer from the automata,
+    and never a wrong one."""
+    code = 998
+    plan = {**_PLAN, "CC": SimpleNamespace(**{**vars(_PLAN["CC"]), "mobile": _desc(r"(?=2)2\d{3}")})}
+    fake_regions = {**phonenumbers.COUNTRY_CODE_TO_REGION_CODE, code: ("AA", "BB", "CC")}
+    with mock.patch.object(phonenumbers, "COUNTRY_CODE_TO_REGION_CODE", fake_regions), \
+            mock.patch.object(proven_prefixes, "metadata", lambda region, _code: plan[region]):
+        proven_prefixes._regions.cache_clear()
+        try:
+            assert proven_prefixes.one_answer_for_every_tail(f"+{code}12", 2)  # A decides, valid
+            assert proven_prefixes.valid_by_automata(code, "1234") is True
+            assert proven_prefixes.one_answer_for_every_tail(f"+{code}3", 3)  # B: 3xxx fixed line
+            assert proven_prefixes.valid_by_automata(code, "3456") is True
+            regions = proven_prefixes._regions(code)
+            assert regions is not None and not regions[2]._types  # CC was never built
+            assert not proven_prefixes.one_answer_for_every_tail(f"+{code}2", 3)  # CC decides: not modelled
+            assert proven_prefixes.valid_by_automata(code, "2345") is None
+            plan["CC"] = SimpleNamespace(**{**vars(_PLAN["CC"]), "leading_digits": r"(?=1)1[3-5]|2"})
+            proven_prefixes._regions.cache_clear()
+            assert proven_prefixes.valid_by_automata(code, "3456") is True  # B takes it before C is read
+            assert proven_prefixes.valid_by_automata(code, "2345") is None  # B refuses it: C's turn
+            assert not proven_prefixes.one_answer_for_every_tail(f"+{code}2", 3)
+        finally:
+            proven_prefixes._regions.cache_clear()
+
+
+def test_a_uk_range_never_builds_the_crown_dependencies_patterns() -> None:
+    proven_prefixes._regions.cache_clear()
+    proven_prefixes.forget()
+    assert number_plan.valid_e164_digits(_run(447400000000, 4096)) is not None  # +447400 and 6 digits: mobiles
+    assert ("+447400", 6) in proven_prefixes.proven()
+    regions = proven_prefixes._regions(44)
+    assert regions is not None and len(regions) == 4  # GB, GG, IM and JE
+    assert [bool(region._types) for region in regions] == [True, False, False, False]  # GB takes the range
+    assert list(regions[0]._types) == ["mobile"]  # and by its first type: the others are never read
+
+
 def test_a_list_of_many_ranges_in_order_is_covered_block_by_block_without_growing_expressions() -> None:
     """A sorted list of 60 ranges: each is proven as its blocks come, and each block is read with
     an expression of its own few prefixes (compiled once per set of them), not one of all proven."""
