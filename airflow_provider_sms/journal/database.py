@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,13 @@ def database_for_url(url: URL | str, *, shared: bool) -> Database:
 
 
 def _single_machine_executor() -> bool:
+    # Read once per value of the variable that usually sets it: Airflow's configuration look-up
+    # costs about 0.7 ms, and a send opens the journal's database twice.
+    return _single_machine(os.environ.get("AIRFLOW__CORE__EXECUTOR"))
+
+
+@cache
+def _single_machine(_executor_variable: str | None) -> bool:
     try:
         from airflow.providers.common.compat.sdk import conf
 
@@ -249,18 +257,39 @@ def _at_version(database: Database, component: str, version: int) -> bool:
 
 
 _schemas_ready: set[tuple[int, str]] = set()
+_versions_read: dict[int, dict[str, int]] = {}
 _schemas_lock = threading.Lock()
 
 
 def ensure_schema_once(database: Database, component: str, metadata: MetaData, version: int) -> None:
-    """:func:`ensure_schema`, at most once per process, database engine and component."""
+    """:func:`ensure_schema`, at most once per process, database engine and component.
+
+    Every component's version is read in one query, once per engine: a send opens the journal,
+    the suppression list, the reply store and its cursors, one version query each otherwise.
+    """
     key = (id(database.engine), component)
     with _schemas_lock:
         if key in _schemas_ready:
             return
-    ensure_schema(database, component, metadata, version)
+        versions = _versions_read.get(key[0])
+    if versions is None:
+        versions = _all_versions(database)
+        with _schemas_lock:
+            _versions_read[key[0]] = versions
+    if versions.get(component) != version:
+        ensure_schema(database, component, metadata, version)
     with _schemas_lock:
         _schemas_ready.add(key)
+
+
+def _all_versions(database: Database) -> dict[str, int]:
+    """Every component's schema version; empty when they cannot be read (the full set-up then says why)."""
+    try:
+        with database.engine.connect() as conn:
+            return {str(c): int(v) for c, v in conn.execute(select(schema_versions.c.component,
+                                                                   schema_versions.c.version))}
+    except SQLAlchemyError:
+        return {}
 
 
 def unavailable(database: Database, error: BaseException) -> JournalUnavailableError:

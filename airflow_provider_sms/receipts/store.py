@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,7 +31,7 @@ from airflow_provider_sms.core.results import DeliveryStatus
 from airflow_provider_sms.journal.database import (
     DEFAULT_JOURNAL_CONN_ID,
     Database,
-    ensure_schema,
+    ensure_schema_once,
     open_database,
     unavailable,
 )
@@ -47,8 +46,6 @@ _ORDER_LOCKS = {status_events.name: 0x534D5352, reply_events.name: 0x534D5353}  
 _IN_CHUNK = 500  # message ids per IN (...) query: well under every driver's parameter limit
 MAX_PAGE = 10_000
 
-_ready: set[int] = set()  # engines whose schema this process has set up
-_ready_lock = threading.Lock()
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -97,13 +94,7 @@ class ReceiptStore:
 
     def ensure_schema(self) -> None:
         """Create the tables if missing (once per process and database)."""
-        key = id(self.database.engine)
-        with _ready_lock:
-            if key in _ready:
-                return
-        ensure_schema(self.database, COMPONENT, metadata, SCHEMA_VERSION)
-        with _ready_lock:
-            _ready.add(key)
+        ensure_schema_once(self.database, COMPONENT, metadata, SCHEMA_VERSION)
 
     @property
     def description(self) -> str:
