@@ -82,8 +82,9 @@ def is_canonical(recipients: Sequence[str]) -> bool:
     following = islice(recipients, 1, None)
     if not all(map(lt, recipients, following)):
         return False
-    return len(set(map(len, recipients))) <= 1 or all(map(le, map(len, recipients),
-                                                          map(len, islice(recipients, 1, None))))
+    lengths = list(map(len, recipients))
+    return not lengths or lengths.count(lengths[0]) == len(lengths) \
+        or all(map(le, lengths, islice(lengths, 1, None)))
 
 
 def chunk_key(recipients: Sequence[str], content: str, *, canonical: bool = False) -> str:

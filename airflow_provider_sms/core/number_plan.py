@@ -145,23 +145,25 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
     bulk list in a few regular-expression calls: one per run of numbers with the same calling
     code. Meant for blocks of a few thousand (the block is joined into one string).
     """
+    if not numbers:
+        return None
     try:
         text = "\n".join(numbers) + "\n"
     except TypeError:  # not all strings
         return None
-    if text.count("\n") != len(numbers) or not numbers:  # an entry holding a line break
-        return None
     # A bulk list is mostly runs from the same ranges: numbers under prefixes proven valid need no
     # pattern match (see proven_prefixes), and a block is read to prove its common prefixes first.
-    if proven_prefixes.cover(numbers, text) \
-            or (proven_prefixes.learn(numbers) and proven_prefixes.cover(numbers, text)):
-        return text[1:-1].split("\n+")  # every line is "+" and digits
-    position, end = 0, len(text)
-    while position < end:
-        code = code_at(text, position)
-        plan = _line_plan(code) if code is not None else None
-        found = plan.match(text, position) if plan is not None else None
-        if found is None or found.end() == position:
-            return None
-        position = found.end()
-    return text[1:-1].split("\n+")  # every line is "+" and digits
+    if not (proven_prefixes.cover(numbers, text)
+            or (proven_prefixes.learn(numbers) and proven_prefixes.cover(numbers, text))):
+        position, end = 0, len(text)
+        while position < end:
+            code = code_at(text, position)
+            plan = _line_plan(code) if code is not None else None
+            found = plan.match(text, position) if plan is not None else None
+            if found is None or found.end() == position:
+                return None
+            position = found.end()
+    digits = text[1:-1].split("\n+")  # every line is "+" and digits
+    # An entry holding a line break is read as two lines, each of which may be valid: then there
+    # are more numbers than entries (counted here rather than in a scan of the text beforehand).
+    return digits if len(digits) == len(numbers) else None

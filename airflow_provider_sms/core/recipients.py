@@ -251,7 +251,8 @@ def _blocks(value: str | Iterable[str] | None, check: NumberCheck) -> Iterator[s
     """``value`` in blocks of a list where the E.164 check may apply (``valid`` checks), else whole."""
     if check == "valid" and isinstance(value, list | tuple):
         for start in range(0, len(value), _BLOCK):
-            yield list(value[start:start + _BLOCK])
+            block = value[start:start + _BLOCK]  # a list's slice is a new list already
+            yield block if isinstance(block, list) else list(block)
     else:
         yield value
 

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from airflow_provider_sms.core import number_plan, plan_metadata, proven_prefixes
 from airflow_provider_sms.core.plan_metadata import code_at
+from airflow_provider_sms.core.recipients import normalise_numbers
+from airflow_provider_sms.exceptions import SmsValidationError
 from tests.core import test_number_plan
 from tests.core.reference import old_number_plan
 from tests.core.test_number_check_equivalence import EXAMPLES
@@ -144,6 +146,18 @@ def test_a_changed_entry_in_a_proven_block_gets_the_plans_answer() -> None:
         valid += expected is not None
         wrong += expected is None
     assert valid > 50 and wrong > 1_000  # both answers well represented
+
+
+def test_an_entry_of_two_valid_numbers_on_two_lines_is_not_read_as_two() -> None:
+    _learn_all()
+    run = list(RUNS[0][:100])
+    for block in (run, [f"+{447400000000 + 7919 * i}" for i in range(100)]):  # proven, and left to the plan
+        two = [*block[:50], f"{block[50]}\n{block[51]}", *block[52:]]
+        assert number_plan.valid_e164_digits(block) == [n[1:] for n in block]
+        assert number_plan.valid_e164_digits(two) is None
+        with pytest.raises(SmsValidationError) as raised:
+            normalise_numbers(two, "GB")
+        assert [p.index for p in raised.value.problems] == [50]
 
 
 @settings(max_examples=EXAMPLES, deadline=None, database=None)
