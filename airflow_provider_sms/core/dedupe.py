@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from itertools import islice
 from operator import le, lt
 
+from airflow_provider_sms.core.e164_digits import E164Digits
 from airflow_provider_sms.core.recipient_set import CanonicalRecipients
 
 __all__ = ["INT32_MAX", "CanonicalList", "canonical_order", "chunk_key", "content_digest", "dedupe_key",
@@ -54,10 +55,11 @@ def canonical_order(recipients: Iterable[str]) -> Sequence[str]:
 
     Numbers are international digits of up to 15 characters, so sorting by (length, text) is
     numeric order; group names sort after the numbers of their length, which is as stable.
-    A :class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients` is in that order
-    already and is returned as it is (a big send's compact form, never copied into strings).
+    A :class:`~airflow_provider_sms.core.recipient_set.CanonicalRecipients` or
+    :class:`~airflow_provider_sms.core.e164_digits.E164Digits` is in that order already and is
+    returned as it is (a big send's forms that make strings a chunk at a time).
     """
-    if isinstance(recipients, CanonicalRecipients | CanonicalList):
+    if isinstance(recipients, CanonicalRecipients | CanonicalList | E164Digits):
         return recipients
     if isinstance(recipients, list) and is_canonical(recipients):  # e.g. numbers from an ORDER BY query
         return CanonicalList(recipients)
@@ -77,7 +79,7 @@ def is_canonical(recipients: Sequence[str]) -> bool:
     list that is canonical in another way (numbers of several lengths) answers False, and the
     caller sorts it, as it would anyway.
     """
-    if isinstance(recipients, CanonicalRecipients | CanonicalList):
+    if isinstance(recipients, CanonicalRecipients | CanonicalList | E164Digits):
         return True
     following = islice(recipients, 1, None)
     if not all(map(lt, recipients, following)):

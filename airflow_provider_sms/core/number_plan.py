@@ -33,7 +33,7 @@ from phonenumbers import PhoneMetadata
 from airflow_provider_sms.core import proven_prefixes
 from airflow_provider_sms.core.plan_metadata import TYPE_FIELDS, code_at, metadata, possible_lengths
 
-__all__ = ["is_valid_national", "own_code_is_international", "valid_e164_digits"]
+__all__ = ["all_valid_e164", "is_valid_national", "own_code_is_international", "valid_e164_digits"]
 
 _NEVER = "(?!)"
 
@@ -145,6 +145,24 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
     bulk list in a few regular-expression calls: one per run of numbers with the same calling
     code. Meant for blocks of a few thousand (the block is joined into one string).
     """
+    text = _valid_lines(numbers)
+    if text is None:
+        return None
+    digits = text[1:-1].split("\n+")  # every line is "+" and digits
+    # An entry holding a line break is read as two lines, each of which may be valid: then there
+    # are more numbers than entries (counted here rather than in a scan of the text beforehand).
+    return digits if len(digits) == len(numbers) else None
+
+
+def all_valid_e164(numbers: list[str] | tuple[str, ...]) -> bool:
+    """Whether :func:`valid_e164_digits` would give the digits of ``numbers``, without making them."""
+    text = _valid_lines(numbers)
+    return text is not None and text.count("\n") == len(numbers)
+
+
+def _valid_lines(numbers: list[str] | tuple[str, ...]) -> str | None:
+    """``numbers`` one per line when every line is a valid E.164 number written ``+`` and digits
+    (an entry holding a line break makes two lines: the callers count them)."""
     if not numbers:
         return None
     try:
@@ -153,17 +171,15 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
         return None
     # A bulk list is mostly runs from the same ranges: numbers under prefixes proven valid need no
     # pattern match (see proven_prefixes), and a block is read to prove its common prefixes first.
-    if not (proven_prefixes.cover(numbers, text)
-            or (proven_prefixes.learn(numbers) and proven_prefixes.cover(numbers, text))):
-        position, end = 0, len(text)
-        while position < end:
-            code = code_at(text, position)
-            plan = _line_plan(code) if code is not None else None
-            found = plan.match(text, position) if plan is not None else None
-            if found is None or found.end() == position:
-                return None
-            position = found.end()
-    digits = text[1:-1].split("\n+")  # every line is "+" and digits
-    # An entry holding a line break is read as two lines, each of which may be valid: then there
-    # are more numbers than entries (counted here rather than in a scan of the text beforehand).
-    return digits if len(digits) == len(numbers) else None
+    if proven_prefixes.cover(numbers, text) \
+            or (proven_prefixes.learn(numbers) and proven_prefixes.cover(numbers, text)):
+        return text
+    position, end = 0, len(text)
+    while position < end:
+        code = code_at(text, position)
+        plan = _line_plan(code) if code is not None else None
+        found = plan.match(text, position) if plan is not None else None
+        if found is None or found.end() == position:
+            return None
+        position = found.end()
+    return text

@@ -327,11 +327,16 @@ COMPACT_FROM = 200_000
 
 def _canonical_numbers(raw: list[str] | str, settings: GatewaySettings, gateway: str) -> Sequence[str]:
     """``raw`` normalised (every number checked), once each, in canonical order: how the chunks go."""
-    from airflow_provider_sms.core.dedupe import canonical_order
+    from airflow_provider_sms.core.dedupe import canonical_order, is_canonical
+    from airflow_provider_sms.core.e164_digits import E164Digits
     from airflow_provider_sms.core.recipient_set import CanonicalRecipients
-    from airflow_provider_sms.core.recipients import iter_normalised_blocks, normalise_numbers
+    from airflow_provider_sms.core.recipients import all_written_e164, iter_normalised_blocks, normalise_numbers
 
     if isinstance(raw, list) and len(raw) < COMPACT_FROM:
+        # A list from an ordered query, in E.164: checked where it stands, its digits made a chunk
+        # at a time (those of the chunks after the first while earlier ones are in flight).
+        if settings.number_check == "valid" and is_canonical(raw) and all_written_e164(raw):
+            return E164Digits(raw)
         return canonical_order(normalise_numbers(raw, settings.default_region, settings.number_check, field="to",
                                                  gateway=gateway))
     # A million numbers are never a list, set and sorted copy of strings: read a block at a time.
