@@ -17,7 +17,7 @@ from airflow_provider_sms.core.e164_digits import E164Digits
 from airflow_provider_sms.core.recipient_set import CanonicalRecipients
 
 __all__ = ["INT32_MAX", "CanonicalList", "canonical_order", "chunk_key", "content_digest", "dedupe_key",
-           "is_canonical"]
+           "is_canonical", "strictly_increasing"]
 
 INT32_MAX = 2_147_483_647
 
@@ -81,8 +81,7 @@ def is_canonical(recipients: Sequence[str]) -> bool:
     """
     if isinstance(recipients, CanonicalRecipients | CanonicalList | E164Digits):
         return True
-    following = islice(recipients, 1, None)
-    if not all(map(lt, recipients, following)):
+    if not strictly_increasing(recipients):
         return False
     lengths = list(map(len, recipients))
     return not lengths or lengths.count(lengths[0]) == len(lengths) \
@@ -97,3 +96,8 @@ def chunk_key(recipients: Sequence[str], content: str, *, canonical: bool = Fals
     """
     ordered = recipients if canonical or is_canonical(recipients) else canonical_order(recipients)
     return content_digest([*ordered, "\x1e", content])
+
+
+def strictly_increasing(texts: Sequence[str]) -> bool:
+    """Whether each of ``texts`` is greater than the one before it (so none is there twice), in one C pass."""
+    return all(map(lt, texts, islice(texts, 1, None)))

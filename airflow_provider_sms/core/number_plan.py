@@ -33,7 +33,7 @@ from phonenumbers import PhoneMetadata
 from airflow_provider_sms.core import proven_prefixes
 from airflow_provider_sms.core.plan_metadata import TYPE_FIELDS, code_at, metadata, possible_lengths
 
-__all__ = ["all_valid_e164", "is_valid_national", "own_code_is_international", "valid_e164_digits"]
+__all__ = ["is_valid_national", "own_code_is_international", "valid_e164_digits", "valid_e164_width"]
 
 _NEVER = "(?!)"
 
@@ -154,10 +154,19 @@ def valid_e164_digits(numbers: list[str] | tuple[str, ...]) -> list[str] | None:
     return digits if len(digits) == len(numbers) else None
 
 
-def all_valid_e164(numbers: list[str] | tuple[str, ...]) -> bool:
-    """Whether :func:`valid_e164_digits` would give the digits of ``numbers``, without making them."""
+def valid_e164_width(numbers: list[str] | tuple[str, ...]) -> int | None:
+    """The length of every entry of ``numbers`` when :func:`valid_e164_digits` would give their
+    digits and the entries are all as long (the usual bulk list); None otherwise. No digits are made."""
     text = _valid_lines(numbers)
-    return text is not None and text.count("\n") == len(numbers)
+    if text is None:
+        return None
+    width = len(numbers[0]) + 1  # with the line break
+    lines = len(numbers)
+    # As many line breaks as entries, each where an entry of that length ends: no entry is longer
+    # or shorter, and none holds a line break.
+    if len(text) != lines * width or text.count("\n") != lines or text[width - 1::width] != "\n" * lines:
+        return None
+    return width - 1
 
 
 def _valid_lines(numbers: list[str] | tuple[str, ...]) -> str | None:

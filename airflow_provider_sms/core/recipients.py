@@ -18,10 +18,10 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
 from airflow_provider_sms.core.number_plan import (
-    all_valid_e164,
     is_valid_national,
     own_code_is_international,
     valid_e164_digits,
+    valid_e164_width,
 )
 from airflow_provider_sms.exceptions import Problem, SmsValidationError
 
@@ -29,7 +29,6 @@ __all__ = [
     "ALLOWED_CHARACTERS",
     "NumberCheck",
     "NumberProblem",
-    "all_written_e164",
     "iter_normalised_blocks",
     "iter_normalised_numbers",
     "iter_recipients",
@@ -37,6 +36,7 @@ __all__ = [
     "normalise_numbers",
     "number_normaliser",
     "split_recipients",
+    "written_e164_width",
 ]
 
 NumberCheck = Literal["valid", "possible"]
@@ -263,10 +263,12 @@ def _blocks(value: str | Iterable[str] | None, check: NumberCheck) -> Iterator[s
         yield value
 
 
-def all_written_e164(value: list[str]) -> bool:
-    """Whether every entry of ``value`` is a valid number written ``+<country code><number>`` (the
-    form :func:`normalise_numbers` reads fastest), checked a block at a time without making the digits."""
-    return bool(value) and all(all_valid_e164(value[start:start + _BLOCK]) for start in range(0, len(value), _BLOCK))
+def written_e164_width(value: list[str]) -> int | None:
+    """The length of every entry of ``value`` when each is a valid number written
+    ``+<country code><number>`` (the form :func:`normalise_numbers` reads fastest) and all are as
+    long; None otherwise. Checked a block at a time, without making the digits."""
+    widths = {valid_e164_width(value[start:start + _BLOCK]) for start in range(0, len(value), _BLOCK)}
+    return widths.pop() if len(widths) == 1 else None
 
 
 def normalise_numbers(

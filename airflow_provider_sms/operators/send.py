@@ -327,15 +327,17 @@ COMPACT_FROM = 200_000
 
 def _canonical_numbers(raw: list[str] | str, settings: GatewaySettings, gateway: str) -> Sequence[str]:
     """``raw`` normalised (every number checked), once each, in canonical order: how the chunks go."""
-    from airflow_provider_sms.core.dedupe import canonical_order, is_canonical
+    from airflow_provider_sms.core.dedupe import canonical_order, strictly_increasing
     from airflow_provider_sms.core.e164_digits import E164Digits
     from airflow_provider_sms.core.recipient_set import CanonicalRecipients
-    from airflow_provider_sms.core.recipients import all_written_e164, iter_normalised_blocks, normalise_numbers
+    from airflow_provider_sms.core.recipients import iter_normalised_blocks, normalise_numbers, written_e164_width
 
     if isinstance(raw, list) and len(raw) < COMPACT_FROM:
-        # A list from an ordered query, in E.164: checked where it stands, its digits made a chunk
-        # at a time (those of the chunks after the first while earlier ones are in flight).
-        if settings.number_check == "valid" and is_canonical(raw) and all_written_e164(raw):
+        # A list from an ordered query, in E.164 and of one length (so in canonical order): checked
+        # where it stands, its digits made a chunk at a time (those of the chunks after the first
+        # while earlier ones are in flight). The order is looked at first: a list in any other
+        # order fails at its first step back, before the numbers are read twice.
+        if settings.number_check == "valid" and strictly_increasing(raw) and written_e164_width(raw) is not None:
             return E164Digits(raw)
         return canonical_order(normalise_numbers(raw, settings.default_region, settings.number_check, field="to",
                                                  gateway=gateway))

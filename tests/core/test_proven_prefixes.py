@@ -143,6 +143,8 @@ def test_a_changed_entry_in_a_proven_block_gets_the_plans_answer() -> None:
             block[at] = _changed(rng, block[at])
         expected = _reference(block)
         assert number_plan.valid_e164_digits(block) == expected, block
+        one_length = expected is not None and len(set(map(len, block))) == 1
+        assert number_plan.valid_e164_width(block) == (len(block[0]) if one_length else None), block
         valid += expected is not None
         wrong += expected is None
     assert valid > 50 and wrong > 1_000  # both answers well represented
@@ -155,6 +157,7 @@ def test_an_entry_of_two_valid_numbers_on_two_lines_is_not_read_as_two() -> None
         two = [*block[:50], f"{block[50]}\n{block[51]}", *block[52:]]
         assert number_plan.valid_e164_digits(block) == [n[1:] for n in block]
         assert number_plan.valid_e164_digits(two) is None
+        assert number_plan.valid_e164_width(block) == 13 and number_plan.valid_e164_width(two) is None
         with pytest.raises(SmsValidationError) as raised:
             normalise_numbers(two, "GB")
         assert [p.index for p in raised.value.problems] == [50]

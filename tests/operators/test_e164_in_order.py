@@ -47,6 +47,10 @@ def test_the_list_is_read_in_place() -> None:
     for other in (shuffled, [*in_order, in_order[5]], [f"+44 {n[2:]}" for n in NUMBERS], [*in_order[:-1], " "]):
         read = send._canonical_numbers(other, settings, "bulksms")
         assert not isinstance(read, E164Digits) and list(read) == NUMBERS[:len(read)]
+    # In order as text and by length, but of several lengths: read the usual way, to the same answer.
+    mixed = ["+33612345678", "+447400000123", "+4915112345678"]
+    read = send._canonical_numbers(mixed, settings, "bulksms")
+    assert not isinstance(read, E164Digits) and list(read) == [m[1:] for m in mixed]
 
 
 def test_the_same_send_and_journal_as_any_other_order(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
