@@ -13,13 +13,14 @@ and merged in at its place.
 from __future__ import annotations
 
 import operator
+from abc import abstractmethod
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import overload
 
-__all__ = ["CanonicalRecipients"]
+__all__ = ["CanonicalRecipients", "StrSlices"]
 
 #: The longest digit string kept as an integer (10**18 - 1 < 2**63 - 1).
 _MAX_DIGITS = 18
@@ -103,7 +104,29 @@ def _sorted_unique(values: array[int]) -> array[int]:
     return result
 
 
-class CanonicalRecipients(Sequence[str]):
+class StrSlices(Sequence[str]):
+    """A read-only sequence of strings made on demand, whose slices are lists: :meth:`_item` and
+    :meth:`_slice` say how (the send's recipient forms that hold fewer strings than they stand for)."""
+
+    __slots__ = ()
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._slice(index) if isinstance(index, slice) else self._item(index)
+
+    @abstractmethod
+    def _item(self, index: int) -> str: ...
+
+    @abstractmethod
+    def _slice(self, index: slice) -> list[str]: ...
+
+
+class CanonicalRecipients(StrSlices):
     """Recipients once each, sorted by (length, text), numbers held as 64-bit integers.
 
     Build it with :meth:`of`. Indexing, slicing and iteration give strings, exactly the elements
@@ -183,20 +206,15 @@ class CanonicalRecipients(Sequence[str]):
                 yield str(numbers[number])
                 number += 1
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
+    def _slice(self, index: slice) -> list[str]:
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            return [self[i] for i in range(start, stop, step)]
+        if not self._others:
+            return list(map(str, self._numbers[start:stop]))
+        return list(self._merged(start, max(start, stop)))
 
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if step != 1:
-                return [self[i] for i in range(start, stop, step)]
-            if not self._others:
-                return list(map(str, self._numbers[start:stop]))
-            return list(self._merged(start, max(start, stop)))
+    def _item(self, index: int) -> str:
         size = len(self)
         if not -size <= index < size:
             raise IndexError("recipient index out of range")
