@@ -47,6 +47,11 @@ def to_oldest_generation() -> None:
     end of a 100,000-recipient send. A process holding frozen objects (``gc.freeze()``, as Airflow's
     LocalExecutor does before it forks workers) is left as it is: unfreezing would hand the objects
     it shares with its parent back to the collector.
+
+    The cost: reference cycles made while collection was held wait for the next full collection
+    rather than the next young one (a few hundred objects in a send; a task process ends soon
+    after). Another thread freezing objects between the check and the freeze would see them
+    unfrozen again: nothing in Airflow's task processes does.
     """
     if gc.get_freeze_count() == 0:
         gc.freeze()

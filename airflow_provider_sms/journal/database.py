@@ -161,8 +161,9 @@ def database_for_url(url: URL | str, *, shared: bool) -> Database:
 
 
 def _single_machine_executor() -> bool:
-    # Read once per value of the variable that usually sets it: Airflow's configuration look-up
-    # costs about 0.7 ms, and a send opens the journal's database twice.
+    # Read once per process and value of the variable that usually sets it (a send opens the
+    # journal's database twice): an executor changed in airflow.cfg while a process runs is seen
+    # by the next process, as Airflow's own components see it.
     return _single_machine(os.environ.get("AIRFLOW__CORE__EXECUTOR"))
 
 

@@ -25,7 +25,7 @@ from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, S
 from airflow_provider_sms.journal.database import (
     DEFAULT_JOURNAL_CONN_ID,
     Database,
-    ensure_schema_once,
+    ensure_schema,
     open_database,
     unavailable,
 )
@@ -202,7 +202,9 @@ class SendJournal:
     def open(cls, conn_id: str = DEFAULT_JOURNAL_CONN_ID) -> SendJournal:
         """The journal named by connection ``conn_id``, its tables created if missing."""
         journal = cls(open_database(conn_id))
-        ensure_schema_once(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
+        # At every open, not once per process: a newer provider on another worker may have brought
+        # the schema forward since, and this one must then refuse to write (see ensure_schema).
+        ensure_schema(journal.database, COMPONENT, metadata, SCHEMA_VERSION)
         return journal
 
     @property

@@ -237,3 +237,37 @@ def test_names_with_control_characters_are_refused_before_sending(
         build(bm_conn).execute(context(FakeTaskInstance()))  # type: ignore[operator]
     assert type(exc.value.__cause__).__name__ == "SmsValidationError"
     assert sms_simulator.bulletin.requests == [] and sms_simulator.bulletin.messages() == []
+
+
+def test_an_in_order_e164_list_with_an_opted_out_number_and_a_group(bm_conn: str, sms_simulator: SimulatorServer,
+                                                                     address_book: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numbers, in E.164 and in order, are read in place (E164Digits); the opted-out one is
+    skipped and the group goes with the rest, as for the same numbers in any other order."""
+    from airflow_provider_sms.operators import send
+    from airflow_provider_sms.receipts.suppression import SuppressionList
+
+    forms = []
+    canonical_numbers = send._canonical_numbers
+    monkeypatch.setattr(send, "_canonical_numbers", lambda *a: forms.append(canonical_numbers(*a)) or forms[-1])
+
+    SuppressionList.open().add(NUMBERS[1], source="reply", word="STOP")
+    written = [f"+{n}" for n in NUMBERS]
+    results = []
+    for to in ([*written, "group:salesteam"], ["group:salesteam", *written[::-1]]):
+        sms_simulator.reset()
+        address_book_again(sms_simulator)
+        result = SmsSendOperator(task_id="s", sms_conn_id=bm_conn, to=to, message="Hi", sender="Airflow").execute(
+            context(FakeTaskInstance(run_id=f"manual__{len(results)}")))
+        counts = [sms_simulator.bulletin.received_count(n) for n in [*NUMBERS, *TEAM]]
+        assert counts == [1, 0, 1, 1, 1]
+        results.append(sorted((r["recipient"], r["status"]) for r in result["results"]))
+    assert results[0] == results[1]
+    assert ("64211111112", "suppressed") in results[0] and ("group:salesteam", "pending") in results[0]
+    assert [type(f).__name__ for f in forms] == ["E164Digits", "CanonicalList"]
+
+
+def address_book_again(server: SimulatorServer) -> None:
+    server.bulletin.add_contact("Ann", TEAM[0])
+    server.bulletin.add_contact("Bob", TEAM[1])
+    server.bulletin.add_group("salesteam", ["Ann", "Bob"])

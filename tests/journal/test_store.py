@@ -96,6 +96,25 @@ def test_a_journal_from_version_1_is_brought_forward_and_version_1_providers_are
         ensure_schema(journal.database, COMPONENT, metadata, 1)
 
 
+def test_a_schema_a_newer_provider_brought_forward_is_refused_at_the_next_open(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Within one process too: the suppression list and reply store check their schema once per
+    process, the journal at every open (it is what a send writes before each request)."""
+    import json
+
+    from airflow_provider_sms.receipts.suppression import SuppressionList
+
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_JOURNAL_DEFAULT",
+                       json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "journal.db")}))
+    journal = SendJournal.open()
+    SuppressionList.open()
+    with journal.database.engine.begin() as conn:  # a newer provider on another worker
+        conn.execute(schema_versions.update().where(schema_versions.c.component == COMPONENT)
+                     .values(version=SCHEMA_VERSION + 1))
+    with pytest.raises(JournalUnavailableError, match="upgrade the provider on every worker"):
+        SendJournal.open()
+
+
 def test_intent_then_outcome_round_trip(journal: SendJournal) -> None:
     record_id = _begin(journal, ["447700100002", "447700100001"])
     assert record_id is not None
