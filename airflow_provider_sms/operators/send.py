@@ -329,23 +329,39 @@ COMPACT_FROM = 200_000
 
 def _canonical_numbers(raw: list[str] | str, settings: GatewaySettings, gateway: str) -> Sequence[str]:
     """``raw`` normalised (every number checked), once each, in canonical order: how the chunks go."""
-    from airflow_provider_sms.core.dedupe import canonical_order, strictly_increasing
-    from airflow_provider_sms.core.e164_digits import E164Digits
+    from airflow_provider_sms.core.dedupe import canonical_order
     from airflow_provider_sms.core.recipient_set import CanonicalRecipients
-    from airflow_provider_sms.core.recipients import iter_normalised_blocks, normalise_numbers, written_e164_width
+    from airflow_provider_sms.core.recipients import iter_normalised_blocks, normalise_numbers
 
     if isinstance(raw, list) and len(raw) < COMPACT_FROM:
-        # A list from an ordered query, in E.164 and of one length (so in canonical order): checked
-        # where it stands, its digits made a chunk at a time (those of the chunks after the first
-        # while earlier ones are in flight). The order is looked at first: a list in any other
-        # order fails at its first step back, before the numbers are read twice.
-        if settings.number_check == "valid" and strictly_increasing(raw) and written_e164_width(raw) is not None:
-            return E164Digits(raw)
         return canonical_order(normalise_numbers(raw, settings.default_region, settings.number_check, field="to",
                                                  gateway=gateway))
     # A million numbers are never a list, set and sorted copy of strings: read a block at a time.
     return CanonicalRecipients.of_blocks(iter_normalised_blocks(raw, settings.default_region, settings.number_check,
                                                                 field="to", gateway=gateway))
+
+
+def _in_order_e164(to: object, settings: GatewaySettings) -> Sequence[str] | None:
+    """``to`` as :class:`~airflow_provider_sms.core.e164_digits.E164Digits` when it is a list of
+    valid numbers written ``+<country code><number>``, all as long, each greater than the one
+    before (a list from an ordered query): read where it stands, its digits made a chunk at a time
+    (those of the chunks after the first while earlier ones are in flight). None for anything else,
+    which :func:`as_items` and :func:`_canonical_numbers` then read.
+
+    The order is looked at first: a list in any other order fails at its first step back, before
+    its numbers are read. An entry that is not a string fails the check (and is then named).
+    """
+    from airflow_provider_sms.core.dedupe import strictly_increasing
+    from airflow_provider_sms.core.e164_digits import E164Digits
+    from airflow_provider_sms.core.recipients import written_e164_width
+
+    if type(to) is not list or not to or len(to) >= COMPACT_FROM or settings.number_check != "valid":
+        return None
+    try:
+        in_order = strictly_increasing(to)
+    except TypeError:  # entries that do not compare (a number and a string): as_items says what they are
+        return None
+    return E164Digits(to) if in_order and written_e164_width(to) is not None else None
 
 
 def _with_entries(numbers: Sequence[str], entries: list[str]) -> Sequence[str]:
@@ -436,8 +452,16 @@ class SmsSendOperator(_SmsSendBase):
             check_send_options(self)
             hook = self._hook()
             settings = hook.settings
-            raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
-            unique = _canonical_numbers(raw, settings, hook.gateway) if raw or not entries else []
+            unique = _in_order_e164(self.to, settings)
+            entries: list[str] = []
+            if unique is not None:  # nothing but numbers: no address-book entry can be among them
+                raw: Sequence[str] = unique
+            else:
+                raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
+                # The numbers among address-book entries may be in order too (looked at only then:
+                # a list without entries was just looked at).
+                unique = (entries and _in_order_e164(raw, settings)) or (
+                    _canonical_numbers(raw, settings, hook.gateway) if raw or not entries else [])
             if len(unique) < len(raw):
                 log.info("dropped %d duplicate (or blank) recipients", len(raw) - len(unique))
             del raw

@@ -248,8 +248,9 @@ def test_an_in_order_e164_list_with_an_opted_out_number_and_a_group(bm_conn: str
     from airflow_provider_sms.receipts.suppression import SuppressionList
 
     forms = []
-    canonical_numbers = send._canonical_numbers
-    monkeypatch.setattr(send, "_canonical_numbers", lambda *a: forms.append(canonical_numbers(*a)) or forms[-1])
+    drop_opted_out = send.SmsSendOperator._drop_opted_out
+    monkeypatch.setattr(send.SmsSendOperator, "_drop_opted_out",
+                        lambda op, hook, numbers, ctx: forms.append(numbers) or drop_opted_out(op, hook, numbers, ctx))
 
     SuppressionList.open().add(NUMBERS[1], source="reply", word="STOP")
     written = [f"+{n}" for n in NUMBERS]

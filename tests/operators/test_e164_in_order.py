@@ -41,16 +41,18 @@ def _received(server: SimulatorServer) -> list[int]:
 def test_the_list_is_read_in_place() -> None:
     settings: Any = SimpleNamespace(default_region="GB", number_check="valid")
     in_order = [f"+{n}" for n in NUMBERS]
-    found = send._canonical_numbers(in_order, settings, "bulksms")
+    found = send._in_order_e164(in_order, settings)
     assert isinstance(found, E164Digits) and list(found) == NUMBERS
     shuffled = random.Random(3).sample(in_order, len(in_order))
-    for other in (shuffled, [*in_order, in_order[5]], [f"+44 {n[2:]}" for n in NUMBERS], [*in_order[:-1], " "]):
-        read = send._canonical_numbers(other, settings, "bulksms")
-        assert not isinstance(read, E164Digits) and list(read) == NUMBERS[:len(read)]
     # In order as text and by length, but of several lengths: read the usual way, to the same answer.
     mixed = ["+33612345678", "+447400000123", "+4915112345678"]
-    read = send._canonical_numbers(mixed, settings, "bulksms")
-    assert not isinstance(read, E164Digits) and list(read) == [m[1:] for m in mixed]
+    for other in (shuffled, [*in_order, in_order[5]], [f"+44 {n[2:]}" for n in NUMBERS], [*in_order[:-1], " "],
+                  mixed, tuple(in_order), [*in_order[:3], 447700100400]):
+        assert send._in_order_e164(other, settings) is None
+        read = send._canonical_numbers(list(send.as_items(other)), settings, "bulksms")
+        expected = [m[1:] for m in mixed] if other is mixed else NUMBERS[:len(read)] if len(read) > 5 else [
+            *NUMBERS[:3], "447700100400"]
+        assert list(read) == expected
 
 
 def test_the_same_send_and_journal_as_any_other_order(sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
