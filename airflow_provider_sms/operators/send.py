@@ -74,7 +74,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-
 class _SmsSendBase(BaseOperator):
     """What the number and group send operators share: options, validation, chunked sending, policies."""
 
@@ -364,6 +363,20 @@ def _in_order_e164(to: object, settings: GatewaySettings) -> Sequence[str] | Non
     return E164Digits(to) if in_order and written_e164_width(to) is not None else None
 
 
+def _recipients(hook: SmsHook, to: object, settings: GatewaySettings) -> tuple[Sequence[str], list[str], int]:
+    """The numbers of ``to`` once each in canonical order, its address-book entries, and how many
+    numbers it gave (duplicates and blanks counted)."""
+    numbers = _in_order_e164(to, settings)
+    if numbers is not None:  # nothing but numbers: no address-book entry can be among them
+        return numbers, [], len(numbers)
+    raw, entries = _address_book_entries(hook, as_items(to, "to"))
+    if entries:  # the numbers among the entries may be in order too (a list without was looked at)
+        numbers = _in_order_e164(raw, settings)
+    if numbers is None:
+        numbers = _canonical_numbers(raw, settings, hook.gateway) if raw or not entries else []
+    return numbers, entries, len(raw)
+
+
 def _with_entries(numbers: Sequence[str], entries: list[str]) -> Sequence[str]:
     """The numbers (canonical order) and the address-book entries, in canonical order together."""
     from airflow_provider_sms.core.dedupe import canonical_order
@@ -452,19 +465,9 @@ class SmsSendOperator(_SmsSendBase):
             check_send_options(self)
             hook = self._hook()
             settings = hook.settings
-            unique = _in_order_e164(self.to, settings)
-            entries: list[str] = []
-            if unique is not None:  # nothing but numbers: no address-book entry can be among them
-                raw: Sequence[str] = unique
-            else:
-                raw, entries = _address_book_entries(hook, as_items(self.to, "to"))
-                # The numbers among address-book entries may be in order too (looked at only then:
-                # a list without entries was just looked at).
-                unique = (entries and _in_order_e164(raw, settings)) or (
-                    _canonical_numbers(raw, settings, hook.gateway) if raw or not entries else [])
-            if len(unique) < len(raw):
-                log.info("dropped %d duplicate (or blank) recipients", len(raw) - len(unique))
-            del raw
+            unique, entries, given = _recipients(hook, self.to, settings)
+            if len(unique) < given:
+                log.info("dropped %d duplicate (or blank) recipients", given - len(unique))
             template, replaced = fit_to_alphabet(self._template(), hook, replace=self.replace_typographic)
             if unique or not entries:
                 hook.check_message(replace(template, numbers=unique[:1]))

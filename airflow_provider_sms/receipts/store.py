@@ -47,7 +47,6 @@ _IN_CHUNK = 500  # message ids per IN (...) query: well under every driver's par
 MAX_PAGE = 10_000
 
 
-
 def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite hands datetimes back without a zone; everything is stored in UTC.
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -40,7 +40,7 @@ def test_membership_is_exact() -> None:
     assert 447700900001 not in view  # type: ignore[comparison-overlap]
 
 
-def test_a_long_list_is_read_in_blocks(monkeypatch: object) -> None:
+def test_a_long_list_is_read_in_blocks() -> None:
     written = [f"+{447700000000 + i}" for i in range(3 * e164_digits._BLOCK + 17)]
     assert list(E164Digits(written)) == [w[1:] for w in written]
     assert E164Digits(written)[e164_digits._BLOCK - 2:e164_digits._BLOCK + 2] == [w[1:] for w in written[

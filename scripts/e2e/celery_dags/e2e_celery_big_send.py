@@ -26,7 +26,9 @@ with DAG(
     SmsSendOperator(
         task_id="text_everyone",
         sms_conn_id="bulksms_default",
-        to=RECIPIENTS,
+        # Written in E.164 and in order, as from an ordered query: the send reads the list where it
+        # stands (E164Digits), so the retry after the SIGKILL goes through that path.
+        to=[f"+{number}" for number in RECIPIENTS],
         message="Polling stations are open until 22:00 today.",
         sender="Elections",
         xcom_results="summary",
