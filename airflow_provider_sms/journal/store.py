@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
 from json.encoder import encode_basestring_ascii
@@ -25,6 +27,7 @@ from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, S
 from airflow_provider_sms.journal.database import (
     DEFAULT_JOURNAL_CONN_ID,
     Database,
+    JournalUnavailableError,
     ensure_schema,
     open_database,
     unavailable,
@@ -32,7 +35,7 @@ from airflow_provider_sms.journal.database import (
 from airflow_provider_sms.journal.keys import TaskKey
 from airflow_provider_sms.journal.schema import COMPONENT, SCHEMA_VERSION, ChunkState, metadata, send_chunks
 
-__all__ = ["ChunkRecord", "SendJournal"]
+__all__ = ["ChunkIntent", "ChunkRecord", "SendJournal"]
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +187,21 @@ def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:
     return f"[[{quoted},{tail}]"
 
 
+@dataclass(frozen=True)
+class ChunkIntent:
+    """One chunk about to be sent, as :meth:`SendJournal.begin_all` records it."""
+
+    chunk_key: str
+    recipients: Sequence[str]
+    dedupe_key: int | None
+
+
+def _inserted_id(result: Any) -> int:
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
 _INSERT = send_chunks.insert()
 _FINISH = (update(send_chunks).where(send_chunks.c.id == bindparam("record_id"))
            .values(state=bindparam("state"), outcome=bindparam("outcome"), outcome_at=bindparam("outcome_at")))
@@ -197,6 +215,7 @@ class SendJournal:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._local = threading.local()  # outcomes held back by outcomes_together, per thread
 
     @classmethod
     def open(cls, conn_id: str = DEFAULT_JOURNAL_CONN_ID) -> SendJournal:
@@ -246,33 +265,52 @@ class SendJournal:
         :returns: the row id, or None when the chunk is taken: another try recorded it and it is not
             REFUSED (it is being sent, was answered, or is in doubt) -- the caller must not send it.
         """
+        return self.begin_all(task, [ChunkIntent(chunk_key, recipients, dedupe_key)], gateway=gateway,
+                              content=content, send_at=send_at, try_number=try_number)[0]
+
+    def begin_all(self, task: TaskKey, intents: Sequence[ChunkIntent], *, gateway: str, content: str,
+                  send_at: dt.datetime | None, try_number: int) -> list[int | None]:
+        """:meth:`begin` for several chunks of one message, in one transaction where none of them
+        was recorded before (one commit, and on a server one round trip, instead of one per chunk).
+
+        :returns: per intent, in order, what :meth:`begin` returns for it.
+        """
         now = dt.datetime.now(dt.UTC)
-        values = {"dag_id": task.dag_id, "task_id": task.task_id, "run_id": task.run_id,
-                  "map_index": task.map_index, "chunk_key": chunk_key, "gateway": gateway,
-                  "recipients": _recipients_json(recipients), "content": content,
-                  "dedupe_key": dedupe_key, "send_at": send_at, "state": ChunkState.SENDING.value,
-                  "try_number": try_number, "attempts": 1, "intent_at": now, "outcome_at": None, "outcome": None}
+        rows = [{"dag_id": task.dag_id, "task_id": task.task_id, "run_id": task.run_id,
+                 "map_index": task.map_index, "chunk_key": intent.chunk_key, "gateway": gateway,
+                 "recipients": _recipients_json(intent.recipients), "content": content,
+                 "dedupe_key": intent.dedupe_key, "send_at": send_at, "state": ChunkState.SENDING.value,
+                 "try_number": try_number, "attempts": 1, "intent_at": now, "outcome_at": None, "outcome": None}
+                for intent in intents]
         try:
-            try:
-                with self.database.engine.begin() as conn:
-                    # Values as parameters of one cached statement: built per call, it costs more than the insert.
-                    inserted = conn.execute(_INSERT, values).inserted_primary_key
-                    assert inserted is not None
-                    return int(inserted[0])
-            except IntegrityError:
-                pass  # recorded before: only a refused chunk may be sent again, and only by one try
-            with self.database.engine.begin() as conn:
-                row = conn.execute(select(send_chunks.c.id, send_chunks.c.attempts)
-                                   .where(and_(self._task(task), send_chunks.c.chunk_key == chunk_key))).one()
-                claimed = conn.execute(
-                    update(send_chunks)
-                    .where(and_(send_chunks.c.id == row.id, send_chunks.c.state == ChunkState.REFUSED.value))
-                    .values(state=ChunkState.SENDING.value, try_number=try_number, attempts=row.attempts + 1,
-                            intent_at=now, outcome_at=None, outcome=None, recipients=values["recipients"],
-                            content=content, dedupe_key=dedupe_key, send_at=send_at))
-                return int(row.id) if claimed.rowcount == 1 else None
+            if len(rows) > 1:
+                try:
+                    with self.database.engine.begin() as conn:
+                        # Values as parameters of one cached statement: built per call, it costs more than the insert.
+                        return [_inserted_id(conn.execute(_INSERT, values)) for values in rows]
+                except IntegrityError:
+                    pass  # some chunk was recorded before: each is claimed on its own below
+            return [self._begin_one(task, values) for values in rows]
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
+
+    def _begin_one(self, task: TaskKey, values: dict[str, Any]) -> int | None:
+        try:
+            with self.database.engine.begin() as conn:
+                return _inserted_id(conn.execute(_INSERT, values))
+        except IntegrityError:
+            pass  # recorded before: only a refused chunk may be sent again, and only by one try
+        with self.database.engine.begin() as conn:
+            row = conn.execute(select(send_chunks.c.id, send_chunks.c.attempts)
+                               .where(and_(self._task(task), send_chunks.c.chunk_key == values["chunk_key"]))).one()
+            claimed = conn.execute(
+                update(send_chunks)
+                .where(and_(send_chunks.c.id == row.id, send_chunks.c.state == ChunkState.REFUSED.value))
+                .values(state=ChunkState.SENDING.value, try_number=values["try_number"], attempts=row.attempts + 1,
+                        intent_at=values["intent_at"], outcome_at=None, outcome=None,
+                        recipients=values["recipients"], content=values["content"],
+                        dedupe_key=values["dedupe_key"], send_at=values["send_at"]))
+            return int(row.id) if claimed.rowcount == 1 else None
 
     def answered(self, record_id: int, result: SendResult, recipients: Sequence[str] | None = None) -> None:
         """The gateway answered: who was accepted and who rejected (kept to report on later tries).
@@ -290,11 +328,44 @@ class SendJournal:
         """The gateway may or may not have acted; a later try must settle it before anything else."""
         self._finish(record_id, ChunkState.IN_DOUBT, json.dumps({"error": reason}))
 
+    @contextmanager
+    def outcomes_together(self) -> Iterator[None]:
+        """Within this block, outcomes recorded by this thread (:meth:`answered`, :meth:`refused`,
+        :meth:`in_doubt`) are written in one transaction when it ends, also when it ends in an error.
+        Nested blocks join the outermost one."""
+        if getattr(self._local, "pending", None) is not None:
+            yield
+            return
+        pending: list[dict[str, Any]] = []
+        self._local.pending = pending
+        ended = False
+        try:
+            yield
+            ended = True
+        finally:
+            self._local.pending = None
+            if pending and ended:
+                self._write_outcomes(pending)
+            elif pending:
+                try:
+                    self._write_outcomes(pending)
+                except JournalUnavailableError as error:
+                    # The error already on its way says more; a later try settles these chunks.
+                    log.error("%d outcomes could not be recorded: %s", len(pending), error)
+
     def _finish(self, record_id: int, state: ChunkState, outcome: str) -> None:
+        values = {"record_id": record_id, "state": state.value, "outcome": outcome,
+                  "outcome_at": dt.datetime.now(dt.UTC)}
+        pending: list[dict[str, Any]] | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append(values)
+        else:
+            self._write_outcomes([values])
+
+    def _write_outcomes(self, rows: list[dict[str, Any]]) -> None:
         try:
             with self.database.engine.begin() as conn:
-                conn.execute(_FINISH, {"record_id": record_id, "state": state.value, "outcome": outcome,
-                                       "outcome_at": dt.datetime.now(dt.UTC)})
+                conn.execute(_FINISH, rows)
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
 

@@ -7,6 +7,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from airflow_provider_sms.core.dedupe import canonical_order, chunk_key
 from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, same_outcome
 from airflow_provider_sms.exceptions import SmsConfigurationError
-from airflow_provider_sms.journal import ChunkState, JournalUnavailableError, SendJournal, TaskKey
+from airflow_provider_sms.journal import ChunkIntent, ChunkState, JournalUnavailableError, SendJournal, TaskKey
 from airflow_provider_sms.journal.database import (
     database_for_url,
     default_sqlite_path,
@@ -208,6 +209,82 @@ def test_a_chunk_is_taken_unless_it_was_refused(journal: SendJournal) -> None:
     journal.refused(first, "HTTP 429")
     assert _begin(journal, ["447700100001"]) == first  # refused: nobody was texted, send again
     assert journal.record(first).state is ChunkState.SENDING
+
+
+@contextmanager
+def _commits(journal: SendJournal) -> Iterator[list[int]]:
+    """How many transactions the block commits (an event per COMMIT the engine sends)."""
+    from sqlalchemy import event
+
+    seen: list[int] = []
+
+    def committed(_conn: object) -> None:
+        seen.append(1)
+
+    event.listen(journal.database.engine, "commit", committed)
+    try:
+        yield seen
+    finally:
+        event.remove(journal.database.engine, "commit", committed)
+
+
+def _intents(*chunks: list[str]) -> list[ChunkIntent]:
+    return [ChunkIntent(chunk_key(c, "c1"), c, 7) for c in chunks]
+
+
+def test_intents_of_several_fresh_chunks_are_one_transaction(journal: SendJournal) -> None:
+    chunks = [[f"4477001{i:05d}", f"4477002{i:05d}"] for i in range(8)]
+    with _commits(journal) as commits:
+        ids = journal.begin_all(TASK, _intents(*chunks), gateway="gw", content="c1", send_at=None, try_number=1)
+    assert len(commits) == 1
+    assert None not in ids and len(set(ids)) == 8
+    records = {r.id: r for r in journal.records(TASK)}
+    assert [list(records[i].recipients) for i in ids if i is not None] == chunks  # each id is its own chunk's
+    assert all(r.state is ChunkState.SENDING and r.dedupe_key == 7 for r in records.values())
+
+
+def test_intents_among_which_one_was_recorded_before_are_claimed_one_by_one(journal: SendJournal) -> None:
+    sending, refused, fresh = ["447700100001"], ["447700100002"], ["447700100003"]
+    sending_id, refused_id = _begin(journal, sending), _begin(journal, refused)
+    assert refused_id is not None
+    journal.refused(refused_id, "HTTP 429")
+    ids = journal.begin_all(TASK, _intents(fresh, sending, refused), gateway="gw", content="c1", send_at=None,
+                            try_number=2)
+    # The batch's transaction was rolled back whole: the fresh chunk is recorded once, not twice.
+    assert ids[1] is None and ids[2] == refused_id and ids[0] not in (None, sending_id, refused_id)
+    states = {r.id: (r.state, r.try_number) for r in journal.records(TASK)}
+    assert states == {sending_id: (ChunkState.SENDING, 1), refused_id: (ChunkState.SENDING, 2),
+                      ids[0]: (ChunkState.SENDING, 2)}
+
+
+def test_outcomes_recorded_together_are_one_transaction_at_the_end(journal: SendJournal) -> None:
+    ids = journal.begin_all(TASK, _intents(["447700100001"], ["447700100002"], ["447700100003"]), gateway="gw",
+                            content="c1", send_at=None, try_number=1)
+    assert None not in ids
+    first, second, third = (i for i in ids if i is not None)
+    with _commits(journal) as commits:
+        with journal.outcomes_together():
+            journal.answered(first, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
+            with journal.outcomes_together():  # joins the outer block
+                journal.refused(second, "HTTP 503")
+            journal.in_doubt(third, "answer lost")
+            assert commits == []
+            assert {r.state for r in journal.records(TASK)} == {ChunkState.SENDING}  # nothing written yet
+    assert len(commits) == 1
+    assert [r.state for r in sorted(journal.records(TASK), key=lambda r: r.id)] == [
+        ChunkState.ANSWERED, ChunkState.REFUSED, ChunkState.IN_DOUBT]
+
+
+def test_outcomes_held_back_are_written_when_the_block_ends_in_an_error(journal: SendJournal) -> None:
+    [record_id] = journal.begin_all(TASK, _intents(["447700100001"]), gateway="gw", content="c1", send_at=None,
+                                    try_number=1)
+    assert record_id is not None
+    with pytest.raises(RuntimeError, match="later chunk"), journal.outcomes_together():
+        journal.answered(record_id, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
+        raise RuntimeError("later chunk")
+    assert journal.record(record_id).state is ChunkState.ANSWERED
+    journal.answered(record_id, SendResult("gw", [RecipientResult("447700100001", False, code="1")]))
+    assert journal.record(record_id).result().rejected_count == 1  # outside a block: written at once
 
 
 def test_only_one_of_many_threads_claims_a_refused_chunk(journal: SendJournal) -> None:
