@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache, cached_property, lru_cache
 from operator import itemgetter
 from typing import Any
@@ -32,7 +32,7 @@ import phonenumbers
 from airflow_provider_sms.core.digit_automaton import DigitAutomaton, Unsupported
 from airflow_provider_sms.core.plan_metadata import TYPE_FIELDS, code_at, metadata, possible_lengths
 
-__all__ = ["PREFIX_TAILS", "cover", "learn", "valid_by_automata"]
+__all__ = ["PREFIX_TAILS", "cover", "cover_in_order", "learn", "valid_by_automata"]
 
 #: How many digits a proven prefix may stand for (the prefix is the rest of the number, with the
 #: ``+``), tried longest first: a prefix that stands for more numbers is proven once.
@@ -251,6 +251,34 @@ class _ProvenPrefixes:
             self.prefixes = frozenset(proven)
             return True
 
+    def cover_in_order(self, numbers: Sequence[str]) -> bool:
+        # Entries between two that share a prefix share it too: a part is settled by its two ends.
+        parts = [(0, len(numbers))]
+        while parts:
+            start, end = parts.pop()
+            if self._shared_prefix_proven(numbers[start], numbers[end - 1], end - start):
+                continue
+            if end - start < 2 * _PROVE_FROM:  # its halves are too small to pay for a proof
+                return False
+            middle = (start + end) // 2
+            parts += [(middle, end), (start, middle)]
+        return True
+
+    def _shared_prefix_proven(self, first: str, last: str, count: int) -> bool:
+        """Whether ``first`` and ``last`` share a proven prefix that stands for the rest of them,
+        proving it when the ``count`` entries from one to the other pay for the proof."""
+        for tail in PREFIX_TAILS:
+            prefix = first[:-tail]
+            if len(first) <= tail or last[:-tail] != prefix:
+                continue
+            if _stands_for(self.prefixes, prefix, tail):
+                return True
+            if count >= _PROVE_FROM and len(self.prefixes) < _MAX_PROVEN and _proven_valid(prefix, tail, first):
+                with self._lock:
+                    self.prefixes = self.prefixes | {(prefix, tail)}
+                return True
+        return False
+
     def clear(self) -> None:
         with self._lock:
             self.prefixes = frozenset()
@@ -282,6 +310,16 @@ def learn(numbers: list[str] | tuple[str, ...]) -> bool:
     return _PROVEN.learn(numbers)
 
 
+def cover_in_order(numbers: Sequence[str]) -> bool:
+    """Whether every entry of ``numbers`` starts with a proven prefix, where the entries are each
+    greater than the one before: then the entries between two that share a prefix share it too, so
+    the list is halved until the two ends of each part share one (proved when the part is big enough
+    to pay for the proof). False when a part too small for a proof is left: the caller then reads
+    the list by :func:`cover`. What follows each prefix is not looked at: the caller checks that it
+    is ASCII digits and that every entry is as long as the first."""
+    return _PROVEN.cover_in_order(numbers)
+
+
 def proven() -> frozenset[tuple[str, int]]:
     """The prefixes proven in this process, each with the number of digits it stands for."""
     return _PROVEN.prefixes
@@ -300,7 +338,7 @@ def _proven_valid(prefix: str, tail: int, example: str) -> bool:
     return code is not None and valid_by_automata(code, example[1 + len(str(code)):]) is True
 
 
-def _stands_for(proven: set[tuple[str, int]], prefix: str, tail: int) -> bool:
+def _stands_for(proven: set[tuple[str, int]] | frozenset[tuple[str, int]], prefix: str, tail: int) -> bool:
     """Whether ``proven`` holds ``prefix`` with ``tail``, or a shorter prefix over it with a longer tail."""
     return any((prefix[:len(prefix) - cut], tail + cut) in proven for cut in range(PREFIX_TAILS[0] - tail + 1))
 

@@ -17,6 +17,7 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
+from airflow_provider_sms.core import proven_prefixes
 from airflow_provider_sms.core.number_plan import (
     is_valid_national,
     own_code_is_international,
@@ -269,6 +270,29 @@ def written_e164_width(value: list[str]) -> int | None:
     long; None otherwise. Checked a block at a time, without making the digits."""
     widths = {valid_e164_width(value[start:start + _BLOCK]) for start in range(0, len(value), _BLOCK)}
     return widths.pop() if len(widths) == 1 else None
+
+
+def in_order_e164_width(value: list[str]) -> int | None:
+    """:func:`written_e164_width` for a list whose entries are each greater than the one before (the
+    caller has checked: a list from an ordered query), read in a few passes over the whole list in
+    place of a pattern match per block.
+
+    :func:`~airflow_provider_sms.core.proven_prefixes.cover_in_order` shows that every entry starts
+    with a proven prefix, so with a ``+``; with as many ``+`` as entries, each at a multiple of the
+    first entry's length, the entries start exactly there: all are as long as the first. The rest
+    is ASCII digits, so each entry is its prefix and the digits the prefix was proven for.
+    """
+    try:
+        text = "".join(value)
+    except TypeError:  # not all strings
+        return None
+    count, width = len(value), len(value[0]) if value else 0
+    if width < 2 or len(text) != count * width or text.count("+") != count or text[::width] != "+" * count \
+            or not text.encode().translate(None, b"+").isdigit():
+        return None
+    if not proven_prefixes.cover_in_order(value):
+        return written_e164_width(value)  # ranges too thin for proofs: a block at a time
+    return width
 
 
 def normalise_numbers(

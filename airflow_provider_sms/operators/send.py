@@ -352,7 +352,7 @@ def _in_order_e164(to: object, settings: GatewaySettings) -> Sequence[str] | Non
     """
     from airflow_provider_sms.core.dedupe import strictly_increasing
     from airflow_provider_sms.core.e164_digits import E164Digits
-    from airflow_provider_sms.core.recipients import written_e164_width
+    from airflow_provider_sms.core.recipients import in_order_e164_width
 
     if type(to) is not list or not to or len(to) >= COMPACT_FROM or settings.number_check != "valid":
         return None
@@ -360,7 +360,7 @@ def _in_order_e164(to: object, settings: GatewaySettings) -> Sequence[str] | Non
         in_order = strictly_increasing(to)
     except TypeError:  # entries that do not compare (a number and a string): as_items says what they are
         return None
-    return E164Digits(to) if in_order and written_e164_width(to) is not None else None
+    return E164Digits(to) if in_order and in_order_e164_width(to) is not None else None
 
 
 def _recipients(hook: SmsHook, to: object, settings: GatewaySettings) -> tuple[Sequence[str], list[str], int]:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_sms.core import number_plan, plan_metadata, proven_prefixes
 from airflow_provider_sms.core.plan_metadata import code_at
-from airflow_provider_sms.core.recipients import normalise_numbers
+from airflow_provider_sms.core.recipients import in_order_e164_width, normalise_numbers, written_e164_width
 from airflow_provider_sms.exceptions import SmsValidationError
 from tests.core import test_number_plan
 from tests.core.reference import old_number_plan
@@ -299,3 +299,72 @@ def test_a_list_of_many_ranges_in_order_is_covered_block_by_block_without_growin
             assert number_plan.valid_e164_digits(block) == [n[1:] for n in block]
     sizes = [len(call.args[0]) for call in trie.call_args_list]
     assert len(sizes) <= 2 * len(blocks) and max(sizes) <= 3  # a block spans at most 3 ranges of 3,000
+
+
+# -- lists in order: read in place ------------------------------------------------------------------
+
+
+def _one_length_and_valid(entries: list[str]) -> int | None:
+    """The reference answer of ``in_order_e164_width``: the common length when every entry is valid."""
+    if _reference(entries) is None or len(set(map(len, entries))) != 1:
+        return None
+    return len(entries[0])
+
+
+def test_a_list_in_order_of_one_range_is_read_without_a_pattern_match_per_block() -> None:
+    numbers = _run(447700000000, 100_000)
+    with mock.patch.object(proven_prefixes, "cover", side_effect=AssertionError("matched block by block")), \
+            mock.patch.object(number_plan, "_line_plan", side_effect=AssertionError("the plan was used")):
+        assert in_order_e164_width(numbers) == 13
+    assert proven_prefixes.proven() == frozenset({("+4477000", 5)})  # one proof for the whole list
+    assert in_order_e164_width([*numbers[:50_000], "+4477000500000"]) is None  # one digit too many
+
+
+def test_a_list_in_order_of_many_ranges_proves_each_range_once() -> None:
+    numbers = sorted(n for run in RUNS for n in run[:1024])  # six ranges, four lengths
+    assert in_order_e164_width(numbers) is None  # not all as long
+    thirteen = [n for n in numbers if len(n) == 13]
+    assert in_order_e164_width(thirteen) == 13
+    proven = proven_prefixes.proven()
+    assert len(proven) == 3  # one proof a range
+    assert all(any(n.startswith(p) and len(n) == len(p) + tail for p, tail in proven) for n in thirteen)
+
+
+@pytest.mark.parametrize("entry", ["+447700+00900", "447700000900", "+44770000090\u0661", "+44770000090\n",
+                                   "+4477000009000", "+44770000090", "+44770000090 "])
+def test_an_entry_not_written_like_the_others_is_caught_wherever_it_sorts(entry: str) -> None:
+    numbers = sorted({*_run(447700000000, 2048), entry})
+    assert in_order_e164_width(numbers) is None
+
+
+def test_an_entry_with_a_plus_inside_cannot_pass_for_the_start_of_the_next() -> None:
+    # As many '+' as entries, each at a multiple of 13, yet one entry is short and the next holds a '+'.
+    numbers = [*_run(447700000000, 600), "+44770000060", "1+447700000061"]
+    assert "".join(numbers).count("+") == len(numbers) and len("".join(numbers)) == 13 * len(numbers)
+    assert numbers == sorted(set(numbers))
+    assert in_order_e164_width(numbers) is None
+
+
+def test_a_list_too_thin_for_proofs_gets_the_block_by_block_answer() -> None:
+    rng = random.Random(3)
+    spread = sorted({f"+4479{rng.randrange(10**8):08d}" for _ in range(6_000)})
+    valid = [n for n in spread if _reference([n]) is not None][:3000]
+    assert in_order_e164_width(valid) == 13 == written_e164_width(valid)
+    assert proven_prefixes.proven() == frozenset()
+
+
+def test_a_changed_entry_in_a_list_in_order_gets_the_plans_answer() -> None:
+    rng = random.Random(17)
+    valid = wrong = 0
+    for _ in range(400):
+        run = RUNS[rng.randrange(len(RUNS))]
+        start = rng.randrange(0, 2048)
+        entries = run[start:start + rng.randrange(300, 2048)]
+        for at in rng.sample(range(len(entries)), rng.randint(0, 3)):
+            entries[at] = _changed(rng, entries[at])
+        entries = sorted(set(entries))
+        expected = _one_length_and_valid(entries)
+        assert in_order_e164_width(entries) == expected, [e for e in entries if _reference([e]) is None]
+        valid += expected is not None
+        wrong += expected is None
+    assert valid > 50 and wrong > 100  # both answers well represented

@@ -262,14 +262,13 @@ def test_outcomes_recorded_together_are_one_transaction_at_the_end(journal: Send
                             content="c1", send_at=None, try_number=1)
     assert None not in ids
     first, second, third = (i for i in ids if i is not None)
-    with _commits(journal) as commits:
-        with journal.outcomes_together():
-            journal.answered(first, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
-            with journal.outcomes_together():  # joins the outer block
-                journal.refused(second, "HTTP 503")
-            journal.in_doubt(third, "answer lost")
-            assert commits == []
-            assert {r.state for r in journal.records(TASK)} == {ChunkState.SENDING}  # nothing written yet
+    with _commits(journal) as commits, journal.outcomes_together():
+        journal.answered(first, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
+        with journal.outcomes_together():  # joins the outer block
+            journal.refused(second, "HTTP 503")
+        journal.in_doubt(third, "answer lost")
+        assert commits == []
+        assert {r.state for r in journal.records(TASK)} == {ChunkState.SENDING}  # nothing written yet
     assert len(commits) == 1
     assert [r.state for r in sorted(journal.records(TASK), key=lambda r: r.id)] == [
         ChunkState.ANSWERED, ChunkState.REFUSED, ChunkState.IN_DOUBT]
@@ -279,9 +278,14 @@ def test_outcomes_held_back_are_written_when_the_block_ends_in_an_error(journal:
     [record_id] = journal.begin_all(TASK, _intents(["447700100001"]), gateway="gw", content="c1", send_at=None,
                                     try_number=1)
     assert record_id is not None
-    with pytest.raises(RuntimeError, match="later chunk"), journal.outcomes_together():
-        journal.answered(record_id, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
-        raise RuntimeError("later chunk")
+
+    def answered_then_failed() -> None:
+        with journal.outcomes_together():
+            journal.answered(record_id, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
+            raise RuntimeError("later chunk")
+
+    with pytest.raises(RuntimeError, match="later chunk"):
+        answered_then_failed()
     assert journal.record(record_id).state is ChunkState.ANSWERED
     journal.answered(record_id, SendResult("gw", [RecipientResult("447700100001", False, code="1")]))
     assert journal.record(record_id).result().rejected_count == 1  # outside a block: written at once
