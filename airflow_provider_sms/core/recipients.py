@@ -251,6 +251,7 @@ def iter_recipients(
             yield Problem(field=field, reason=problem.reason, value=problem.raw, index=index)
 
 
+_ASCII_DIGITS = b"0123456789"
 _BLOCK = 4096  # entries per block of the E.164 check (joined into one string of ~60 KB)
 
 
@@ -278,17 +279,17 @@ def in_order_e164_width(value: list[str]) -> int | None:
     place of a pattern match per block.
 
     :func:`~airflow_provider_sms.core.proven_prefixes.cover_in_order` shows that every entry starts
-    with a proven prefix, so with a ``+``; with as many ``+`` as entries, each at a multiple of the
-    first entry's length, the entries start exactly there: all are as long as the first. The rest
-    is ASCII digits, so each entry is its prefix and the digits the prefix was proven for.
+    with a proven prefix, so with a ``+``. The text of the entries holds a ``+`` at each multiple of
+    the first entry's length and ASCII digits everywhere else, so the entries start exactly there:
+    all are as long as the first, and each is its prefix and the digits the prefix was proven for.
     """
     try:
         text = "".join(value)
     except TypeError:  # not all strings
         return None
     count, width = len(value), len(value[0]) if value else 0
-    if width < 2 or len(text) != count * width or text.count("+") != count or text[::width] != "+" * count \
-            or not text.encode().translate(None, b"+").isdigit():
+    if width < 2 or len(text) != count * width or text[::width] != "+" * count \
+            or text.encode().translate(None, _ASCII_DIGITS) != b"+" * count:
         return None
     if not proven_prefixes.cover_in_order(value):
         return written_e164_width(value)  # ranges too thin for proofs: a block at a time
