@@ -247,7 +247,10 @@ class SuppressionList:
         store = ReceiptStore(self.database)
         store.ensure_schema()
         cursors = PollCursors(self.database)
-        cursor = int(cursors.get(_CATCH_UP_OWNER, "replies") or 0)
+        position, newest = self._catch_up_position()
+        cursor = int(position or 0)
+        if newest is None or newest <= cursor:
+            return 0  # the usual case, nothing stored since: one query
         added = 0
         while True:
             page = store.replies_after(cursor, _CATCH_UP_PAGE)
@@ -258,6 +261,22 @@ class SuppressionList:
                 cursors.set(_CATCH_UP_OWNER, "replies", str(cursor))
             if len(page) < _CATCH_UP_PAGE:
                 return added
+
+    def _catch_up_position(self) -> tuple[str | None, int | None]:
+        """The catch-up's cursor and the id of the newest reply stored, in one query."""
+        from airflow_provider_sms.receipts.cursors import poll_cursors
+        from airflow_provider_sms.receipts.schema import reply_events
+
+        at = poll_cursors.c
+        query = select(select(at.cursor).where((at.owner == _CATCH_UP_OWNER) & (at.source == "replies"))
+                       .scalar_subquery(),
+                       select(func.max(reply_events.c.id)).scalar_subquery())
+        try:
+            with self.database.engine.connect() as conn:
+                position, newest = conn.execute(query).one()
+        except SQLAlchemyError as error:
+            raise unavailable(self.database, error) from None
+        return position, newest
 
     def entries(self, limit: int = 1000) -> list[Suppression]:
         """The newest ``limit`` entries, newest first."""

@@ -120,3 +120,36 @@ def test_remove_and_manual_entries(listing: SuppressionList) -> None:
 def test_mask_number_hides_the_middle() -> None:
     assert mask_number("447700100001") == "4477****0001"
     assert mask_number("12345") == "12***"
+
+
+def test_catch_up_reads_each_reply_once_and_asks_once_when_nothing_is_new(listing: SuppressionList) -> None:
+    from sqlalchemy import event
+
+    from airflow_provider_sms.core.receipts import ReplyEvent
+    from airflow_provider_sms.receipts.store import ReceiptStore
+
+    store = ReceiptStore(listing.database)
+    store.ensure_schema()
+
+    def reply(n: int, sender: str, text: str) -> None:
+        store.record_reply(ReplyEvent(gateway="bulksms", conn_id="bulksms_default", event_id=f"in-{n}",
+                                      sender=sender, recipient=None, text=text, received_at=dt.datetime.now(dt.UTC)))
+
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    assert listing.catch_up() == 0  # nothing stored at all
+    reply(1, "447700100001", "STOP")
+    reply(2, "447700100002", "hello")
+    assert listing.catch_up() == 1 and listing.count() == 1
+    event.listen(listing.database.engine, "before_cursor_execute", seen)
+    try:
+        assert listing.catch_up() == 0
+    finally:
+        event.remove(listing.database.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1  # the cursor and the newest reply's id, together
+    reply(3, "447700100002", "quit")  # the second sender opts out later
+    assert listing.catch_up() == 1
+    assert listing.suppressed(["447700100001", "447700100002", "447700100003"]) == {"447700100001", "447700100002"}
