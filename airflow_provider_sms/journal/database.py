@@ -247,14 +247,14 @@ def _at_version(database: Database, component: str, version: int) -> bool:
 
     One query instead of a look at every table (a round trip each, on a remote server); anything
     else (no row, no table yet, another version, an error) leaves it to the full set-up to say.
+    It reads every component's version: the first read of the process also serves
+    :func:`ensure_schema_once` (a send opens the journal, then the opt-out list and the reply store).
     """
-    try:
-        with database.engine.connect() as conn:
-            found = conn.execute(select(schema_versions.c.version)
-                                 .where(schema_versions.c.component == component)).scalar()
-    except SQLAlchemyError:
-        return False
-    return found == version
+    versions = _all_versions(database)
+    if versions:
+        with _schemas_lock:
+            _versions_read.setdefault(id(database.engine), versions)
+    return versions.get(component) == version
 
 
 _schemas_ready: set[tuple[int, str]] = set()

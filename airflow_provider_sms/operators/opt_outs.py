@@ -20,7 +20,7 @@ from airflow_provider_sms.core.recipient_set import CanonicalRecipients
 from airflow_provider_sms.core.results import RecipientResult, suppressed_result
 
 if TYPE_CHECKING:
-    from airflow_provider_sms.journal import TaskKey
+    from airflow_provider_sms.journal import SendJournal, TaskKey
 
 __all__ = ["drop_opted_out", "journal_texted"]
 
@@ -67,14 +67,14 @@ def drop_opted_out(numbers: Sequence[str], *, conn_id: str, gateway: str,
     return keep, [suppressed_result(n) for n in numbers if n in listed]
 
 
-def journal_texted(journal_conn_id: str | None, task: TaskKey | None) -> set[str]:
+def journal_texted(journal: SendJournal | None, task: TaskKey | None) -> set[str]:
     """Recipients earlier tries of ``task`` texted, or may have (accepted, or in a chunk not yet settled)."""
-    from airflow_provider_sms.journal import ChunkState, SendJournal
+    from airflow_provider_sms.journal import ChunkState
 
-    if journal_conn_id is None or task is None:
+    if journal is None or task is None:
         return set()
     texted: set[str] = set()
-    for record in SendJournal.open(journal_conn_id).records(task):
+    for record in journal.records(task):
         if record.state is ChunkState.ANSWERED:
             texted.update(r.recipient for r in record.result().results if r.accepted)
         elif record.state is not ChunkState.REFUSED:

@@ -185,10 +185,11 @@ class _SmsSendBase(BaseOperator):
         return journal
 
     def _send_chunks(self, hook: SmsHook, template: OutgoingMessage, recipients: Sequence[str], kind: str,
-                     context: Context,
+                     context: Context, journal: SendJournal | None,
                      before_send: Callable[[Sequence[str]], tuple[Sequence[str], SendResult]] | None = None
                      ) -> SendResult:
-        """Send to every recipient, chunk by chunk, through the journal; fail loudly on doubt.
+        """Send to every recipient, chunk by chunk, through ``journal`` (see :meth:`_journal`); fail
+        loudly on doubt.
 
         A chunk the gateway refuses is recorded as rejected and the rest still go.
         """
@@ -201,7 +202,7 @@ class _SmsSendBase(BaseOperator):
         size = hook.max_groups_per_request if kind == "groups" else hook.max_recipients_per_request
         in_flight = hook.max_in_flight
         sender = ChunkSender(hook, template, task=TaskKey.from_context(context, self.dag_id, self.task_id),
-                             journal=self._journal(), try_number=int(getattr(ti, "try_number", 1) or 1), kind=kind,
+                             journal=journal, try_number=int(getattr(ti, "try_number", 1) or 1), kind=kind,
                              max_in_flight=in_flight, throttle_deadline=self._throttle_deadline(),
                              result=self._new_result(hook, len(recipients)))
         log.info("sending to %d recipients via %s in chunks of %d, %d requests in flight%s", len(recipients),
@@ -473,18 +474,20 @@ class SmsSendOperator(_SmsSendBase):
                 hook.check_message(replace(template, numbers=unique[:1]))
             for part in iter_chunks(entries, hook.max_recipients_per_request):  # every address-book name first
                 hook.check_message(replace(template, groups=part))
-            kept, suppressed = self._drop_opted_out(hook, unique, context)
+            # Opened before the opt-out list: its schema check reads every store's version in one query.
+            journal = self._journal()
+            kept, suppressed = self._drop_opted_out(hook, unique, context, journal)
             del unique
             result = self._send_chunks(hook, template, _with_entries(kept, entries), "numbers",
-                                       context,
+                                       context, journal,
                                        before_send=lambda recipients: self._skip_already_sent(hook, recipients,
                                                                                               template, context))
             result.results.extend(suppressed)
             result.text_replacements.update(replaced)
             return self._finish(context, result)
 
-    def _drop_opted_out(self, hook: SmsHook, numbers: Sequence[str],
-                        context: Context) -> tuple[Sequence[str], list[RecipientResult]]:
+    def _drop_opted_out(self, hook: SmsHook, numbers: Sequence[str], context: Context,
+                        journal: SendJournal | None) -> tuple[Sequence[str], list[RecipientResult]]:
         """The numbers to send to, and the ``suppressed`` results of those on the suppression list."""
         from airflow_provider_sms.journal import TaskKey
         from airflow_provider_sms.operators.opt_outs import drop_opted_out, journal_texted
@@ -493,7 +496,7 @@ class SmsSendOperator(_SmsSendBase):
             return numbers, []
         task = TaskKey.from_context(context, self.dag_id, self.task_id)
         return drop_opted_out(numbers, conn_id=self.journal_conn_id or DEFAULT_JOURNAL_CONN_ID, gateway=hook.gateway,
-                              texted_before=lambda: journal_texted(self.journal_conn_id, task))
+                              texted_before=lambda: journal_texted(journal, task))
 
     def _skip_already_sent(self, hook: SmsHook, recipients: Sequence[str], template: OutgoingMessage,
                            context: Context) -> tuple[Sequence[str], SendResult]:
@@ -550,7 +553,7 @@ class SmsGroupSendOperator(_SmsSendBase):
                 hook.check_message(replace(template, groups=part))
             # Without the journal's records, a retried group send can trust only the gateway's dedupe ids.
             refuse = None if Capability.DEDUPE in hook.capabilities else _refuse_blind_group_resend(hook)
-            result = self._send_chunks(hook, template, groups, "groups", context, before_send=refuse)
+            result = self._send_chunks(hook, template, groups, "groups", context, self._journal(), before_send=refuse)
             result.text_replacements.update(replaced)
             return self._finish(context, result)
 

@@ -250,7 +250,8 @@ def test_an_in_order_e164_list_with_an_opted_out_number_and_a_group(bm_conn: str
     forms = []
     drop_opted_out = send.SmsSendOperator._drop_opted_out
     monkeypatch.setattr(send.SmsSendOperator, "_drop_opted_out",
-                        lambda op, hook, numbers, ctx: forms.append(numbers) or drop_opted_out(op, hook, numbers, ctx))
+                        lambda op, hook, numbers, ctx, journal: forms.append(numbers)
+                        or drop_opted_out(op, hook, numbers, ctx, journal))
 
     SuppressionList.open().add(NUMBERS[1], source="reply", word="STOP")
     written = [f"+{n}" for n in NUMBERS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
@@ -126,3 +127,40 @@ def test_a_stop_reply_stored_by_anyone_suppresses_the_next_send(bulksms_conn: st
     assert {r["recipient"] for r in result["results"] if r["status"] == "suppressed"} == {C, D}
     assert [sms_simulator.bulksms.received_count(n) for n in (A, B, C, D)] == [1, 1, 0, 0]
     assert _listing().catch_up() == 0  # already read
+
+
+def test_a_send_in_a_new_process_reads_the_schema_versions_once_before_sending(
+        bulksms_conn: str, sms_simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import event
+
+    from airflow_provider_sms.journal import SendJournal, database
+
+    SendJournal.open()  # every table exists, as after an earlier send
+    _listing().add(D, source="manual")
+    _listing().catch_up()
+    engine = _listing().database.engine
+    # What a new task process has read so far: nothing.
+    monkeypatch.setattr(database, "_schemas_ready", set())
+    monkeypatch.setattr(database, "_versions_read", {})
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        table = re.search(r"sms_[a-z_]+", statement)
+        statements.append(f"{statement.split()[0]} {table.group() if table else '?'}")
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        result = _send(bulksms_conn).execute(context())
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (result["accepted_count"], result["suppressed_count"]) == (3, 1)
+    assert [sms_simulator.bulksms.received_count(n) for n in (A, B, C, D)] == [1, 1, 1, 0]
+    first_write = next(i for i, s in enumerate(statements) if s.startswith("INSERT"))
+    assert statements[:first_write] == [
+        "SELECT sms_schema_versions",  # the journal's check at its open, every store's version at once
+        "SELECT sms_poll_cursors",  # the opt-out catch-up: its cursor and the newest reply's id
+        "SELECT sms_suppressions",  # the opt-out list's size
+        "SELECT sms_suppressions",  # the listed ones among the recipients
+        "SELECT sms_send_chunks",  # did an earlier try text the listed one? (asked only when one is listed)
+        "SELECT sms_send_chunks",  # what earlier tries of this task recorded
+    ], statements
