@@ -462,7 +462,8 @@ class ChunkSender:
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        part = items[start:start + size]
+        yield part if type(part) is list else list(part)  # a list's slice (and a view's) is a new list already
 
 
 def _age(age: dt.timedelta) -> str:
