@@ -315,7 +315,7 @@ def cover_in_order(numbers: Sequence[str]) -> bool:
     greater than the one before: then the entries between two that share a prefix share it too, so
     the list is halved until the two ends of each part share one (proved when the part is big enough
     to pay for the proof). False when a part too small for a proof is left: the caller then reads
-    the list by :func:`cover`. What follows each prefix is not looked at: the caller checks that it
+    the list block by block. What follows each prefix is not looked at: the caller checks that it
     is ASCII digits and that every entry is as long as the first."""
     return _PROVEN.cover_in_order(numbers)
 

@@ -288,7 +288,7 @@ def in_order_e164_width(value: list[str]) -> int | None:
     except TypeError:  # not all strings
         return None
     count, width = len(value), len(value[0]) if value else 0
-    if width < 2 or len(text) != count * width or text[::width] != "+" * count \
+    if width < 2 or len(text) != count * width or not text.isascii() or text[::width] != "+" * count \
             or text.encode().translate(None, _ASCII_DIGITS) != b"+" * count:
         return None
     if not proven_prefixes.cover_in_order(value):

@@ -290,9 +290,26 @@ class SendJournal:
                         return [_inserted_id(conn.execute(_INSERT, values)) for values in rows]
                 except IntegrityError:
                     pass  # some chunk was recorded before: each is claimed on its own below
-            return [self._begin_one(task, values) for values in rows]
+            return self._begin_each(task, rows)
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
+
+    def _begin_each(self, task: TaskKey, rows: list[dict[str, Any]]) -> list[int | None]:
+        """:meth:`_begin_one` for each row; when one fails, those claimed before it are marked refused
+        (nothing was sent: a later try sends them) before the error goes on."""
+        claimed: list[int | None] = []
+        try:
+            for values in rows:
+                claimed.append(self._begin_one(task, values))
+        except SQLAlchemyError:
+            for record_id in filter(None, claimed):
+                try:
+                    self.refused(record_id, "not sent: the journal failed while recording the chunks sent with it")
+                except JournalUnavailableError:
+                    log.error("chunk %d is recorded as being sent but was not sent; a later try settles it",
+                              record_id)
+            raise
+        return claimed
 
     def _begin_one(self, task: TaskKey, values: dict[str, Any]) -> int | None:
         try:
@@ -338,20 +355,19 @@ class SendJournal:
             return
         pending: list[dict[str, Any]] = []
         self._local.pending = pending
-        ended = False
         try:
             yield
-            ended = True
-        finally:
+        except BaseException:
             self._local.pending = None
-            if pending and ended:
+            try:
                 self._write_outcomes(pending)
-            elif pending:
-                try:
-                    self._write_outcomes(pending)
-                except JournalUnavailableError as error:
-                    # The error already on its way says more; a later try settles these chunks.
-                    log.error("%d outcomes could not be recorded: %s", len(pending), error)
+            except JournalUnavailableError as error:
+                # The error already on its way says more; a later try settles these chunks.
+                log.error("%d outcomes could not be recorded: %s", len(pending), error)
+            raise
+        else:
+            self._local.pending = None
+            self._write_outcomes(pending)
 
     def _finish(self, record_id: int, state: ChunkState, outcome: str) -> None:
         values = {"record_id": record_id, "state": state.value, "outcome": outcome,
@@ -363,6 +379,8 @@ class SendJournal:
             self._write_outcomes([values])
 
     def _write_outcomes(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
         try:
             with self.database.engine.begin() as conn:
                 conn.execute(_FINISH, rows)

@@ -193,10 +193,7 @@ class ChunkSender:
         pending = iter(chunks)
         try:
             while self._fatal is None:
-                # The first chunk alone (its request goes out soonest); then as many as there are free
-                # places, their intents in one transaction; else the next one, recorded while the
-                # requests before it are in flight.
-                batch = list(islice(pending, max(1, self._limit() - len(self._running)) if self._running else 1))
+                batch = list(islice(pending, self._batch_size()))
                 if not batch:
                     break
                 for chunk in self._begin_all(batch):
@@ -208,8 +205,9 @@ class ChunkSender:
                         self._launch(chunk)
                     else:
                         chunk.unsent = chunk.done = True
-                while self._running and len(window) >= cap:
-                    self._wait_any()
+                while len(window) >= cap and (window[0].done or self._running):
+                    if not window[0].done:
+                        self._wait_any()
                     self._merge(window)
             while self._running:
                 self._wait_any()
@@ -229,9 +227,18 @@ class ChunkSender:
     def _limit(self) -> int:
         return 1 if self._probing else self.max_in_flight
 
+    def _batch_size(self) -> int:
+        """How many chunks to record the intent of together: the first chunk alone (its request goes
+        out soonest), then as many as there are free places (the rest of the first wave, in one
+        transaction), else the next one, recorded while the requests before it are in flight."""
+        if not self._running:
+            return 1
+        return max(1, self._limit() - len(self._running))
+
     def _await_place(self, window: deque[_Chunk]) -> None:
-        """Wait until a request may go out. Finished chunks are recorded only here, while every place
-        is taken, so that recording them never holds back a request that could already go out."""
+        """Wait until a request may go out. Finished chunks are recorded while every place is taken
+        (and when the window is full), so that recording them never holds back a request that could
+        already go out."""
         while self._running and len(self._running) >= self._limit():
             if window and window[0].done:
                 self._merge(window)
@@ -249,12 +256,12 @@ class ChunkSender:
         task = self.task
         keys = [dedupe_key(task.dag_id, task.task_id, task.run_id, task.map_index, name) for name in names] \
             if task is not None else [None] * len(batch)
-        record_ids: list[int | None] = [None] * len(batch)
         if self.journal is not None and task is not None:
             from airflow_provider_sms.journal import ChunkIntent
 
             record_ids = self.journal.begin_all(
-                task, [ChunkIntent(*intent) for intent in zip(names, batch, keys, strict=True)],
+                task, [ChunkIntent(chunk_key=name, recipients=recipients, dedupe_key=key)
+                       for name, recipients, key in zip(names, batch, keys, strict=True)],
                 gateway=self.hook.gateway, content=self.content, send_at=self.template.send_at,
                 try_number=self.try_number)
             return [_Chunk(recipients, taken=name, done=True) if record_id is None

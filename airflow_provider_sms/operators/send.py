@@ -211,11 +211,11 @@ class _SmsSendBase(BaseOperator):
         try:
             outcome = sender.run(recipients, size, before_send)
         except JournalUnavailableError as error:
-            # Mid-send: a chunk whose outcome was not written stays "sending"; the retry settles it.
+            # Mid-send: chunks whose outcomes were not written stay "sending"; the retry settles them.
             total = sender.outcome.result
             self._push(context, total)
             raise AirflowException(f"{error} ({total.accepted_count} recipients were texted before it; a retry "
-                                   "settles the chunk it was recording)") from error
+                                   "settles the chunks it was recording)") from error
         except SmsConfigurationError as error:
             total = sender.outcome.result
             self._push(context, total)  # who was texted before the failure stays on record

@@ -267,8 +267,9 @@ class SuppressionList:
         from airflow_provider_sms.receipts.cursors import poll_cursors
         from airflow_provider_sms.receipts.schema import reply_events
 
-        at = poll_cursors.c
-        query = select(select(at.cursor).where((at.owner == _CATCH_UP_OWNER) & (at.source == "replies"))
+        cursors = poll_cursors.c
+        query = select(select(cursors.cursor)
+                       .where((cursors.owner == _CATCH_UP_OWNER) & (cursors.source == "replies"))
                        .scalar_subquery(),
                        select(func.max(reply_events.c.id)).scalar_subquery())
         try:

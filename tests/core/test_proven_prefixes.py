@@ -330,7 +330,8 @@ def test_a_list_in_order_of_many_ranges_proves_each_range_once() -> None:
     assert all(any(n.startswith(p) and len(n) == len(p) + tail for p, tail in proven) for n in thirteen)
 
 
-@pytest.mark.parametrize("entry", ["+447700+00900", "447700000900", "+44770000090\u0661", "+44770000090\n",
+@pytest.mark.parametrize("entry", ["+447700+00900", "447700000900", "+44770000090\u0661", "+44770000090\ud800",
+                                   "+44770000090\n",
                                    "+4477000009000", "+44770000090", "+44770000090 "])
 def test_an_entry_not_written_like_the_others_is_caught_wherever_it_sorts(entry: str) -> None:
     numbers = sorted({*_run(447700000000, 2048), entry})

@@ -436,3 +436,31 @@ def test_an_unreachable_journal_names_no_password(monkeypatch: pytest.MonkeyPatc
         SendJournal.open()
     assert secret not in str(failure.value) and secret not in repr(failure.value)
     assert "***" in str(failure.value)
+
+
+def test_chunks_claimed_one_by_one_before_the_journal_failed_are_handed_back_refused(
+        journal: SendJournal, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    refused = ["447700100002"]
+    refused_id = _begin(journal, refused)
+    assert refused_id is not None
+    journal.refused(refused_id, "HTTP 429")  # recorded before: the batch is claimed chunk by chunk
+    begin_one = SendJournal._begin_one
+    calls: list[int] = []
+
+    def failing_third(self: SendJournal, task: TaskKey, values: dict[str, object]) -> int | None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise OperationalError("INSERT", {}, Exception("database is gone"))
+        return begin_one(self, task, values)
+
+    monkeypatch.setattr(SendJournal, "_begin_one", failing_third)
+    with pytest.raises(JournalUnavailableError):
+        journal.begin_all(TASK, _intents(["447700100001"], refused, ["447700100003"]), gateway="gw",
+                          content="c1", send_at=None, try_number=2)
+    monkeypatch.undo()
+    # The two claimed before the failure were not sent: a later try may send them (REFUSED); the
+    # third was never recorded.
+    states = {tuple(r.recipients): r.state for r in journal.records(TASK)}
+    assert states == {("447700100001",): ChunkState.REFUSED, ("447700100002",): ChunkState.REFUSED}

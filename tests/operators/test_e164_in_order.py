@@ -106,3 +106,15 @@ def test_a_retry_after_a_lost_answer_texts_nobody_twice(sms_simulator: Simulator
     result: dict[str, Any] = retry.execute(context(ti))
     assert (result["accepted_count"], result["in_doubt_count"]) == (len(NUMBERS), 0)
     assert _received(sms_simulator) == [1] * len(NUMBERS)
+
+
+def test_a_number_holding_a_lone_surrogate_is_named_and_nothing_is_sent(sms_simulator: SimulatorServer,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    conn_id = _connect(monkeypatch, sms_simulator)
+    in_order = [f"+{n}" for n in NUMBERS]
+    in_order[-1] = in_order[-1][:-1] + "\ud800"  # as JSON "\ud800" or a file read with surrogateescape gives it
+    assert is_canonical(in_order)
+    op = SmsSendOperator(task_id="send", sms_conn_id=conn_id, to=in_order, message="Hi", sender="Ops")
+    with pytest.raises(AirflowFailException, match=rf"to\[{len(NUMBERS) - 1}\]"):
+        op.execute(context())
+    assert _received(sms_simulator) == [0] * len(NUMBERS)
