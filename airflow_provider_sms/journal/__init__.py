@@ -15,11 +15,10 @@ Modules: :mod:`.database` (connection, engine, schema set-up shared with other s
 from airflow_provider_sms.journal.database import DEFAULT_JOURNAL_CONN_ID, Database, JournalUnavailableError
 from airflow_provider_sms.journal.keys import TaskKey
 from airflow_provider_sms.journal.schema import ChunkState
-from airflow_provider_sms.journal.store import ChunkIntent, ChunkRecord, SendJournal
+from airflow_provider_sms.journal.store import ChunkRecord, SendJournal
 
 __all__ = [
     "DEFAULT_JOURNAL_CONN_ID",
-    "ChunkIntent",
     "ChunkRecord",
     "ChunkState",
     "Database",

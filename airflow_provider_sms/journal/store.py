@@ -35,7 +35,7 @@ from airflow_provider_sms.journal.database import (
 from airflow_provider_sms.journal.keys import TaskKey
 from airflow_provider_sms.journal.schema import COMPONENT, SCHEMA_VERSION, ChunkState, metadata, send_chunks
 
-__all__ = ["ChunkIntent", "ChunkRecord", "SendJournal"]
+__all__ = ["ChunkRecord", "SendJournal"]
 
 log = logging.getLogger(__name__)
 
@@ -187,21 +187,6 @@ def _same_outcome_rows(results: Sequence[RecipientResult]) -> str | None:
     return f"[[{quoted},{tail}]"
 
 
-@dataclass(frozen=True)
-class ChunkIntent:
-    """One chunk about to be sent, as :meth:`SendJournal.begin_all` records it."""
-
-    chunk_key: str
-    recipients: Sequence[str]
-    dedupe_key: int | None
-
-
-def _inserted_id(result: Any) -> int:
-    inserted = result.inserted_primary_key
-    assert inserted is not None
-    return int(inserted[0])
-
-
 _INSERT = send_chunks.insert()
 _FINISH = (update(send_chunks).where(send_chunks.c.id == bindparam("record_id"))
            .values(state=bindparam("state"), outcome=bindparam("outcome"), outcome_at=bindparam("outcome_at")))
@@ -265,69 +250,33 @@ class SendJournal:
         :returns: the row id, or None when the chunk is taken: another try recorded it and it is not
             REFUSED (it is being sent, was answered, or is in doubt) -- the caller must not send it.
         """
-        return self.begin_all(task, [ChunkIntent(chunk_key, recipients, dedupe_key)], gateway=gateway,
-                              content=content, send_at=send_at, try_number=try_number)[0]
-
-    def begin_all(self, task: TaskKey, intents: Sequence[ChunkIntent], *, gateway: str, content: str,
-                  send_at: dt.datetime | None, try_number: int) -> list[int | None]:
-        """:meth:`begin` for several chunks of one message, in one transaction where none of them
-        was recorded before (one commit, and on a server one round trip, instead of one per chunk).
-
-        :returns: per intent, in order, what :meth:`begin` returns for it.
-        """
         now = dt.datetime.now(dt.UTC)
-        rows = [{"dag_id": task.dag_id, "task_id": task.task_id, "run_id": task.run_id,
-                 "map_index": task.map_index, "chunk_key": intent.chunk_key, "gateway": gateway,
-                 "recipients": _recipients_json(intent.recipients), "content": content,
-                 "dedupe_key": intent.dedupe_key, "send_at": send_at, "state": ChunkState.SENDING.value,
-                 "try_number": try_number, "attempts": 1, "intent_at": now, "outcome_at": None, "outcome": None}
-                for intent in intents]
+        values = {"dag_id": task.dag_id, "task_id": task.task_id, "run_id": task.run_id,
+                  "map_index": task.map_index, "chunk_key": chunk_key, "gateway": gateway,
+                  "recipients": _recipients_json(recipients), "content": content,
+                  "dedupe_key": dedupe_key, "send_at": send_at, "state": ChunkState.SENDING.value,
+                  "try_number": try_number, "attempts": 1, "intent_at": now, "outcome_at": None, "outcome": None}
         try:
-            if len(rows) > 1:
-                try:
-                    with self.database.engine.begin() as conn:
-                        # Values as parameters of one cached statement: built per call, it costs more than the insert.
-                        return [_inserted_id(conn.execute(_INSERT, values)) for values in rows]
-                except IntegrityError:
-                    pass  # some chunk was recorded before: each is claimed on its own below
-            return self._begin_each(task, rows)
+            try:
+                with self.database.engine.begin() as conn:
+                    # Values as parameters of one cached statement: built per call, it costs more than the insert.
+                    inserted = conn.execute(_INSERT, values).inserted_primary_key
+                    assert inserted is not None
+                    return int(inserted[0])
+            except IntegrityError:
+                pass  # recorded before: only a refused chunk may be sent again, and only by one try
+            with self.database.engine.begin() as conn:
+                row = conn.execute(select(send_chunks.c.id, send_chunks.c.attempts)
+                                   .where(and_(self._task(task), send_chunks.c.chunk_key == chunk_key))).one()
+                claimed = conn.execute(
+                    update(send_chunks)
+                    .where(and_(send_chunks.c.id == row.id, send_chunks.c.state == ChunkState.REFUSED.value))
+                    .values(state=ChunkState.SENDING.value, try_number=try_number, attempts=row.attempts + 1,
+                            intent_at=now, outcome_at=None, outcome=None, recipients=values["recipients"],
+                            content=content, dedupe_key=dedupe_key, send_at=send_at))
+                return int(row.id) if claimed.rowcount == 1 else None
         except SQLAlchemyError as error:
             raise unavailable(self.database, error) from None
-
-    def _begin_each(self, task: TaskKey, rows: list[dict[str, Any]]) -> list[int | None]:
-        """:meth:`_begin_one` for each row; when one fails, those claimed before it are marked refused
-        (nothing was sent: a later try sends them) before the error goes on."""
-        claimed: list[int | None] = []
-        try:
-            for values in rows:
-                claimed.append(self._begin_one(task, values))
-        except SQLAlchemyError:
-            for record_id in filter(None, claimed):
-                try:
-                    self.refused(record_id, "not sent: the journal failed while recording the chunks sent with it")
-                except JournalUnavailableError:
-                    log.error("chunk %d is recorded as being sent but was not sent; a later try settles it",
-                              record_id)
-            raise
-        return claimed
-
-    def _begin_one(self, task: TaskKey, values: dict[str, Any]) -> int | None:
-        try:
-            with self.database.engine.begin() as conn:
-                return _inserted_id(conn.execute(_INSERT, values))
-        except IntegrityError:
-            pass  # recorded before: only a refused chunk may be sent again, and only by one try
-        with self.database.engine.begin() as conn:
-            row = conn.execute(select(send_chunks.c.id, send_chunks.c.attempts)
-                               .where(and_(self._task(task), send_chunks.c.chunk_key == values["chunk_key"]))).one()
-            claimed = conn.execute(
-                update(send_chunks)
-                .where(and_(send_chunks.c.id == row.id, send_chunks.c.state == ChunkState.REFUSED.value))
-                .values(state=ChunkState.SENDING.value, try_number=values["try_number"], attempts=row.attempts + 1,
-                        intent_at=values["intent_at"], outcome_at=None, outcome=None,
-                        recipients=values["recipients"], content=values["content"],
-                        dedupe_key=values["dedupe_key"], send_at=values["send_at"]))
-            return int(row.id) if claimed.rowcount == 1 else None
 
     def answered(self, record_id: int, result: SendResult, recipients: Sequence[str] | None = None) -> None:
         """The gateway answered: who was accepted and who rejected (kept to report on later tries).

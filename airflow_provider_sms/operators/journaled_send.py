@@ -22,7 +22,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from airflow_provider_sms.core.address_book import with_recipients
@@ -190,16 +189,14 @@ class ChunkSender:
         self.hook.prepare()
         _ = self.hook.transport
         self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sms-send")
-        pending = iter(chunks)
         try:
-            while self._fatal is None:
-                batch = list(islice(pending, self._batch_size()))
-                if not batch:
+            for recipients in chunks:
+                if self._fatal is not None:
                     break
-                for chunk in self._begin_all(batch):
-                    window.append(chunk)
-                    if chunk.message is None:
-                        continue
+                # The intent is recorded while the requests before it are still in flight.
+                chunk = self._begin(recipients)
+                window.append(chunk)
+                if chunk.message is not None:
                     self._await_place(window)
                     if self._fatal is None:
                         self._launch(chunk)
@@ -227,14 +224,6 @@ class ChunkSender:
     def _limit(self) -> int:
         return 1 if self._probing else self.max_in_flight
 
-    def _batch_size(self) -> int:
-        """How many chunks to record the intent of together: the first chunk alone (its request goes
-        out soonest), then as many as there are free places (the rest of the first wave, in one
-        transaction), else the next one, recorded while the requests before it are in flight."""
-        if not self._running:
-            return 1
-        return max(1, self._limit() - len(self._running))
-
     def _await_place(self, window: deque[_Chunk]) -> None:
         """Wait until a request may go out. Finished chunks are recorded while every place is taken
         (and when the window is full), so that recording them never holds back a request that could
@@ -250,25 +239,19 @@ class ChunkSender:
             return replace(self.template, groups=list(recipients), dedupe_key=key)
         return replace(with_recipients(self.template, recipients), dedupe_key=key)
 
-    def _begin_all(self, batch: list[list[str]]) -> list[_Chunk]:
-        """Key the chunks and record the intent to send them (before their requests go out)."""
-        names = [chunk_key(recipients, self.content, canonical=True) for recipients in batch]  # cut in canonical order
-        task = self.task
-        keys = [dedupe_key(task.dag_id, task.task_id, task.run_id, task.map_index, name) for name in names] \
-            if task is not None else [None] * len(batch)
-        if self.journal is not None and task is not None:
-            from airflow_provider_sms.journal import ChunkIntent
-
-            record_ids = self.journal.begin_all(
-                task, [ChunkIntent(chunk_key=name, recipients=recipients, dedupe_key=key)
-                       for name, recipients, key in zip(names, batch, keys, strict=True)],
-                gateway=self.hook.gateway, content=self.content, send_at=self.template.send_at,
-                try_number=self.try_number)
-            return [_Chunk(recipients, taken=name, done=True) if record_id is None
-                    else _Chunk(recipients, self._message(recipients, key), record_id)
-                    for recipients, name, key, record_id in zip(batch, names, keys, record_ids, strict=True)]
-        return [_Chunk(recipients, self._message(recipients, key))
-                for recipients, key in zip(batch, keys, strict=True)]
+    def _begin(self, recipients: list[str]) -> _Chunk:
+        """Key the chunk and record the intent to send it (before its request goes out)."""
+        name = chunk_key(recipients, self.content, canonical=True)  # cut from the list in canonical order
+        key = dedupe_key(self.task.dag_id, self.task.task_id, self.task.run_id, self.task.map_index, name) \
+            if self.task is not None else None
+        record_id: int | None = None
+        if self.journal is not None and self.task is not None:
+            record_id = self.journal.begin(self.task, chunk_key=name, gateway=self.hook.gateway,
+                                           recipients=recipients, content=self.content, dedupe_key=key,
+                                           send_at=self.template.send_at, try_number=self.try_number)
+            if record_id is None:
+                return _Chunk(recipients, taken=name, done=True)
+        return _Chunk(recipients, self._message(recipients, key), record_id)
 
     def _submit(self, message: OutgoingMessage) -> Future[SendResult]:
         assert self._executor is not None

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from airflow_provider_sms.core.dedupe import canonical_order, chunk_key
 from airflow_provider_sms.core.results import DeliveryStatus, RecipientResult, SendResult, same_outcome
 from airflow_provider_sms.exceptions import SmsConfigurationError
-from airflow_provider_sms.journal import ChunkIntent, ChunkState, JournalUnavailableError, SendJournal, TaskKey
+from airflow_provider_sms.journal import ChunkState, JournalUnavailableError, SendJournal, TaskKey
 from airflow_provider_sms.journal.database import (
     database_for_url,
     default_sqlite_path,
@@ -228,40 +228,9 @@ def _commits(journal: SendJournal) -> Iterator[list[int]]:
         event.remove(journal.database.engine, "commit", committed)
 
 
-def _intents(*chunks: list[str]) -> list[ChunkIntent]:
-    return [ChunkIntent(chunk_key(c, "c1"), c, 7) for c in chunks]
-
-
-def test_intents_of_several_fresh_chunks_are_one_transaction(journal: SendJournal) -> None:
-    chunks = [[f"4477001{i:05d}", f"4477002{i:05d}"] for i in range(8)]
-    with _commits(journal) as commits:
-        ids = journal.begin_all(TASK, _intents(*chunks), gateway="gw", content="c1", send_at=None, try_number=1)
-    assert len(commits) == 1
-    assert None not in ids and len(set(ids)) == 8
-    records = {r.id: r for r in journal.records(TASK)}
-    assert [list(records[i].recipients) for i in ids if i is not None] == chunks  # each id is its own chunk's
-    assert all(r.state is ChunkState.SENDING and r.dedupe_key == 7 for r in records.values())
-
-
-def test_intents_among_which_one_was_recorded_before_are_claimed_one_by_one(journal: SendJournal) -> None:
-    sending, refused, fresh = ["447700100001"], ["447700100002"], ["447700100003"]
-    sending_id, refused_id = _begin(journal, sending), _begin(journal, refused)
-    assert refused_id is not None
-    journal.refused(refused_id, "HTTP 429")
-    ids = journal.begin_all(TASK, _intents(fresh, sending, refused), gateway="gw", content="c1", send_at=None,
-                            try_number=2)
-    # The batch's transaction was rolled back whole: the fresh chunk is recorded once, not twice.
-    assert ids[1] is None and ids[2] == refused_id and ids[0] not in (None, sending_id, refused_id)
-    states = {r.id: (r.state, r.try_number) for r in journal.records(TASK)}
-    assert states == {sending_id: (ChunkState.SENDING, 1), refused_id: (ChunkState.SENDING, 2),
-                      ids[0]: (ChunkState.SENDING, 2)}
-
-
 def test_outcomes_recorded_together_are_one_transaction_at_the_end(journal: SendJournal) -> None:
-    ids = journal.begin_all(TASK, _intents(["447700100001"], ["447700100002"], ["447700100003"]), gateway="gw",
-                            content="c1", send_at=None, try_number=1)
-    assert None not in ids
-    first, second, third = (i for i in ids if i is not None)
+    first, second, third = (_begin(journal, [n]) for n in ("447700100001", "447700100002", "447700100003"))
+    assert first is not None and second is not None and third is not None
     with _commits(journal) as commits, journal.outcomes_together():
         journal.answered(first, SendResult("gw", [RecipientResult("447700100001", True, batch_id="b")]))
         with journal.outcomes_together():  # joins the outer block
@@ -275,8 +244,7 @@ def test_outcomes_recorded_together_are_one_transaction_at_the_end(journal: Send
 
 
 def test_outcomes_held_back_are_written_when_the_block_ends_in_an_error(journal: SendJournal) -> None:
-    [record_id] = journal.begin_all(TASK, _intents(["447700100001"]), gateway="gw", content="c1", send_at=None,
-                                    try_number=1)
+    record_id = _begin(journal, ["447700100001"])
     assert record_id is not None
 
     def answered_then_failed() -> None:
@@ -437,30 +405,3 @@ def test_an_unreachable_journal_names_no_password(monkeypatch: pytest.MonkeyPatc
     assert secret not in str(failure.value) and secret not in repr(failure.value)
     assert "***" in str(failure.value)
 
-
-def test_chunks_claimed_one_by_one_before_the_journal_failed_are_handed_back_refused(
-        journal: SendJournal, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    refused = ["447700100002"]
-    refused_id = _begin(journal, refused)
-    assert refused_id is not None
-    journal.refused(refused_id, "HTTP 429")  # recorded before: the batch is claimed chunk by chunk
-    begin_one = SendJournal._begin_one
-    calls: list[int] = []
-
-    def failing_third(self: SendJournal, task: TaskKey, values: dict[str, object]) -> int | None:
-        calls.append(1)
-        if len(calls) == 3:
-            raise OperationalError("INSERT", {}, Exception("database is gone"))
-        return begin_one(self, task, values)
-
-    monkeypatch.setattr(SendJournal, "_begin_one", failing_third)
-    with pytest.raises(JournalUnavailableError):
-        journal.begin_all(TASK, _intents(["447700100001"], refused, ["447700100003"]), gateway="gw",
-                          content="c1", send_at=None, try_number=2)
-    monkeypatch.undo()
-    # The two claimed before the failure were not sent: a later try may send them (REFUSED); the
-    # third was never recorded.
-    states = {tuple(r.recipients): r.state for r in journal.records(TASK)}
-    assert states == {("447700100001",): ChunkState.REFUSED, ("447700100002",): ChunkState.REFUSED}
